@@ -1,0 +1,72 @@
+using System.Collections.Immutable;
+using System.Linq;
+using Microsoft.CodeAnalysis;
+
+namespace KernelDsl.Generator.Diagnostics;
+
+/// <summary>
+/// Every diagnostic KernelDsl reports, in one table. IDs are stable and sequential: never reuse or
+/// renumber one; retire it instead. Each message says what is wrong and how to fix it.
+/// </summary>
+internal static class DiagnosticDescriptors
+{
+    private const string Category = "KernelDsl";
+
+    public static readonly DiagnosticDescriptor KernelClassNotStaticPartial = new(
+        "KD0001", "Kernel class must be static partial",
+        "Kernel class '{0}' must be declared 'static partial' (and every containing type 'partial') so the generator can add its members",
+        Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+    public static readonly DiagnosticDescriptor TileNotDivisibleByWarps = new(
+        "KD0002", "Tile is not divisible by the warp grid",
+        "Tile {0} = {1} is not divisible by the {2} warps along {0}; choose a tile that is a multiple of the warp count, such as {3}",
+        Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+    public static readonly DiagnosticDescriptor ThreadTileNotExpressible = new(
+        "KD0003", "Per-thread tile is not expressible",
+        "The {0}×{1} warp tile cannot be split over 32 threads into a per-thread register tile of at most {2} accumulators with sides ≤ {3}: {4}",
+        Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+    public static readonly DiagnosticDescriptor SharedMemoryOverLimit = new(
+        "KD0004", "Shared memory over the target's limit",
+        "{0} stages × {1} bytes per stage = {2} bytes of shared memory exceeds the {3}-byte limit per thread block of sm_{4}; reduce Pipeline.Stages or the tile",
+        Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+    public static readonly DiagnosticDescriptor StagesOutOfRange = new(
+        "KD0005", "Pipeline stages out of range",
+        "Pipeline.Stages = {0} is out of range; use 1 (no overlap) to {1} stages",
+        Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+    public static readonly DiagnosticDescriptor UnsupportedElements = new(
+        "KD0006", "Unsupported element combination",
+        "Element {0}, Accumulate {1}, Output {2} is not supported: {3}",
+        Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+    public static readonly DiagnosticDescriptor ConflictingKernelAttributes = new(
+        "KD0007", "Conflicting kernel attributes",
+        "Kernel attributes on '{0}' do not fit together: {1}",
+        Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+    public static readonly DiagnosticDescriptor NonPositiveSize = new(
+        "KD0008", "Size must be positive",
+        "{0} = {1} must be a positive integer",
+        Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+    public static readonly DiagnosticDescriptor TooManyThreads = new(
+        "KD0009", "Too many threads per block",
+        "Warps({0}, {1}) is {2} threads per block; CUDA allows at most 1024 (32 warps)",
+        Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+    public static readonly DiagnosticDescriptor UnknownEnumValue = new(
+        "KD0010", "Unknown enum value",
+        "{0} = {1} is not a defined value of {2}",
+        Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+    /// <summary>All descriptors, in ID order (the generator's SupportedDiagnostics and the tests use it).</summary>
+    public static readonly ImmutableArray<DiagnosticDescriptor> All = ImmutableArray.Create(
+        KernelClassNotStaticPartial, TileNotDivisibleByWarps, ThreadTileNotExpressible, SharedMemoryOverLimit,
+        StagesOutOfRange, UnsupportedElements, ConflictingKernelAttributes, NonPositiveSize, TooManyThreads,
+        UnknownEnumValue);
+
+    public static DiagnosticDescriptor ById(string id) => All.First(d => d.Id == id);
+}

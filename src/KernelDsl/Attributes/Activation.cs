@@ -1,0 +1,17 @@
+namespace KernelDsl;
+
+/// <summary>The activation an epilogue applies to every output element, last.</summary>
+public enum Activation
+{
+    /// <summary>Identity.</summary>
+    None = 0,
+    /// <summary><c>max(x, 0)</c>.</summary>
+    Relu = 1,
+    /// <summary>
+    /// GELU in its tanh form (PyTorch's <c>approximate="tanh"</c>):
+    /// <c>0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))</c>, evaluated as <c>x / (1 + e^(−2u))</c>.
+    /// </summary>
+    Gelu = 2,
+    /// <summary>SiLU (swish): <c>x / (1 + e^(−x))</c>.</summary>
+    Silu = 3,
+}

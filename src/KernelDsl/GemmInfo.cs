@@ -1,0 +1,82 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using KernelDsl.Cpu;
+
+namespace KernelDsl;
+
+/// <summary>
+/// What the generator decided for one GEMM kernel (its plan), readable at run time as
+/// <c>MyKernel.Info</c>.
+/// </summary>
+/// <param name="Name">The kernel class's qualified name.</param>
+/// <param name="EntryPoint">The CUDA <c>extern "C"</c> function in <c>CudaSource</c>.</param>
+/// <param name="Element">Element type of A and B.</param>
+/// <param name="Output">Element type of C.</param>
+/// <param name="TransposeA">A is stored K×M.</param>
+/// <param name="TransposeB">B is stored N×K.</param>
+/// <param name="Bias">The epilogue adds a per-column bias.</param>
+/// <param name="Activation">The epilogue's activation.</param>
+/// <param name="TileM">Rows of C per CUDA thread block.</param>
+/// <param name="TileN">Columns of C per CUDA thread block.</param>
+/// <param name="TileK">K depth of one pipeline stage.</param>
+/// <param name="WarpsM">Warps along M.</param>
+/// <param name="WarpsN">Warps along N.</param>
+/// <param name="ThreadTileM">Accumulator rows per thread.</param>
+/// <param name="ThreadTileN">Accumulator columns per thread.</param>
+/// <param name="Stages">Shared-memory pipeline stages.</param>
+/// <param name="SharedMemoryBytes">Dynamic shared memory per block, all stages.</param>
+/// <param name="CpuBlocking">CPU fallback blocking per instruction set, widest first.</param>
+public sealed record GemmInfo(
+    string Name,
+    string EntryPoint,
+    Element Element,
+    Element Output,
+    bool TransposeA,
+    bool TransposeB,
+    bool Bias,
+    Activation Activation,
+    int TileM,
+    int TileN,
+    int TileK,
+    int WarpsM,
+    int WarpsN,
+    int ThreadTileM,
+    int ThreadTileN,
+    int Stages,
+    int SharedMemoryBytes,
+    IReadOnlyList<CpuBlocking> CpuBlocking)
+{
+    /// <summary>Threads per CUDA block (32 per warp).</summary>
+    public int Threads => WarpsM * WarpsN * 32;
+
+    /// <summary>FLOPs per byte of global memory a block loads: TileM·TileN / (2·(TileM + TileN)).</summary>
+    public double ArithmeticIntensity => (double)TileM * TileN / (2.0 * (TileM + TileN));
+
+    /// <summary>The CUDA grid for an m×n output: one block per tile of C, x along N and y along M.</summary>
+    public (int X, int Y) GridFor(int m, int n)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(m);
+        ArgumentOutOfRangeException.ThrowIfNegative(n);
+        return ((n + TileN - 1) / TileN, (m + TileM - 1) / TileM);
+    }
+
+    /// <summary>The blocking the CPU fallback uses for <paramref name="isa"/>.</summary>
+    public CpuBlocking CpuBlockingFor(CpuIsa isa)
+    {
+        foreach (var blocking in CpuBlocking)
+        {
+            if (blocking.Isa == isa)
+            {
+                return blocking;
+            }
+        }
+        throw new ArgumentOutOfRangeException(nameof(isa), isa, "No blocking was planned for this instruction set.");
+    }
+
+    /// <summary>A one-paragraph summary, e.g. for logs.</summary>
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture,
+        $"{Name}: {Element} GEMM{(TransposeA ? " Aᵀ" : "")}{(TransposeB ? " Bᵀ" : "")}{(Bias ? " +bias" : "")}{(Activation != Activation.None ? " " + Activation : "")}; " +
+        $"CUDA {EntryPoint}: tile {TileM}×{TileN}×{TileK}, {WarpsM}×{WarpsN} warps ({Threads} threads), {ThreadTileM}×{ThreadTileN} per thread, " +
+        $"{Stages} stages, {SharedMemoryBytes} B shared, {ArithmeticIntensity:0.#} FLOP/B");
+}

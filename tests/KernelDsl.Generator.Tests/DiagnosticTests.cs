@@ -1,0 +1,139 @@
+using System.Linq;
+using KernelDsl.Generator.Diagnostics;
+using KernelDsl.Generator.Tests.Infrastructure;
+using Microsoft.CodeAnalysis;
+using Xunit;
+
+namespace KernelDsl.Generator.Tests;
+
+/// <summary>
+/// Every invalid description is a KDxxxx diagnostic at the attribute (or class name) that causes it,
+/// with a message that says how to fix it, and no code is generated for that kernel.
+/// </summary>
+public sealed class DiagnosticTests
+{
+    /// <summary>Runs the generator on <paramref name="source"/> and returns the single diagnostic with the ID, checking what it points at.</summary>
+    private static Diagnostic Single(string source, string id, string pointsAt)
+    {
+        string text = "using KernelDsl;\nnamespace App;\n" + source;
+        var run = GeneratorRun.Run(("Kernel.cs", text));
+        var diagnostic = Assert.Single(run.GeneratorDiagnostics);
+        Assert.Equal(id, diagnostic.Id);
+        Assert.Equal(DiagnosticSeverity.Error, diagnostic.Severity);
+        var where = diagnostic.Location.GetLineSpan();
+        Assert.Equal("Kernel.cs", where.Path);
+        Assert.Equal(2, where.StartLinePosition.Line);
+        Assert.Equal(pointsAt, text.Substring(diagnostic.Location.SourceSpan.Start, diagnostic.Location.SourceSpan.Length));
+        Assert.Empty(run.GeneratedSources);
+        return diagnostic;
+    }
+
+    [Fact]
+    public void KD0001_class_that_is_not_static()
+        => Assert.Contains("'static partial'", Single("[Gemm(Element.F32)] public partial class Proj;", "KD0001", "Proj").GetMessage());
+
+    [Fact]
+    public void KD0001_class_that_is_not_partial()
+        => Single("[Gemm(Element.F32)] public static class Proj { }", "KD0001", "Proj");
+
+    [Fact]
+    public void KD0001_containing_type_that_is_not_partial()
+        => Single("public class Outer { [Gemm(Element.F32)] public static partial class Proj; }", "KD0001", "Proj");
+
+    [Fact]
+    public void KD0002_tile_not_divisible_by_warps()
+    {
+        var diagnostic = Single("[Gemm(Element.F32)] [Tile(M = 100, N = 128, K = 16), Warps(3, 4)] public static partial class Proj;",
+            "KD0002", "Tile(M = 100, N = 128, K = 16)");
+        Assert.Contains("such as 102", diagnostic.GetMessage());
+    }
+
+    [Fact]
+    public void KD0003_warp_tile_smaller_than_a_warp()
+        => Assert.Contains("not a multiple of 32", Single(
+            "[Gemm(Element.F32)] [Tile(M = 8, N = 8, K = 16), Warps(2, 2)] public static partial class Proj;",
+            "KD0003", "Tile(M = 8, N = 8, K = 16)").GetMessage());
+
+    [Fact]
+    public void KD0003_too_many_accumulators_per_thread()
+        => Assert.Contains("2048 accumulators", Single(
+            "[Gemm(Element.F32)] [Tile(M = 256, N = 256, K = 8), Warps(1, 1)] public static partial class Proj;",
+            "KD0003", "Tile(M = 256, N = 256, K = 8)").GetMessage());
+
+    [Fact]
+    public void KD0004_shared_memory_over_the_limit()
+        => Assert.Contains("166912", Single(
+            "[Gemm(Element.F32)] [Tile(M = 256, N = 256, K = 64), Warps(4, 4), Pipeline(Stages = 3)] public static partial class Proj;",
+            "KD0004", "Pipeline(Stages = 3)").GetMessage());
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(9)]
+    public void KD0005_stages_out_of_range(int stages)
+        => Single($"[Gemm(Element.F32)] [Pipeline(Stages = {stages})] public static partial class Proj;", "KD0005", $"Pipeline(Stages = {stages})");
+
+    [Fact]
+    public void KD0006_sixteen_bit_operands_before_tensor_cores()
+        => Assert.Contains("tensor-core", Single("[Gemm(Element.F16)] public static partial class Proj;", "KD0006", "Gemm(Element.F16)").GetMessage());
+
+    [Fact]
+    public void KD0006_non_fp32_accumulator()
+        => Single("[Gemm(Element.F32, Accumulate = Element.BF16)] public static partial class Proj;", "KD0006", "Gemm(Element.F32, Accumulate = Element.BF16)");
+
+    [Fact]
+    public void KD0007_tuning_attribute_without_a_kernel()
+        => Assert.Contains("add [Gemm(...)]", Single("[Tile(M = 64)] public static partial class Proj;", "KD0007", "Tile(M = 64)").GetMessage());
+
+    [Fact]
+    public void KD0008_non_positive_tile()
+        => Single("[Gemm(Element.F32)] [Tile(K = 0)] public static partial class Proj;", "KD0008", "Tile(K = 0)");
+
+    [Fact]
+    public void KD0009_more_than_1024_threads()
+        => Single("[Gemm(Element.F32)] [Tile(M = 256, N = 256), Warps(8, 8)] public static partial class Proj;", "KD0009", "Warps(8, 8)");
+
+    [Fact]
+    public void KD0010_undefined_enum_value()
+        => Single("[Gemm((Element)7)] public static partial class Proj;", "KD0010", "Gemm((Element)7)");
+
+    [Fact]
+    public void Every_descriptor_has_a_test_and_ids_are_sequential()
+    {
+        var ids = DiagnosticDescriptors.All.Select(d => d.Id).ToArray();
+        Assert.Equal(Enumerable.Range(1, ids.Length).Select(i => $"KD{i:0000}"), ids);
+        var tested = typeof(DiagnosticTests).GetMethods().Select(m => m.Name.Split('_')[0]).ToHashSet();
+        Assert.All(ids, id => Assert.Contains(id, tested));
+    }
+
+    [Fact]
+    public void A_valid_kernel_has_no_diagnostics_and_compiles_without_warnings()
+    {
+        var run = GeneratorRun.Run(("Kernel.cs", """
+            using KernelDsl;
+            namespace App.Nested;
+            public static partial class Outer
+            {
+                [Gemm(Element.F32, TransposeA = true)]
+                [Tile(M = 64, N = 32, K = 8), Warps(2, 1), Pipeline(Stages = 1)]
+                [Epilogue(Activation = Activation.Gelu)]
+                internal static partial class Inner;
+            }
+            """));
+        Assert.Empty(run.GeneratorDiagnostics);
+        Assert.Empty(run.OutputProblems);
+        Assert.Equal("App.Nested.Outer.Inner.g.cs", Assert.Single(run.GeneratedSources).Key);
+    }
+
+    [Fact]
+    public void Broken_user_code_never_crashes_the_generator()
+    {
+        var run = GeneratorRun.Run(("Kernel.cs", """
+            using KernelDsl;
+            [Gemm(Element.F32, TransposeB = NotAConstant)]
+            [Tile(M = "wide")]
+            public static partial class Proj
+            """));
+        Assert.Null(run.Result.Results.Single().Exception);
+        Assert.DoesNotContain(run.GeneratorDiagnostics, d => d.Id == "CS8785");
+    }
+}

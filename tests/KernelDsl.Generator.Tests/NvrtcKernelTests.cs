@@ -1,0 +1,72 @@
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using System.Text.RegularExpressions;
+using KernelDsl.Cuda;
+using KernelDsl.Generator.Tests.Infrastructure;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace KernelDsl.Generator.Tests;
+
+/// <summary>
+/// Every kernel the samples and tests generate, and a matrix of configurations beyond them, compiles
+/// through NVRTC to sm_80 and sm_90 CUBIN with no spills, at most 255 registers, and shared memory
+/// within the architecture's per-block limit. Runs on any machine with libnvrtc (no GPU needed).
+/// </summary>
+public sealed class NvrtcKernelTests(ITestOutputHelper output)
+{
+    /// <summary>Beyond the repository's kernels: every transpose pair, stages 1–4, odd tiles and every epilogue.</summary>
+    private static readonly string[] Matrix =
+    [
+        "[Gemm(Element.F32)] [Tile(M = 128, N = 128, K = 8), Warps(2, 4), Pipeline(Stages = 1)]",
+        "[Gemm(Element.F32, TransposeA = true)] [Tile(M = 128, N = 64, K = 16), Warps(4, 2), Pipeline(Stages = 3)] [Epilogue(Activation = Activation.Gelu)]",
+        "[Gemm(Element.F32, TransposeA = true, TransposeB = true)] [Tile(M = 64, N = 128, K = 32), Warps(2, 2), Pipeline(Stages = 4)] [Epilogue(Bias = true, Activation = Activation.Silu)]",
+        "[Gemm(Element.F32, TransposeB = true)] [Tile(M = 32, N = 32, K = 32), Warps(1, 1), Pipeline(Stages = 2)] [Epilogue(Bias = true)]",
+        "[Gemm(Element.F32)] [Tile(M = 256, N = 128, K = 8), Warps(4, 4), Pipeline(Stages = 2)] [Epilogue(Activation = Activation.Relu)]",
+        "[Gemm(Element.F32, TransposeA = true)] [Tile(M = 96, N = 64, K = 8), Warps(3, 2), Pipeline(Stages = 2)]",
+        "[Gemm(Element.F32, TransposeB = true)] [Tile(M = 128, N = 256, K = 16), Warps(2, 4), Pipeline(Stages = 4)]",
+    ];
+
+    public static TheoryData<string, int> Kernels()
+    {
+        var data = new TheoryData<string, int>();
+        foreach (string kernel in KernelSourcesByName().Keys)
+        {
+            data.Add(kernel, 80);
+            data.Add(kernel, 90);
+        }
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Kernels))]
+    public void Compiles_to_cubin_without_spills_and_within_limits(string kernel, int arch)
+    {
+        string generated = KernelSourcesByName()[kernel];
+        string cuda = GeneratorRun.CudaSourceOf(generated);
+        string entry = Regex.Match(generated, "EntryPoint = \"(\\w+)\"").Groups[1].Value;
+        int sharedBytes = int.Parse(Regex.Match(generated, @"SharedMemoryBytes: (\d+)").Groups[1].Value, CultureInfo.InvariantCulture);
+
+        var result = NvrtcCompiler.Compile(cuda, kernel + ".cu", new CudaTarget(arch, CudaOutput.Cubin));
+        var function = result.Ptxas!.Function(entry);
+        output.WriteLine($"{kernel} sm_{arch}: {function.Registers} registers, {function.SpillStoreBytes}/{function.SpillLoadBytes} B spilled, " +
+                         $"{function.SharedBytes} B static + {sharedBytes} B dynamic shared (NVRTC {result.NvrtcVersion})");
+
+        Assert.NotEmpty(result.Image);
+        Assert.Equal(0, function.SpillStoreBytes);
+        Assert.Equal(0, function.SpillLoadBytes);
+        Assert.InRange(function.Registers, 1, ArchitectureLimits.MaxRegistersPerThread);
+        Assert.InRange(function.SharedBytes + sharedBytes, 1, ArchitectureLimits.MaxSharedBytesPerBlock(arch));
+    }
+
+    /// <summary>Generated file of every kernel, by qualified name: the repository's kernels and the matrix.</summary>
+    private static Dictionary<string, string> KernelSourcesByName()
+    {
+        var matrix = Matrix.Select((attributes, i) => (Path: $"Matrix{i}.cs",
+            Text: $"using KernelDsl;\nnamespace Matrix;\n{attributes}\npublic static partial class Config{i};\n"));
+        var run = GeneratorRun.Run(RepositoryFiles.KernelSources().Concat(matrix).ToArray());
+        Assert.Empty(run.GeneratorDiagnostics);
+        return run.GeneratedSources.ToDictionary(pair => pair.Key.Substring(0, pair.Key.Length - ".g.cs".Length), pair => pair.Value);
+    }
+}

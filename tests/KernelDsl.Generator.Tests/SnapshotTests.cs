@@ -1,0 +1,31 @@
+using System.Linq;
+using KernelDsl.Generator.Tests.Infrastructure;
+using Xunit;
+
+namespace KernelDsl.Generator.Tests;
+
+/// <summary>The generated C# and CUDA of every sample kernel, reviewed like code (Snapshots/*.verified.*).</summary>
+public sealed class SnapshotTests
+{
+    public static TheoryData<string> SampleFiles => new(RepositoryFiles.KernelSources()
+        .Where(file => RepositoryFiles.Relative(file.Path).StartsWith("samples/", System.StringComparison.Ordinal))
+        .Select(file => RepositoryFiles.Relative(file.Path)));
+
+    [Theory]
+    [MemberData(nameof(SampleFiles))]
+    public void Generated_code_matches_the_reviewed_snapshots(string file)
+    {
+        var source = RepositoryFiles.KernelSources().Single(f => RepositoryFiles.Relative(f.Path) == file);
+        var run = GeneratorRun.Run(source);
+
+        Assert.Empty(run.GeneratorDiagnostics);
+        Assert.Empty(run.OutputProblems);
+        Assert.NotEmpty(run.GeneratedSources);
+        foreach (var (hint, text) in run.GeneratedSources.OrderBy(pair => pair.Key, System.StringComparer.Ordinal))
+        {
+            string name = hint.Substring(0, hint.Length - ".g.cs".Length);
+            Snapshot.Match(text, name, "g.cs");
+            Snapshot.Match(GeneratorRun.CudaSourceOf(text), name, "cu");
+        }
+    }
+}
