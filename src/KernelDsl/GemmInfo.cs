@@ -26,6 +26,7 @@ namespace KernelDsl;
 /// <param name="ThreadTileN">Accumulator columns per thread.</param>
 /// <param name="Stages">Shared-memory pipeline stages.</param>
 /// <param name="SharedMemoryBytes">Dynamic shared memory per block, all stages.</param>
+/// <param name="ArithmeticIntensity">FLOPs per byte of A and B a block loads from global memory: 2·TileM·TileN / ((TileM + TileN)·element bytes).</param>
 /// <param name="CpuBlocking">CPU fallback blocking per instruction set, widest first.</param>
 public sealed record GemmInfo(
     string Name,
@@ -45,13 +46,11 @@ public sealed record GemmInfo(
     int ThreadTileN,
     int Stages,
     int SharedMemoryBytes,
+    double ArithmeticIntensity,
     IReadOnlyList<CpuBlocking> CpuBlocking)
 {
     /// <summary>Threads per CUDA block (32 per warp).</summary>
     public int Threads => WarpsM * WarpsN * 32;
-
-    /// <summary>FLOPs per byte of global memory a block loads: TileM·TileN / (2·(TileM + TileN)).</summary>
-    public double ArithmeticIntensity => (double)TileM * TileN / (2.0 * (TileM + TileN));
 
     /// <summary>The CUDA grid for an m×n output: one block per tile of C, x along N and y along M.</summary>
     public (int X, int Y) GridFor(int m, int n)

@@ -73,8 +73,9 @@ public sealed class DiagnosticTests
         => Single($"[Gemm(Element.F32)] [Pipeline(Stages = {stages})] public static partial class Proj;", "KD0005", $"Pipeline(Stages = {stages})");
 
     [Fact]
-    public void KD0006_sixteen_bit_operands_before_tensor_cores()
-        => Assert.Contains("tensor-core", Single("[Gemm(Element.F16)] public static partial class Proj;", "KD0006", "Gemm(Element.F16)").GetMessage());
+    public void KD0006_fp32_operands_with_16_bit_output()
+        => Assert.Contains("F16/BF16 operands", Single("[Gemm(Element.F32, Output = Element.F16)] public static partial class Proj;",
+            "KD0006", "Gemm(Element.F32, Output = Element.F16)").GetMessage());
 
     [Fact]
     public void KD0006_non_fp32_accumulator()
@@ -95,6 +96,28 @@ public sealed class DiagnosticTests
     [Fact]
     public void KD0010_undefined_enum_value()
         => Single("[Gemm((Element)7)] public static partial class Proj;", "KD0010", "Gemm((Element)7)");
+
+    [Fact]
+    public void KD0011_tensor_core_warp_tile_not_a_multiple_of_16()
+        => Assert.Contains("multiple of 16×16", Single(
+            "[Gemm(Element.F16)] [Tile(M = 64, N = 96, K = 32), Warps(2, 4)] public static partial class Proj;",
+            "KD0011", "Tile(M = 64, N = 96, K = 32)").GetMessage());
+
+    [Fact]
+    public void KD0012_tensor_core_k_tile_not_a_multiple_of_16()
+        => Single("[Gemm(Element.BF16)] [Tile(M = 64, N = 64, K = 24), Warps(2, 2)] public static partial class Proj;",
+            "KD0012", "Tile(M = 64, N = 64, K = 24)");
+
+    [Fact]
+    public void KD0003_tensor_core_warp_tile_over_the_register_budget()
+        => Assert.Contains("256 accumulators", Single(
+            "[Gemm(Element.F16)] [Tile(M = 128, N = 128, K = 32), Warps(1, 2)] public static partial class Proj;",
+            "KD0003", "Tile(M = 128, N = 128, K = 32)").GetMessage());
+
+    [Fact]
+    public void KD0004_tensor_core_shared_memory_over_the_limit()
+        => Single("[Gemm(Element.F16)] [Tile(M = 256, N = 256, K = 64), Warps(4, 4), Pipeline(Stages = 3)] public static partial class Proj;",
+            "KD0004", "Pipeline(Stages = 3)");
 
     [Fact]
     public void Every_descriptor_has_a_test_and_ids_are_sequential()

@@ -26,6 +26,13 @@ public sealed class NvrtcKernelTests(ITestOutputHelper output)
         "[Gemm(Element.F32)] [Tile(M = 256, N = 128, K = 8), Warps(4, 4), Pipeline(Stages = 2)] [Epilogue(Activation = Activation.Relu)]",
         "[Gemm(Element.F32, TransposeA = true)] [Tile(M = 96, N = 64, K = 8), Warps(3, 2), Pipeline(Stages = 2)]",
         "[Gemm(Element.F32, TransposeB = true)] [Tile(M = 128, N = 256, K = 16), Warps(2, 4), Pipeline(Stages = 4)]",
+        // Tensor cores: Triton's standard matmul configurations (tile / stages / warps) over every layout and output type.
+        "[Gemm(Element.F16, TransposeB = true, Output = Element.F16)] [Tile(M = 128, N = 256, K = 64), Warps(2, 4), Pipeline(Stages = 3)]",
+        "[Gemm(Element.BF16, TransposeB = true, Output = Element.BF16)] [Tile(M = 128, N = 128, K = 32), Warps(2, 2), Pipeline(Stages = 4)] [Epilogue(Bias = true, Activation = Activation.Gelu)]",
+        "[Gemm(Element.F16)] [Tile(M = 64, N = 128, K = 32), Warps(2, 2), Pipeline(Stages = 4)] [Epilogue(Activation = Activation.Relu)]",
+        "[Gemm(Element.BF16, TransposeA = true)] [Tile(M = 64, N = 32, K = 32), Warps(2, 1), Pipeline(Stages = 5)] [Epilogue(Bias = true)]",
+        "[Gemm(Element.F16, TransposeA = true, TransposeB = true, Output = Element.BF16)] [Tile(M = 128, N = 128, K = 64), Warps(2, 2), Pipeline(Stages = 2)] [Epilogue(Activation = Activation.Silu)]",
+        "[Gemm(Element.BF16, TransposeB = true)] [Tile(M = 128, N = 128, K = 16), Warps(4, 2), Pipeline(Stages = 1)]",
     ];
 
     public static TheoryData<string, int> Kernels()

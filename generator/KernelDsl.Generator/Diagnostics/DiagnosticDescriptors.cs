@@ -24,7 +24,7 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor ThreadTileNotExpressible = new(
         "KD0003", "Per-thread tile is not expressible",
-        "The {0}×{1} warp tile cannot be split over 32 threads into a per-thread register tile of at most {2} accumulators with sides ≤ {3}: {4}",
+        "The {0}×{1} warp tile cannot be split over the 32 threads of a warp within the register budget of {2} accumulators per thread: {3}",
         Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
 
     public static readonly DiagnosticDescriptor SharedMemoryOverLimit = new(
@@ -62,11 +62,21 @@ internal static class DiagnosticDescriptors
         "{0} = {1} is not a defined value of {2}",
         Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
 
+    public static readonly DiagnosticDescriptor WarpTileNotMmaMultiple = new(
+        "KD0011", "Warp tile is not a multiple of the MMA shape",
+        "The {0}×{1} warp tile (Tile {2}×{3} over Warps({4}, {5})) must be a multiple of 16×16 for tensor-core MMAs; change the tile or the warp grid",
+        Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+    public static readonly DiagnosticDescriptor TileKNotMmaMultiple = new(
+        "KD0012", "K tile is not a multiple of 16",
+        "Tile.K = {0} must be a multiple of 16, the depth of one tensor-core MMA step",
+        Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
     /// <summary>All descriptors, in ID order (the generator's SupportedDiagnostics and the tests use it).</summary>
     public static readonly ImmutableArray<DiagnosticDescriptor> All = ImmutableArray.Create(
         KernelClassNotStaticPartial, TileNotDivisibleByWarps, ThreadTileNotExpressible, SharedMemoryOverLimit,
         StagesOutOfRange, UnsupportedElements, ConflictingKernelAttributes, NonPositiveSize, TooManyThreads,
-        UnknownEnumValue);
+        UnknownEnumValue, WarpTileNotMmaMultiple, TileKNotMmaMultiple);
 
     public static DiagnosticDescriptor ById(string id) => All.First(d => d.Id == id);
 }

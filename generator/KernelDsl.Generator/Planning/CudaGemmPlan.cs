@@ -1,69 +1,33 @@
 namespace KernelDsl.Generator.Planning;
 
 /// <summary>
-/// The CUDA thread-block tiling. A block computes a TileM×TileN tile of C; its warps form a
-/// WarpsM×WarpsN grid, each owning a WarpTileM×WarpTileN sub-tile; inside a warp the 32 lanes
-/// form a LanesM×LanesN grid, each owning ThreadTileM×ThreadTileN accumulators in registers.
-/// The K loop walks TileK-deep slices through <see cref="Stages"/> shared-memory buffers.
+/// What every CUDA GEMM kernel shares: a block computes a TileM×TileN tile of C with a WarpsM×WarpsN
+/// grid of warps, walking K TileK at a time through <see cref="Stages"/> shared-memory buffers filled
+/// by cp.async. <see cref="SimtGemmPlan"/> (fp32 on CUDA cores) and <see cref="MmaGemmPlan"/>
+/// (16-bit operands on tensor cores) say how a warp computes its tile.
 /// </summary>
-internal sealed record CudaGemmPlan(
-    int TileM,
-    int TileN,
-    int TileK,
-    int WarpsM,
-    int WarpsN,
-    int WarpTileM,
-    int WarpTileN,
-    int LanesM,
-    int LanesN,
-    int ThreadTileM,
-    int ThreadTileN,
-    int Stages,
-    OperandCopy A,
-    OperandCopy B)
+/// <param name="ElementBytes">Bytes of one A or B element (4 for fp32, 2 for fp16/bf16).</param>
+internal abstract record CudaGemmPlan(int TileM, int TileN, int TileK, int WarpsM, int WarpsN, int Stages, int ElementBytes)
 {
     public int Threads => WarpsM * WarpsN * 32;
 
-    /// <summary>Floats between consecutive k rows of the shared A slice.</summary>
-    public int SharedStrideA => TileM + A.RowPad;
+    public int WarpTileM => TileM / WarpsM;
 
-    /// <summary>Floats between consecutive k rows of the shared B slice.</summary>
-    public int SharedStrideB => TileN + B.RowPad;
+    public int WarpTileN => TileN / WarpsN;
 
-    public int SharedBytesPerStage => (int)SharedBytesPerStageOf(TileM, TileN, TileK, A, B);
+    /// <summary>Rows of C a thread holds accumulators for.</summary>
+    public abstract int ThreadTileM { get; }
+
+    /// <summary>Columns of C a thread holds accumulators for.</summary>
+    public abstract int ThreadTileN { get; }
+
+    public abstract int SharedBytesPerStage { get; }
 
     public int SharedBytes => Stages * SharedBytesPerStage;
 
-    /// <summary>A thread reads its ThreadTileM values of A at one k as float4s when they come in fours.</summary>
-    public int ReadWidthA => ThreadTileM % 4 == 0 ? 4 : 1;
-
-    /// <summary>Likewise for its ThreadTileN values of B.</summary>
-    public int ReadWidthB => ThreadTileN % 4 == 0 ? 4 : 1;
-
     /// <summary>
-    /// FLOPs per byte of global memory a block moves: each K slice costs (TileM + TileN)·TileK·4 bytes
-    /// and buys 2·TileM·TileN·TileK FLOPs, so TileM·TileN / (2·(TileM + TileN)).
+    /// FLOPs per byte of global memory a block moves: each K slice costs (TileM + TileN)·TileK elements
+    /// and buys 2·TileM·TileN·TileK FLOPs, so 2·TileM·TileN / ((TileM + TileN)·ElementBytes).
     /// </summary>
-    public double ArithmeticIntensity => (double)TileM * TileN / (2.0 * (TileM + TileN));
-
-    /// <summary>One stage holds the K-major A slice (TileK rows of TileM + pad) and B slice, fp32. Validation uses it before a plan exists.</summary>
-    public static long SharedBytesPerStageOf(int tileM, int tileN, int tileK, OperandCopy a, OperandCopy b)
-        => ((long)tileM + a.RowPad + tileN + b.RowPad) * tileK * sizeof(float);
+    public double ArithmeticIntensity => 2.0 * TileM * TileN / ((TileM + TileN) * (double)ElementBytes);
 }
-
-/// <summary>
-/// How one operand's global tile reaches shared memory. Shared memory always holds the tile
-/// K-major (one row per k), so a thread reads its ThreadTileM (or N) values at one k as float4s.
-/// When the operand is stored with M (or N) contiguous, global rows map to shared rows and
-/// 16-byte copies move four elements at once; when K is contiguous the copy transposes, one
-/// element (4 bytes) per copy.
-/// </summary>
-/// <param name="Name">"A" or "B".</param>
-/// <param name="ContiguousAlongK">The operand's stored rows run along K (A not transposed, B transposed).</param>
-/// <param name="VectorWidth">Elements per asynchronous copy: 4 (16 bytes) or 1 (4 bytes).</param>
-/// <param name="RowPad">
-/// Floats added to each shared k row. A transposing copy has consecutive lanes walk K, i.e. write
-/// shared rows TileM (or TileN) floats apart, which for a power-of-two tile is the same bank 32
-/// times over; 4 floats of padding spread those writes over 8 banks and keep rows 16-byte aligned.
-/// </param>
-internal sealed record OperandCopy(string Name, bool ContiguousAlongK, int VectorWidth, int RowPad);

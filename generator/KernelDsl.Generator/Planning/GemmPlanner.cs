@@ -17,35 +17,74 @@ internal static class GemmPlanner
         EntryPoint(spec.Kernel),
         spec.Operands,
         spec.Epilogue,
-        PlanCuda(spec),
+        UsesTensorCores(spec.Operands) ? PlanMma(spec) : PlanSimt(spec),
         new[] { PlanCpu(CpuIsa.Vector512), PlanCpu(CpuIsa.Vector256), PlanCpu(CpuIsa.Vector128), PlanCpu(CpuIsa.Scalar) }.ToEquatableArray());
 
-    /// <summary>Validation guarantees the warp grid divides the tile and a thread tile exists.</summary>
-    private static CudaGemmPlan PlanCuda(GemmSpec spec)
+    /// <summary>16-bit operands go to tensor cores; fp32 stays on CUDA cores (tf32 would change the numerics).</summary>
+    public static bool UsesTensorCores(GemmOperands operands) => operands.Element is Element.F16 or Element.BF16;
+
+    /// <summary>Shared memory of one pipeline stage; validation uses it before a plan exists.</summary>
+    public static long SharedBytesPerStage(GemmSpec spec)
     {
-        int warpTileM = spec.Tile.M / spec.Warps.M, warpTileN = spec.Tile.N / spec.Warps.N;
-        var thread = ThreadTile.Find(warpTileM, warpTileN)!;
-        var (a, b) = Copies(spec);
-        return new CudaGemmPlan(
-            spec.Tile.M, spec.Tile.N, spec.Tile.K,
-            spec.Warps.M, spec.Warps.N,
-            warpTileM, warpTileN,
-            thread.LanesM, thread.LanesN, thread.M, thread.N,
-            spec.Stages, a, b);
+        if (UsesTensorCores(spec.Operands))
+        {
+            var (a, b) = MmaOperands(spec);
+            return ((long)a.Rows * a.Chunks + (long)b.Rows * b.Chunks) * 16;
+        }
+        var (copyA, copyB) = Copies(spec);
+        return SimtGemmPlan.SharedBytesPerStageOf(spec.Tile.M, spec.Tile.N, spec.Tile.K, copyA, copyB);
     }
 
-    /// <summary>How A and B reach shared memory; validation uses it to size shared memory.</summary>
-    public static (OperandCopy A, OperandCopy B) Copies(GemmSpec spec)
+    /// <summary>Validation guarantees the warp grid divides the tile and a lane tile exists.</summary>
+    private static SimtGemmPlan PlanSimt(GemmSpec spec)
+    {
+        var lanes = ThreadTile.Find(spec.Tile.M / spec.Warps.M, spec.Tile.N / spec.Warps.N)!;
+        var (a, b) = Copies(spec);
+        return new SimtGemmPlan(
+            spec.Tile.M, spec.Tile.N, spec.Tile.K, spec.Warps.M, spec.Warps.N, spec.Stages,
+            lanes.LanesM, lanes.LanesN, lanes.M, lanes.N, a, b);
+    }
+
+    /// <summary>Validation guarantees warp tiles are multiples of 16×16 and TileK of 16.</summary>
+    private static MmaGemmPlan PlanMma(GemmSpec spec)
+    {
+        var (a, b) = MmaOperands(spec);
+        return new MmaGemmPlan(spec.Tile.M, spec.Tile.N, spec.Tile.K, spec.Warps.M, spec.Warps.N, spec.Stages, a, b);
+    }
+
+    private static (OperandCopy A, OperandCopy B) Copies(GemmSpec spec)
         => (Copy("A", contiguousAlongK: !spec.Operands.TransposeA, extent: spec.Tile.M),
             Copy("B", contiguousAlongK: spec.Operands.TransposeB, extent: spec.Tile.N));
 
     /// <summary>
-    /// Shared memory is K-major. An operand whose stored rows run along M (or N) lands row for row,
+    /// SIMT shared memory is K-major. An operand whose stored rows run along M (or N) lands row for row,
     /// four elements per 16-byte copy, when the tile's extent is a multiple of 4; otherwise every
     /// element is its own 4-byte copy, which also transposes a K-contiguous operand (padded rows).
     /// </summary>
     private static OperandCopy Copy(string name, bool contiguousAlongK, int extent)
         => new(name, contiguousAlongK, !contiguousAlongK && extent % 4 == 0 ? 4 : 1, contiguousAlongK ? 4 : 0);
+
+    private static (MmaOperand A, MmaOperand B) MmaOperands(GemmSpec spec)
+        => (MmaOperand("A", contiguousAlongK: !spec.Operands.TransposeA, extent: spec.Tile.M, spec.Tile.K),
+            MmaOperand("B", contiguousAlongK: spec.Operands.TransposeB, extent: spec.Tile.N, spec.Tile.K));
+
+    /// <summary>
+    /// Tensor-core shared tiles keep the global layout in 16-byte chunks (8 elements). The swizzle
+    /// XORs a chunk index with the row's position inside a 128-byte window: rows per window =
+    /// 8 / chunks when a row is shorter than 128 bytes; the XOR span is the largest power of two that
+    /// divides the chunk count (so the swizzled index stays in the row), at most 8.
+    /// </summary>
+    private static MmaOperand MmaOperand(string name, bool contiguousAlongK, int extent, int tileK)
+    {
+        int rows = contiguousAlongK ? extent : tileK;
+        int chunks = (contiguousAlongK ? tileK : extent) / 8;
+        int span = 1;
+        while (span < 8 && chunks % (span * 2) == 0)
+        {
+            span *= 2;
+        }
+        return new MmaOperand(name, contiguousAlongK, rows, chunks, span, chunks >= 8 ? 1 : 8 / chunks);
+    }
 
     /// <summary>
     /// BLIS blocking. The microkernel keeps Mr×Nr accumulators in registers: Mr rows of Nr/lanes

@@ -61,14 +61,13 @@ internal static class GemmValidator
         return found.Count == before;
     }
 
-    /// <summary>fp32 SIMT is the path that exists; 16-bit operands arrive with the tensor-core GEMM.</summary>
+    /// <summary>fp32 runs on CUDA cores and writes fp32; fp16/bf16 run on tensor cores and write any of the three.</summary>
     private static void CheckElements(GemmSpec spec, List<DiagnosticInfo> found)
     {
         var o = spec.Operands;
         string? why =
-            o.Accumulate != Element.F32 ? "accumulation must be F32" :
-            o.Element != Element.F32 ? "F16 and BF16 operands need the tensor-core GEMM, which is not available yet; use Element.F32" :
-            o.Output != Element.F32 ? "an F32 GEMM writes F32 output; use Output = Element.F32" :
+            o.Accumulate != Element.F32 ? "accumulation must be F32 (Accumulate = Element.F32)" :
+            o.Element == Element.F32 && o.Output != Element.F32 ? "an F32 GEMM writes F32 output; use Output = Element.F32, or F16/BF16 operands" :
             null;
         if (why is not null)
         {
@@ -117,16 +116,42 @@ internal static class GemmValidator
             return;
         }
         int warpTileM = spec.Tile.M / spec.Warps.M, warpTileN = spec.Tile.N / spec.Warps.N;
-        if (ThreadTile.Find(warpTileM, warpTileN) is null)
+        if (GemmPlanner.UsesTensorCores(spec.Operands))
+        {
+            CheckMmaShape(spec, found, warpTileM, warpTileN);
+        }
+        else if (ThreadTile.Find(warpTileM, warpTileN) is null)
         {
             int area = warpTileM * warpTileN;
             string why = area % 32 != 0
                 ? $"its {area} elements are not a multiple of 32; make the warp tile larger or use fewer warps"
                 : area / 32 > ThreadTile.MaxAccumulators
                     ? $"each thread would hold {area / 32} accumulators; use more warps or a smaller tile"
-                    : "no power-of-two arrangement of lanes divides both sides; use power-of-two tile sides";
+                    : $"no power-of-two grid of lanes gives each one a block with sides of at most {ThreadTile.MaxSide}; use power-of-two tile sides";
             found.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ThreadTileNotExpressible, spec.TileLocation ?? spec.WarpsLocation,
-                warpTileM, warpTileN, ThreadTile.MaxAccumulators, ThreadTile.MaxSide, why));
+                warpTileM, warpTileN, ThreadTile.MaxAccumulators, why));
+        }
+    }
+
+    /// <summary>
+    /// Tensor cores: a warp tile is whole 16×16 blocks (16×8 MMA tiles, B fragments loaded in pairs),
+    /// the K tile whole 16-deep MMA steps, and the accumulators fit the register budget.
+    /// </summary>
+    private static void CheckMmaShape(GemmSpec spec, List<DiagnosticInfo> found, int warpTileM, int warpTileN)
+    {
+        var where = spec.TileLocation ?? spec.WarpsLocation;
+        if (warpTileM % 16 != 0 || warpTileN % 16 != 0)
+        {
+            found.Add(DiagnosticInfo.Create(DiagnosticDescriptors.WarpTileNotMmaMultiple, where, warpTileM, warpTileN, spec.Tile.M, spec.Tile.N, spec.Warps.M, spec.Warps.N));
+        }
+        else if (warpTileM * warpTileN / 32 > ThreadTile.MaxAccumulators)
+        {
+            found.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ThreadTileNotExpressible, where, warpTileM, warpTileN, ThreadTile.MaxAccumulators,
+                $"each thread would hold {warpTileM * warpTileN / 32} accumulators; use more warps or a smaller tile"));
+        }
+        if (spec.Tile.K % 16 != 0)
+        {
+            found.Add(DiagnosticInfo.Create(DiagnosticDescriptors.TileKNotMmaMultiple, where, spec.Tile.K));
         }
     }
 
@@ -142,8 +167,7 @@ internal static class GemmValidator
 
     private static void CheckSharedMemory(GemmSpec spec, List<DiagnosticInfo> found)
     {
-        var (a, b) = GemmPlanner.Copies(spec);
-        long perStage = CudaGemmPlan.SharedBytesPerStageOf(spec.Tile.M, spec.Tile.N, spec.Tile.K, a, b);
+        long perStage = GemmPlanner.SharedBytesPerStage(spec);
         long total = perStage * spec.Stages;
         if (total > SharedMemoryLimitBytes)
         {

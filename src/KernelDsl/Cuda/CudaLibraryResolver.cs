@@ -9,7 +9,7 @@ namespace KernelDsl.Cuda;
 /// <summary>
 /// Maps the logical library names used in <c>[LibraryImport]</c> to the sonames the CUDA
 /// toolkits actually ship. The runtime allows one resolver per assembly, so this class owns
-/// it for every CUDA library (NVRTC now, the driver's <c>libcuda.so.1</c> later).
+/// it for every CUDA library: NVRTC and the driver's <c>libcuda.so.1</c>.
 /// </summary>
 internal static class CudaLibraryResolver
 {
@@ -18,6 +18,10 @@ internal static class CudaLibraryResolver
     private static readonly Dictionary<string, string[]> Candidates = new(StringComparer.Ordinal)
     {
         [Nvrtc.LibraryName] = ["libnvrtc.so.13", "libnvrtc.so.12", "libnvrtc.so.11.2", "libnvrtc.so"],
+
+        // The driver ships with the kernel module, not the toolkit: one soname, whatever the
+        // CUDA version. The bare name is the toolkit's link-time stub, tried last.
+        [CudaDriver.LibraryName] = ["libcuda.so.1", "libcuda.so"],
     };
 
     private static readonly Dictionary<string, IntPtr> Loaded = new(StringComparer.Ordinal);

@@ -52,6 +52,13 @@ internal static partial class Nvrtc
     [LibraryImport(LibraryName)]
     internal static partial Status nvrtcVersion(out int major, out int minor);
 
+    // Both exist from NVRTC 11.2 on, the oldest soname the resolver probes.
+    [LibraryImport(LibraryName)]
+    internal static partial Status nvrtcGetNumSupportedArchs(out int count);
+
+    [LibraryImport(LibraryName)]
+    internal static partial Status nvrtcGetSupportedArchs([Out] int[] archs);
+
     // No headers: the generated CUDA C is self-contained, so the two header arrays stay null.
     [LibraryImport(LibraryName, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial Status nvrtcCreateProgram(

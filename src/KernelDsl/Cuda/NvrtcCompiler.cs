@@ -19,6 +19,20 @@ public static class NvrtcCompiler
         }
     }
 
+    /// <summary>The real architectures (compute capability times ten) the loaded NVRTC compiles for, oldest first.</summary>
+    /// <exception cref="NvrtcUnavailableException">No NVRTC library could be loaded.</exception>
+    public static IReadOnlyList<int> SupportedArchitectures
+    {
+        get
+        {
+            Nvrtc.EnsureLoaded();
+            Nvrtc.Check(Nvrtc.nvrtcGetNumSupportedArchs(out int count), nameof(Nvrtc.nvrtcGetNumSupportedArchs));
+            int[] archs = new int[count];
+            Nvrtc.Check(Nvrtc.nvrtcGetSupportedArchs(archs), nameof(Nvrtc.nvrtcGetSupportedArchs));
+            return archs;
+        }
+    }
+
     /// <summary>Compiles <paramref name="source"/> for <paramref name="target"/>.</summary>
     /// <param name="source">Self-contained CUDA C (the program gets no headers).</param>
     /// <param name="programName">Name shown in NVRTC diagnostics, e.g. <c>proj_gemm.cu</c>.</param>
@@ -33,26 +47,13 @@ public static class NvrtcCompiler
         ArgumentNullException.ThrowIfNull(source);
         ArgumentException.ThrowIfNullOrEmpty(programName);
         Version version = Version;
-
-        // C++17 for constexpr-if and friends in generated code; ptxas -v only applies to CUBIN
-        // and is what makes register, spill and shared-memory figures visible without a GPU.
-        List<string> options = ["--gpu-architecture=" + target.GpuArchitecture, "--std=c++17"];
-        if (target.Output == CudaOutput.Cubin)
-        {
-            options.Add("--ptxas-options=-v");
-        }
-
-        if (extraOptions is not null)
-        {
-            options.AddRange(extraOptions);
-        }
+        string[] optionArray = Options(target, extraOptions);
 
         Nvrtc.Check(
             Nvrtc.nvrtcCreateProgram(out IntPtr program, source, programName, 0, IntPtr.Zero, IntPtr.Zero),
             nameof(Nvrtc.nvrtcCreateProgram));
         try
         {
-            string[] optionArray = options.ToArray();
             Nvrtc.Status status = Nvrtc.nvrtcCompileProgram(program, optionArray.Length, optionArray);
             string log = ReadLog(program);
             if (status != Nvrtc.Status.Success)
@@ -69,6 +70,29 @@ public static class NvrtcCompiler
             // Unchecked: a failed destroy must not hide the compile result or its exception.
             Nvrtc.nvrtcDestroyProgram(ref program);
         }
+    }
+
+    /// <summary>
+    /// Every option <see cref="Compile"/> gives NVRTC: the defaults for <paramref name="target"/>,
+    /// then <paramref name="extraOptions"/>. The kernel cache keys on this list, so a change of
+    /// defaults here invalidates cached images by itself.
+    /// </summary>
+    internal static string[] Options(CudaTarget target, IReadOnlyList<string>? extraOptions)
+    {
+        // C++17 for constexpr-if and friends in generated code; ptxas -v only applies to CUBIN
+        // and is what makes register, spill and shared-memory figures visible without a GPU.
+        List<string> options = ["--gpu-architecture=" + target.GpuArchitecture, "--std=c++17"];
+        if (target.Output == CudaOutput.Cubin)
+        {
+            options.Add("--ptxas-options=-v");
+        }
+
+        if (extraOptions is not null)
+        {
+            options.AddRange(extraOptions);
+        }
+
+        return options.ToArray();
     }
 
     private static string ReadLog(IntPtr program)

@@ -77,6 +77,13 @@ public sealed class NvrtcCompilerTests
     }
 
     [Fact]
+    public void Supported_architectures_include_ampere_and_hopper()
+    {
+        Assert.Contains(80, NvrtcCompiler.SupportedArchitectures);
+        Assert.Contains(90, NvrtcCompiler.SupportedArchitectures);
+    }
+
+    [Fact]
     public void Syntax_error_throws_with_the_log_and_program_name()
     {
         const string source = """extern "C" __global__ void broken(float* x) { x[0] = ; }""";

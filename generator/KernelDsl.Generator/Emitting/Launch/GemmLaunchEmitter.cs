@@ -82,6 +82,7 @@ internal static class GemmLaunchEmitter
         w.Line($"    Bias: {Bool(plan.Epilogue.Bias)}, global::KernelDsl.Activation.{plan.Epilogue.Activation},");
         w.Line($"    TileM: {c.TileM}, TileN: {c.TileN}, TileK: {c.TileK}, WarpsM: {c.WarpsM}, WarpsN: {c.WarpsN},");
         w.Line($"    ThreadTileM: {c.ThreadTileM}, ThreadTileN: {c.ThreadTileN}, Stages: {c.Stages}, SharedMemoryBytes: {c.SharedBytes},");
+        w.Line($"    ArithmeticIntensity: {c.ArithmeticIntensity.ToString("R", System.Globalization.CultureInfo.InvariantCulture)},");
         w.Line($"    CpuBlocking: [{blockings}]);");
         w.Line();
     }

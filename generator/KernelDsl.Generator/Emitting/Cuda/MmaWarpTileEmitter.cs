@@ -1,0 +1,185 @@
+using KernelDsl.Generator.Model;
+using KernelDsl.Generator.Planning;
+
+namespace KernelDsl.Generator.Emitting.Cuda;
+
+/// <summary>
+/// 16-bit operands on tensor cores: shared tiles keep the global layout in swizzled 16-byte chunks,
+/// ldmatrix(.trans) turns them into mma.sync fragments, fp32 accumulators live in registers.
+/// </summary>
+internal sealed class MmaWarpTileEmitter(MmaGemmPlan plan, Element element) : WarpTileEmitter
+{
+    public override string Units => "tensor cores (mma.sync m16n8k16, fp32 accumulate)";
+
+    public override void DescribeWarp(CodeWriter w)
+    {
+        w.Line($"//   A warp tile is {plan.MmaTilesM} x {plan.MmaTilesN} MMA tiles of 16 x 8; per 16-deep k step the warp loads {plan.MmaTilesM} A");
+        w.Line($"//   fragments (16 x 16) and {plan.MmaTilesN} B fragments (16 x 8, two per ldmatrix.x4) and issues {plan.MmaTilesM * plan.MmaTilesN} MMAs.");
+        w.Line($"//   A lane holds 4 fp32 accumulators per MMA tile ({plan.MmaTilesM * plan.MmaTilesN * 4} in all): rows g and g + 8, columns 2t and");
+        w.Line("//   2t + 1 of the tile, with g = lane / 4 and t = lane % 4.");
+    }
+
+    public override void DescribeSharedMemory(CodeWriter w)
+    {
+        w.Line("// Shared memory keeps each operand's global layout, cut into 16-byte chunks of 8 elements, so a global");
+        w.Line("// chunk is one 16-byte cp.async. ldmatrix reads one chunk from each of 8 consecutive rows; rows a multiple");
+        w.Line("// of 128 bytes apart share banks, so chunk c of row r is stored at c ^ ((r / ROW_GROUP) % SWIZZLE),");
+        w.Line("// which puts those 8 chunks in 8 different bank groups (conflict-free) and keeps every chunk whole.");
+        Describe(w, plan.A, "M");
+        Describe(w, plan.B, "N");
+    }
+
+    private static void Describe(CodeWriter w, MmaOperand operand, string axis)
+    {
+        string rows = operand.ContiguousAlongK ? axis : "K";
+        string along = operand.ContiguousAlongK ? "K" : axis;
+        string ldmatrix = operand.ContiguousAlongK ? "ldmatrix" : "ldmatrix.trans";
+        w.Line($"//   {operand.Name}s: {operand.Rows} rows ({rows}) x {operand.Chunks} chunks along {along}; fragments by {ldmatrix}.");
+    }
+
+    public override void Constants(CodeWriter w)
+    {
+        w.Line($"constexpr int BM = {plan.TileM}, BN = {plan.TileN}, BK = {plan.TileK};  // block tile");
+        w.Line($"constexpr int WARPS_M = {plan.WarpsM}, WARPS_N = {plan.WarpsN};  // warp grid");
+        w.Line("constexpr int THREADS = 32 * WARPS_M * WARPS_N;");
+        w.Line($"constexpr int WTM = {plan.WarpTileM}, WTN = {plan.WarpTileN};  // warp tile");
+        w.Line("constexpr int MI = WTM / 16, NI = WTN / 8;  // MMA tiles (16 x 8) per warp tile");
+        w.Line($"constexpr int STAGES = {plan.Stages};");
+        foreach (var operand in new[] { plan.A, plan.B })
+        {
+            string p = operand.Name;
+            w.Line($"constexpr int {p}_ROWS = {operand.Rows}, {p}_CHUNKS = {operand.Chunks};  // {p}s: rows x 16-byte chunks per stage");
+            w.Line($"constexpr int {p}_SWIZZLE = {operand.SwizzleSpan}, {p}_ROW_GROUP = {operand.SwizzleRowGroup};");
+        }
+        w.Line("constexpr int A_STAGE = A_ROWS * A_CHUNKS * 8, B_STAGE = B_ROWS * B_CHUNKS * 8;  // elements per stage");
+        w.Line("static_assert(WARPS_M * WTM == BM && WARPS_N * WTN == BN, \"warps tile the block\");");
+        w.Line("static_assert(WTM % 16 == 0 && WTN % 16 == 0 && BK % 16 == 0, \"whole MMA tiles; B fragments come in pairs\");");
+    }
+
+    public override void DeviceFunctions(CodeWriter w)
+    {
+        w.Lines(CudaDeviceFunctions.Ldmatrix);
+        w.Line();
+        w.Lines(CudaDeviceFunctions.Mma(element));
+        w.Line();
+        foreach (var operand in new[] { plan.A, plan.B })
+        {
+            EmitOffset(w, operand);
+            EmitFragmentAddress(w, operand);
+        }
+    }
+
+    private static void EmitOffset(CodeWriter w, MmaOperand operand)
+    {
+        string p = operand.Name;
+        w.Line($"// Element offset of chunk `chunk` of row `row` in a stage of {p}s, swizzled.");
+        w.Line($"__device__ __forceinline__ int {p.ToLowerInvariant()}_offset(int row, int chunk)");
+        w.Line("{");
+        w.Line($"    return (row * {p}_CHUNKS + (chunk ^ ((row / {p}_ROW_GROUP) % {p}_SWIZZLE))) * 8;");
+        w.Line("}");
+        w.Line();
+    }
+
+    /// <summary>
+    /// The address this lane gives ldmatrix.x4 for the 16×16 block at (mn, k). Lane l names row l % 8 of
+    /// matrix q = l / 8. A wants matrices (mn 0–7, k 0–7), (mn 8–15, k 0–7), (mn 0–7, k 8–15), (mn 8–15, k 8–15)
+    /// as a0..a3, so q % 2 picks the mn half; B wants b0, b1 of one n-tile then of the next, so q / 2 does.
+    /// Stored rows are mn when the operand is K-contiguous, else k (and ldmatrix.trans transposes).
+    /// </summary>
+    private static void EmitFragmentAddress(CodeWriter w, MmaOperand operand)
+    {
+        string p = operand.Name;
+        string lower = p.ToLowerInvariant();
+        (string mnHalf, string kHalf) = p == "A" ? ("q % 2", "q / 2") : ("q / 2", "q % 2");
+        string row = operand.ContiguousAlongK ? $"mn + ({mnHalf}) * 8 + r" : $"k + ({kHalf}) * 8 + r";
+        string chunk = operand.ContiguousAlongK ? $"(k + ({kHalf}) * 8) / 8" : $"(mn + ({mnHalf}) * 8) / 8";
+        string order = p == "A"
+            ? "matrices (mn, k) = (0-7, 0-7), (8-15, 0-7), (0-7, 8-15), (8-15, 8-15) give a0..a3"
+            : "matrices (n, k) = (0-7, 0-7), (0-7, 8-15), (8-15, 0-7), (8-15, 8-15) give b0, b1 of two n-tiles";
+        w.Line($"// Lane's ldmatrix address for the 16 x 16 block of {p} at ({(p == "A" ? "m" : "n")} = mn, k): lane l names row l % 8 of matrix l / 8;");
+        w.Line($"// {order}.");
+        w.Line($"__device__ __forceinline__ int {lower}_fragment(int mn, int k)");
+        w.Line("{");
+        w.Line("    const int lane = threadIdx.x % 32, q = lane / 8, r = lane % 8;");
+        w.Line($"    return {lower}_offset({row}, {chunk});");
+        w.Line("}");
+        w.Line();
+    }
+
+    public override void LaneSetup(CodeWriter w)
+    {
+    }
+
+    public override void CopyOperand(CodeWriter w, CudaGemmPlan cuda, char operand)
+    {
+        var o = operand == 'A' ? plan.A : plan.B;
+        var x = new Axis(operand);
+        string lower = o.Name.ToLowerInvariant();
+        w.Line("        #pragma unroll");
+        w.Line($"        for (int e = tid; e < {o.Name}_ROWS * {o.Name}_CHUNKS; e += THREADS) {{");
+        w.Line($"            const int row = e / {o.Name}_CHUNKS, chunk = e % {o.Name}_CHUNKS;");
+        if (o.ContiguousAlongK)
+        {
+            // K % 8 == 0 (checked at launch), so a chunk along K is wholly inside or outside.
+            w.Line($"            // {operand} rows run along K: row = {x.Index}, chunk = 8 k's, wholly inside or outside since K % 8 == 0.");
+            w.Line($"            const int g{x.Index} = {x.Origin} + row, gk = k0 + chunk * 8;");
+            w.Line($"            const bool inside = g{x.Index} < {x.Bound} && gk < K;");
+            w.Line($"            const in_t* src = inside ? {operand} + (long long)g{x.Index} * {x.Ld} + gk : {operand};");
+            w.Line($"            copy_async_16(&{x.Shared}[{lower}_offset(row, chunk)], src, inside ? 16 : 0);");
+        }
+        else
+        {
+            w.Line($"            // {operand} rows run along {x.Bound}: row = k, chunk = 8 {x.Index}'s; a chunk cut by {x.Bound} copies what is inside, zero-fills the rest.");
+            w.Line($"            const int gk = k0 + row, g{x.Index} = {x.Origin} + chunk * 8;");
+            w.Line($"            const int count = gk < K ? min(max({x.Bound} - g{x.Index}, 0), 8) : 0;");
+            w.Line($"            const in_t* src = count > 0 ? {operand} + (long long)gk * {x.Ld} + g{x.Index} : {operand};");
+            w.Line($"            copy_async_16(&{x.Shared}[{lower}_offset(row, chunk)], src, count * 2);");
+        }
+        w.Line("        }");
+    }
+
+    public override void DeclareAccumulators(CodeWriter w) => w.Line("    float acc[MI][NI][4] = {};");
+
+    public override void MultiplyStage(CodeWriter w)
+    {
+        string loadA = plan.A.ContiguousAlongK ? "ldmatrix_x4" : "ldmatrix_x4_trans";
+        string loadB = plan.B.ContiguousAlongK ? "ldmatrix_x4" : "ldmatrix_x4_trans";
+        w.Line("        #pragma unroll");
+        w.Line("        for (int kk = 0; kk < BK; kk += 16) {");
+        w.Line("            unsigned a[MI][4], b[NI][2];");
+        w.Line("            #pragma unroll");
+        w.Line($"            for (int i = 0; i < MI; ++i) {loadA}(a[i], &As[a_fragment(warp_m * WTM + i * 16, kk)]);");
+        w.Line("            #pragma unroll");
+        w.Line("            for (int j = 0; j < NI; j += 2) {");
+        w.Line("                unsigned pair[4];");
+        w.Line($"                {loadB}(pair, &Bs[b_fragment(warp_n * WTN + j * 8, kk)]);");
+        w.Line("                b[j][0] = pair[0]; b[j][1] = pair[1]; b[j + 1][0] = pair[2]; b[j + 1][1] = pair[3];");
+        w.Line("            }");
+        w.Line("            #pragma unroll");
+        w.Line("            for (int i = 0; i < MI; ++i) {");
+        w.Line("                #pragma unroll");
+        w.Line("                for (int j = 0; j < NI; ++j) mma_16x8x16(acc[i][j], a[i], b[j]);");
+        w.Line("            }");
+        w.Line("        }");
+    }
+
+    public override void StoreAccumulators(CodeWriter w, string biasArgument)
+    {
+        w.Line("    // acc[i][j][2h + e] is row g + 8h, column 2t + e of MMA tile (i, j).");
+        w.Line("    #pragma unroll");
+        w.Line("    for (int i = 0; i < MI; ++i) {");
+        w.Line("        #pragma unroll");
+        w.Line("        for (int h = 0; h < 2; ++h) {");
+        w.Line("            const int row = block_m + warp_m * WTM + i * 16 + lane / 4 + h * 8;");
+        w.Line("            if (row >= M) continue;");
+        w.Line("            out_t* c_row = C + (long long)row * ldc;");
+        w.Line("            #pragma unroll");
+        w.Line("            for (int j = 0; j < NI; ++j) {");
+        w.Line("                const int col = block_n + warp_n * WTN + j * 8 + (lane % 4) * 2;");
+        w.Line($"                store_c(c_row,{biasArgument} N, col, acc[i][j][2 * h], alpha, beta);");
+        w.Line($"                store_c(c_row,{biasArgument} N, col + 1, acc[i][j][2 * h + 1], alpha, beta);");
+        w.Line("            }");
+        w.Line("        }");
+        w.Line("    }");
+    }
+}

@@ -1,0 +1,210 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
+using System.Threading.Tasks;
+
+namespace KernelDsl.Cpu;
+
+/// <summary>
+/// One CPU GEMM call in flight: BLIS's five loops around <typeparamref name="TKernel"/>'s microkernel.
+/// <code>
+/// for jc in Nc panels of C's columns
+///   for pc in Kc blocks of K
+///     pack B[pc block, jc panel] into Nr-column slivers  ┐ one parallel loop
+///     pack A[all rows, pc block] into Mr-row slivers      ┘ over slivers
+///     parallel over tasks = (Mc block of rows) × (chunk of Nr slivers)
+///       for jr in the chunk's slivers        (the B sliver stays in L1)
+///         for ir in the block's Mr slivers   (the A block stays in L2)
+///           microkernel: Mr×Nr tile of C
+/// </code>
+/// The operands are pinned by the caller and held here as addresses, since the loop bodies run as
+/// delegates on the thread pool and cannot capture spans.
+/// </summary>
+internal sealed unsafe class CpuGemmJob<TKernel> where TKernel : ICpuGemmKernel
+{
+    private readonly CpuGemmShape shape;
+    private readonly GemmArguments args;
+    private readonly float* a, b, c, bias, packedA, packedB;
+    private readonly Action<int> packSliver, computeTask;
+
+    // The current panel and block, set before each parallel loop.
+    private int panelColumn, panelColumns, panelSlivers, chunkSize, chunks;
+    private int depthStart, depth;
+    private float alpha, beta;
+    private bool lastBlock;
+
+    /// <param name="shape">Blocking of this call.</param>
+    /// <param name="args">Validated arguments.</param>
+    /// <param name="a">Pinned A.</param>
+    /// <param name="b">Pinned B.</param>
+    /// <param name="c">Pinned C.</param>
+    /// <param name="bias">Pinned bias, or null when the kernel has none.</param>
+    /// <param name="packedA">Pinned buffer of <see cref="CpuGemmShape.PackedALength"/> elements.</param>
+    /// <param name="packedB">Pinned buffer of <see cref="CpuGemmShape.PackedBLength"/> elements.</param>
+    public CpuGemmJob(CpuGemmShape shape, GemmArguments args, float* a, float* b, float* c, float* bias, float* packedA, float* packedB)
+    {
+        this.shape = shape;
+        this.args = args;
+        this.a = a;
+        this.b = b;
+        this.c = c;
+        this.bias = bias;
+        this.packedA = packedA;
+        this.packedB = packedB;
+        packSliver = PackSliver;
+        computeTask = ComputeTask;
+    }
+
+    public void Execute()
+    {
+        for (panelColumn = 0; panelColumn < shape.N; panelColumn += shape.Nc)
+        {
+            panelColumns = Math.Min(shape.Nc, shape.N - panelColumn);
+            panelSlivers = CpuGemmShape.CeilDiv(panelColumns, shape.Nr);
+            (chunkSize, chunks) = shape.SplitPanel(panelSlivers);
+
+            // K = 0 still makes one (empty) block, so the epilogue C ← act(β·C + bias) runs.
+            for (depthStart = 0; ; depthStart += shape.Kc)
+            {
+                depth = Math.Min(shape.Kc, shape.K - depthStart);
+                bool firstBlock = depthStart == 0;
+                lastBlock = depthStart + depth >= shape.K;
+                // The first block applies the user's β (0: C is not read); later ones accumulate.
+                alpha = shape.K == 0 ? 0f : args.Alpha;
+                beta = firstBlock ? args.Beta : 1f;
+
+                if (depth > 0)
+                {
+                    For(panelSlivers + shape.ASlivers, packSliver);
+                }
+                For(shape.RowBlocks * chunks, computeTask);
+                if (lastBlock)
+                {
+                    break;
+                }
+            }
+        }
+    }
+
+    private void For(int count, Action<int> body)
+    {
+        if (shape.Workers == 1 || count == 1)
+        {
+            for (int i = 0; i < count; i++)
+            {
+                body(i);
+            }
+        }
+        else
+        {
+            Parallel.For(0, count, body);
+        }
+    }
+
+    /// <summary>Slivers 0 … panelSlivers − 1 are B's, the rest A's.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void PackSliver(int sliver)
+    {
+        if (sliver < panelSlivers)
+        {
+            int column = sliver * shape.Nr;
+            TKernel.PackB(
+                in *b, args.Ldb,
+                panelColumn + column, Math.Min(shape.Nr, panelColumns - column),
+                depthStart, depth,
+                ref packedB[(nint)column * depth]);
+        }
+        else
+        {
+            int row = (sliver - panelSlivers) * shape.Mr;
+            TKernel.PackA(
+                in *a, args.Lda,
+                row, Math.Min(shape.Mr, shape.M - row),
+                depthStart, depth,
+                ref packedA[(nint)row * depth]);
+        }
+    }
+
+    /// <summary>One Mc block of rows times one chunk of the panel's Nr slivers.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void ComputeTask(int task)
+    {
+        int rowStart = task / chunks * shape.Mc;
+        int rowEnd = Math.Min(shape.M, rowStart + shape.Mc);
+        int sliverStart = task % chunks * chunkSize;
+        int sliverEnd = Math.Min(panelSlivers, sliverStart + chunkSize);
+        for (int sliver = sliverStart; sliver < sliverEnd; sliver++)
+        {
+            int column = sliver * shape.Nr;
+            int columns = Math.Min(shape.Nr, panelColumns - column);
+            float* bSliver = packedB + (nint)column * depth;
+            float* cColumn = c + panelColumn + column;
+            float* biasColumn = bias == null ? null : bias + panelColumn + column;
+            for (int row = rowStart; row < rowEnd; row += shape.Mr)
+            {
+                int rows = Math.Min(shape.Mr, shape.M - row);
+                float* aSliver = packedA + (nint)row * depth;
+                float* tile = cColumn + (nint)row * args.Ldc;
+                if (rows == shape.Mr && columns == shape.Nr)
+                {
+                    PrefetchTile(tile);
+                    TKernel.MicroKernel(depth, in *aSliver, in *bSliver, ref *tile, args.Ldc, in *biasColumn, alpha, beta, lastBlock);
+                }
+                else
+                {
+                    EdgeTile(aSliver, bSliver, tile, rows, columns, biasColumn);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Starts fetching a tile of C into L1 before the microkernel's k loop, which then hides the
+    /// latency: C is far larger than the caches and every K block reads and writes all of it.
+    /// The generated code cannot do this itself (prefetching takes a pointer).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void PrefetchTile(float* tile)
+    {
+        if (Sse.IsSupported)
+        {
+            for (int i = 0; i < shape.Mr; i++)
+            {
+                float* row = tile + (nint)i * args.Ldc;
+                for (int j = 0; j < shape.Nr; j += 16)
+                {
+                    Sse.Prefetch0(row + j);
+                }
+                Sse.Prefetch0(row + shape.Nr - 1);
+            }
+        }
+    }
+
+    /// <summary>
+    /// A tile cut by the edge of C: the microkernel runs on a zero-filled Mr×Nr copy (C's valid
+    /// part copied in only when β reads it, the bias zero-padded), and the valid part is copied out.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void EdgeTile(float* aSliver, float* bSliver, float* tile, int rows, int columns, float* biasColumn)
+    {
+        int mr = shape.Mr, nr = shape.Nr;
+        Span<float> scratch = mr * nr <= 4096 ? stackalloc float[mr * nr] : new float[mr * nr];
+        Span<float> scratchBias = nr <= 1024 ? stackalloc float[nr] : new float[nr];
+        if (beta != 0f)
+        {
+            for (int i = 0; i < rows; i++)
+            {
+                new ReadOnlySpan<float>(tile + (nint)i * args.Ldc, columns).CopyTo(scratch.Slice(i * nr));
+            }
+        }
+        if (biasColumn != null)
+        {
+            new ReadOnlySpan<float>(biasColumn, columns).CopyTo(scratchBias);
+        }
+        TKernel.MicroKernel(depth, in *aSliver, in *bSliver, ref scratch[0], nr, in scratchBias[0], alpha, beta, lastBlock);
+        for (int i = 0; i < rows; i++)
+        {
+            scratch.Slice(i * nr, columns).CopyTo(new Span<float>(tile + (nint)i * args.Ldc, columns));
+        }
+    }
+}

@@ -1,0 +1,192 @@
+using System;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Threading;
+
+namespace KernelDsl.Cuda;
+
+/// <summary>
+/// A CUDA device and its primary context. Everything in this namespace runs on
+/// <see cref="Default"/> (device 0); every operation that calls the driver first makes the
+/// context current on the calling thread, so objects can be used from any thread.
+/// </summary>
+public sealed class CudaDevice
+{
+    // Probed once: whether a driver and a device exist does not change while a process runs,
+    // and cuInit is not cheap. Null means available.
+    private static readonly Lazy<string?> Unavailability = new(Probe, LazyThreadSafetyMode.ExecutionAndPublication);
+    private static readonly object OpenGate = new();
+    private static CudaDevice? opened;
+
+    private readonly IntPtr context;
+
+    private CudaDevice(int ordinal, IntPtr context, int handle)
+    {
+        Ordinal = ordinal;
+        this.context = context;
+        MakeCurrent();
+        Name = ReadName(handle);
+        ComputeCapability = (
+            Attribute(handle, CudaDriver.DeviceAttribute.ComputeCapabilityMajor),
+            Attribute(handle, CudaDriver.DeviceAttribute.ComputeCapabilityMinor));
+        MultiprocessorCount = Attribute(handle, CudaDriver.DeviceAttribute.MultiprocessorCount);
+        MaxThreadsPerBlock = Attribute(handle, CudaDriver.DeviceAttribute.MaxThreadsPerBlock);
+        MaxSharedBytesPerBlock = Attribute(handle, CudaDriver.DeviceAttribute.MaxSharedMemoryPerBlock);
+        MaxSharedBytesPerBlockOptin = Attribute(handle, CudaDriver.DeviceAttribute.MaxSharedMemoryPerBlockOptin);
+        CudaDriver.Check(CudaDriver.cuDeviceTotalMem_v2(out nuint total, handle), nameof(CudaDriver.cuDeviceTotalMem_v2));
+        TotalMemory = (long)total;
+        CudaDriver.Check(CudaDriver.cuDriverGetVersion(out int version), nameof(CudaDriver.cuDriverGetVersion));
+        DriverVersion = new Version(version / 1000, version % 1000 / 10);
+    }
+
+    /// <summary>
+    /// Whether a CUDA device can be used: <c>libcuda</c> loads, <c>cuInit</c> succeeds and at
+    /// least one device is visible. Never throws; <see cref="UnavailableReason"/> says why not.
+    /// </summary>
+    public static bool IsAvailable => Unavailability.Value is null;
+
+    /// <summary>Why <see cref="IsAvailable"/> is <see langword="false"/>, in words; <see langword="null"/> when a device is available.</summary>
+    public static string? UnavailableReason => Unavailability.Value;
+
+    /// <summary>Device 0, its primary context retained for the rest of the process.</summary>
+    /// <exception cref="CudaUnavailableException">No CUDA device can be used; the message says why.</exception>
+    /// <exception cref="CudaException">The device was found but its context could not be set up.</exception>
+    public static CudaDevice Default
+    {
+        get
+        {
+            if (Volatile.Read(ref opened) is { } device)
+            {
+                return device;
+            }
+
+            lock (OpenGate)
+            {
+                // Not a Lazy: a failed open (e.g. out of memory for the context) must not be
+                // remembered forever, the next call tries again.
+                opened ??= Open(0);
+                return opened;
+            }
+        }
+    }
+
+    /// <summary>The device ordinal, as in <c>cuDeviceGet</c>.</summary>
+    public int Ordinal { get; }
+
+    /// <summary>The marketing name, e.g. <c>NVIDIA H100 80GB HBM3</c>.</summary>
+    public string Name { get; }
+
+    /// <summary>The compute capability, e.g. (9, 0) for Hopper.</summary>
+    public (int Major, int Minor) ComputeCapability { get; }
+
+    /// <summary>The compute capability times ten without the dot, e.g. 90: the <c>sm_XX</c> to compile for.</summary>
+    public int Arch => ComputeCapability.Major * 10 + ComputeCapability.Minor;
+
+    /// <summary>Streaming multiprocessors.</summary>
+    public int MultiprocessorCount { get; }
+
+    /// <summary>Threads one block may have.</summary>
+    public int MaxThreadsPerBlock { get; }
+
+    /// <summary>Shared memory a block gets without opting in (48 KiB on every current device).</summary>
+    public int MaxSharedBytesPerBlock { get; }
+
+    /// <summary>Shared memory a block can get after raising the function's dynamic limit (227 KiB on Hopper).</summary>
+    public int MaxSharedBytesPerBlockOptin { get; }
+
+    /// <summary>Global memory in bytes.</summary>
+    public long TotalMemory { get; }
+
+    /// <summary>The CUDA version the installed driver supports, e.g. 13.0.</summary>
+    public Version DriverVersion { get; }
+
+    /// <summary>Waits until all work queued on the device has finished.</summary>
+    /// <exception cref="CudaException">A kernel or copy failed (errors of asynchronous work surface here).</exception>
+    public void Synchronize()
+    {
+        MakeCurrent();
+        CudaDriver.Check(CudaDriver.cuCtxSynchronize(), nameof(CudaDriver.cuCtxSynchronize));
+    }
+
+    /// <summary>A one-line summary, e.g. for logs.</summary>
+    public override string ToString() => string.Create(
+        CultureInfo.InvariantCulture,
+        $"{Name} (sm_{Arch}, {MultiprocessorCount} SMs, {MaxSharedBytesPerBlockOptin / 1024} KiB shared per block opt-in, " +
+        $"{TotalMemory >> 20} MiB, driver CUDA {DriverVersion})");
+
+    /// <summary>
+    /// Binds the primary context to the calling thread. Contexts are per thread in the driver
+    /// API and the call is cheap, so every driver-touching operation starts with it.
+    /// </summary>
+    internal void MakeCurrent() => CudaDriver.Check(CudaDriver.cuCtxSetCurrent(context), nameof(CudaDriver.cuCtxSetCurrent));
+
+    private static CudaDevice Open(int ordinal)
+    {
+        if (Unavailability.Value is { } reason)
+        {
+            throw new CudaUnavailableException($"No CUDA device is available: {reason}.");
+        }
+
+        CudaDriver.Check(CudaDriver.cuDeviceGet(out int handle, ordinal), nameof(CudaDriver.cuDeviceGet));
+        CudaDriver.Check(CudaDriver.cuDevicePrimaryCtxRetain(out IntPtr context, handle), nameof(CudaDriver.cuDevicePrimaryCtxRetain));
+        try
+        {
+            // Retained for the life of the process: cached modules and user buffers live in
+            // it, and the driver tears it down at exit.
+            return new CudaDevice(ordinal, context, handle);
+        }
+        catch
+        {
+            // Unchecked: the query failure is the error worth reporting.
+            CudaDriver.cuDevicePrimaryCtxRelease_v2(handle);
+            throw;
+        }
+    }
+
+    // The probe's contract is to answer, not to throw: whatever goes wrong (library missing,
+    // an entry point absent from an old or stub driver) becomes the reason.
+    private static string? Probe()
+    {
+        try
+        {
+            if (!CudaDriver.TryLoad())
+            {
+                return $"the NVIDIA driver library could not be loaded (tried {string.Join(", ", CudaDriver.Candidates)})";
+            }
+
+            CudaResult init = CudaDriver.cuInit(0);
+            if (init != CudaResult.Success)
+            {
+                (string name, string description) = CudaDriver.Describe(init);
+                return $"cuInit failed: {name} ({description})";
+            }
+
+            CudaResult count = CudaDriver.cuDeviceGetCount(out int devices);
+            if (count != CudaResult.Success)
+            {
+                (string name, string description) = CudaDriver.Describe(count);
+                return $"cuDeviceGetCount failed: {name} ({description})";
+            }
+
+            return devices == 0 ? "the CUDA driver sees no devices (check CUDA_VISIBLE_DEVICES)" : null;
+        }
+        catch (Exception e)
+        {
+            return $"the CUDA driver could not be used: {e.GetType().Name}: {e.Message}";
+        }
+    }
+
+    private static unsafe string ReadName(int handle)
+    {
+        // The driver truncates to the buffer and NUL-terminates; 256 is cuda.h's own example size.
+        byte* name = stackalloc byte[256];
+        CudaDriver.Check(CudaDriver.cuDeviceGetName(name, 256, handle), nameof(CudaDriver.cuDeviceGetName));
+        return Marshal.PtrToStringUTF8((IntPtr)name) ?? "";
+    }
+
+    private static int Attribute(int handle, CudaDriver.DeviceAttribute attribute)
+    {
+        CudaDriver.Check(CudaDriver.cuDeviceGetAttribute(out int value, attribute, handle), nameof(CudaDriver.cuDeviceGetAttribute));
+        return value;
+    }
+}

@@ -1,0 +1,98 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Threading;
+
+namespace KernelDsl.Cuda;
+
+/// <summary>
+/// Compiled and loaded kernels, for the process: each (source, entry point, architecture, NVRTC
+/// version, options) is compiled once, kept on disk for later processes, and loaded into
+/// <see cref="CudaDevice.Default"/> once.
+/// </summary>
+/// <remarks>
+/// The folder is <c>$KERNELDSL_CACHE_DIR</c> if set, else <c>$XDG_CACHE_HOME/kerneldsl</c>, else
+/// <c>~/.cache/kerneldsl</c>. Entries are checked (length and SHA-256) on every read: a corrupt or
+/// truncated one is recompiled, never loaded. If the folder cannot be written, kernels are
+/// compiled and kept in memory only, and a warning goes to <see cref="System.Diagnostics.Trace"/>.
+/// Deleting the folder is always safe. A lookup hashes the whole source, so launch code should
+/// keep the returned <see cref="CudaFunction"/> rather than look it up for every launch.
+/// </remarks>
+public static class KernelCache
+{
+    private static readonly ConcurrentDictionary<string, Lazy<CudaFunction>> Functions = new(StringComparer.Ordinal);
+
+    /// <summary>The folder compiled kernels are kept in.</summary>
+    public static string Directory => KernelImageCache.Default.Directory;
+
+    /// <summary>The kernel compiled for <see cref="CudaDevice.Default"/>'s own architecture.</summary>
+    /// <param name="source">Self-contained CUDA C, e.g. a generated kernel's <c>CudaSource</c>.</param>
+    /// <param name="entryPoint">The <c>extern "C"</c> kernel to launch.</param>
+    /// <param name="options">NVRTC options after the defaults (architecture, C++17).</param>
+    /// <returns>The loaded function; the same instance on every call with the same arguments.</returns>
+    /// <exception cref="CudaUnavailableException">There is no CUDA device.</exception>
+    /// <exception cref="KernelCompilationException">NVRTC rejected the source; the exception has the full log.</exception>
+    /// <exception cref="NvrtcUnavailableException">No NVRTC library could be loaded.</exception>
+    /// <exception cref="CudaException">The driver could not load the module or find the entry point.</exception>
+    public static CudaFunction GetOrLoad(string source, string entryPoint, IReadOnlyList<string>? options = null) =>
+        GetOrLoad(source, entryPoint, CudaDevice.Default.Arch, options);
+
+    /// <summary>The kernel compiled for <paramref name="arch"/> and loaded into <see cref="CudaDevice.Default"/>.</summary>
+    /// <param name="source">Self-contained CUDA C, e.g. a generated kernel's <c>CudaSource</c>.</param>
+    /// <param name="entryPoint">The <c>extern "C"</c> kernel to launch.</param>
+    /// <param name="arch">
+    /// Compute capability times ten to compile for. A CUBIN for another architecture than the
+    /// device's may not load; PTX is then compiled and JIT-compiled by the driver instead.
+    /// </param>
+    /// <param name="options">NVRTC options after the defaults (architecture, C++17).</param>
+    /// <returns>The loaded function; the same instance on every call with the same arguments.</returns>
+    /// <exception cref="CudaUnavailableException">There is no CUDA device.</exception>
+    /// <exception cref="KernelCompilationException">NVRTC rejected the source; the exception has the full log.</exception>
+    /// <exception cref="NvrtcUnavailableException">No NVRTC library could be loaded.</exception>
+    /// <exception cref="CudaException">The driver could not load the module or find the entry point.</exception>
+    public static CudaFunction GetOrLoad(string source, string entryPoint, int arch, IReadOnlyList<string>? options = null)
+    {
+        KernelImage image = KernelImageCache.Default.GetOrCompile(source, entryPoint, arch, options);
+        Lazy<CudaFunction> function = Functions.GetOrAdd(
+            image.Key,
+            _ => new Lazy<CudaFunction>(
+                () => Load(image, source, entryPoint, arch, options), LazyThreadSafetyMode.ExecutionAndPublication));
+        try
+        {
+            return function.Value;
+        }
+        catch
+        {
+            Functions.TryRemove(new KeyValuePair<string, Lazy<CudaFunction>>(image.Key, function));
+            throw;
+        }
+    }
+
+    // Modules stay loaded for the life of the process, like the functions handed out from them.
+    private static CudaFunction Load(
+        KernelImage image, string source, string entryPoint, int arch, IReadOnlyList<string>? options)
+    {
+        CudaModule module;
+        try
+        {
+            module = CudaModule.Load(image.Image, image.Target.Output);
+        }
+        catch (CudaException e) when (e.Code == (int)CudaResult.NoBinaryForGpu && image.Target.Output == CudaOutput.Cubin)
+        {
+            // A CUBIN runs only on its own architecture family (sm_80 code does not run on
+            // sm_90); PTX for the same architecture runs on every newer device.
+            KernelImage ptx = KernelImageCache.Default.GetOrCompile(source, entryPoint, arch, options, CudaOutput.Ptx);
+            module = CudaModule.Load(ptx.Image, ptx.Target.Output);
+        }
+
+        try
+        {
+            return module.GetFunction(entryPoint);
+        }
+        catch
+        {
+            module.Dispose();
+            throw;
+        }
+    }
+}

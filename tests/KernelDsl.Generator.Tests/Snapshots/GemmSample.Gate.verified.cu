@@ -1,0 +1,186 @@
+// KernelDsl: GemmSample.Gate, F32 GEMM on CUDA cores (SIMT), F32 output. Generated; do not edit.
+//   C = silu(alpha * op(A) * op(B) + beta * C + bias)
+//   op(A) = A^T, A stored K x M; op(B) = B, stored K x N; C is M x N; all row-major.
+//
+// Tiling
+//   A block of 128 threads computes a 64 x 64 tile of C; its 2 x 2 warps each own a
+//   32 x 32 warp tile.
+//   The 32 lanes of a warp form a 4 x 8 grid; each lane keeps a 8 x 4
+//   block of accumulators in registers (32 per thread), one FMA per element per k.
+//   K is walked 32 at a time. Each step's A and B slices are copied into one of 4 shared-memory
+//   stages with cp.async, up to 3 step(s) ahead of the step being multiplied.
+//   Copies of elements outside M, N or K write zeros, which add nothing to the dot products, so ragged
+//   shapes need no special case in the inner loop; only the epilogue checks bounds before storing.
+//
+// Shared memory, per stage, K-major: row k holds the slice's M (or N) values at that k, so a lane's
+// consecutive rows (columns) at one k are adjacent and read as float4s.
+//   As[32][64]  A rows run along M: 16-byte copies of 4 elements when A is 16-byte aligned
+//   Bs[32][64]  B rows run along N: 16-byte copies of 4 elements when B is 16-byte aligned
+//   16384 bytes per stage, 65536 bytes in all (dynamic shared memory).
+
+constexpr int BM = 64, BN = 64, BK = 32;  // block tile
+constexpr int WARPS_M = 2, WARPS_N = 2;  // warp grid
+constexpr int THREADS = 32 * WARPS_M * WARPS_N;
+constexpr int WTM = 32, WTN = 32;  // warp tile
+constexpr int LANES_M = 4, LANES_N = 8;  // lanes of a warp
+constexpr int TM = 8, TN = 4;  // accumulators per lane
+constexpr int STAGES = 4;
+constexpr int A_STRIDE = 64, B_STRIDE = 64;  // floats between k rows in shared memory
+constexpr int A_STAGE = BK * A_STRIDE, B_STAGE = BK * B_STRIDE;  // floats per stage
+static_assert(WARPS_M * WTM == BM && WARPS_N * WTN == BN, "warps tile the block");
+static_assert(LANES_M * LANES_N == 32 && LANES_M * TM == WTM && LANES_N * TN == WTN, "lanes tile the warp");
+
+// Asynchronous global -> shared copies (sm_80). src_bytes below the copy size zero-fills the rest,
+// which is how out-of-range elements become zeros without a branch around the copy.
+__device__ __forceinline__ unsigned shared_address(const void* p)
+{
+    return static_cast<unsigned>(__cvta_generic_to_shared(p));
+}
+
+__device__ __forceinline__ void copy_async_4(void* dst, const void* src, int src_bytes)
+{
+    asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;\n" :: "r"(shared_address(dst)), "l"(src), "r"(src_bytes));
+}
+
+__device__ __forceinline__ void copy_async_16(void* dst, const void* src, int src_bytes)
+{
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" :: "r"(shared_address(dst)), "l"(src), "r"(src_bytes));
+}
+
+__device__ __forceinline__ void copy_async_commit()
+{
+    asm volatile("cp.async.commit_group;\n" ::);
+}
+
+// Wait until at most `pending` committed groups are still in flight.
+template <int pending>
+__device__ __forceinline__ void copy_async_wait()
+{
+    asm volatile("cp.async.wait_group %0;\n" :: "n"(pending));
+}
+
+typedef float in_t;  // A and B elements
+typedef float out_t;
+__device__ __forceinline__ float to_float(out_t x) { return x; }
+__device__ __forceinline__ out_t from_float(float x) { return x; }
+
+__device__ __forceinline__ float activation(float x) { return x / (1.0f + expf(-x)); }
+
+// Epilogue of one element of a row of C that is inside M: C = silu(alpha * op(A) * op(B) + beta * C + bias),
+// in fp32, then converted to the output type. beta == 0 never reads C. Columns outside N are skipped.
+__device__ __forceinline__ void store_c(out_t* __restrict__ c_row, const out_t* __restrict__ bias, int N, int col, float acc, float alpha, float beta)
+{
+    if (col >= N) return;
+    float v = alpha * acc;
+    if (beta != 0.0f) v = fmaf(beta, to_float(c_row[col]), v);
+    v += to_float(bias[col]);
+    c_row[col] = from_float(activation(v));
+}
+
+extern "C" __global__ void __launch_bounds__(THREADS) kd_gemm_GemmSample_Gate(
+    const in_t* __restrict__ A, const in_t* __restrict__ B, out_t* __restrict__ C, const out_t* __restrict__ bias,
+    int M, int N, int K, int lda, int ldb, int ldc, float alpha, float beta)
+{
+    extern __shared__ __align__(16) unsigned char shared_bytes[];  // STAGES x (As, Bs)
+    in_t* const shared = reinterpret_cast<in_t*>(shared_bytes);
+    const int tid = threadIdx.x;
+    const int block_m = blockIdx.y * BM, block_n = blockIdx.x * BN;  // this block's tile of C
+    const int warp = tid / 32, lane = tid % 32;
+    const int warp_m = warp / WARPS_N, warp_n = warp % WARPS_N;  // this warp's place in the warp grid
+    // First row and column of this lane's TM x TN accumulators within the block tile.
+    const int row0 = warp_m * WTM + (lane / LANES_N) * TM;
+    const int col0 = warp_n * WTN + (lane % LANES_N) * TN;
+    const bool A_by_16 = lda % 4 == 0 && reinterpret_cast<unsigned long long>(A) % 16 == 0;  // 16-byte copies allowed
+    const bool B_by_16 = ldb % 4 == 0 && reinterpret_cast<unsigned long long>(B) % 16 == 0;  // 16-byte copies allowed
+
+    // Issue the copies of K slice `tile` into shared stage `stage` (not waited for here).
+    auto load_tile = [&](int stage, int tile) {
+        in_t* As = shared + stage * (A_STAGE + B_STAGE);
+        in_t* Bs = As + A_STAGE;
+        const int k0 = tile * BK;
+        // A rows run along M: row k of the slice is a contiguous run of BM elements.
+        if (A_by_16) {
+            // Four elements per copy; a run cut by the edge copies what is inside and zero-fills the rest.
+            #pragma unroll
+            for (int e = tid; e < BK * (BM / 4); e += THREADS) {
+                const int k = e / (BM / 4), m = e % (BM / 4) * 4;
+                const int count = k0 + k < K ? min(max(M - (block_m + m), 0), 4) : 0;
+                const in_t* src = count > 0 ? A + (long long)(k0 + k) * lda + (block_m + m) : A;
+                copy_async_16(&As[k * A_STRIDE + m], src, count * 4);
+            }
+        } else {
+            #pragma unroll
+            for (int e = tid; e < BK * BM; e += THREADS) {
+                const int k = e / BM, m = e % BM;
+                const bool inside = k0 + k < K && block_m + m < M;
+                const in_t* src = inside ? A + (long long)(k0 + k) * lda + (block_m + m) : A;
+                copy_async_4(&As[k * A_STRIDE + m], src, inside ? 4 : 0);
+            }
+        }
+        // B rows run along N: row k of the slice is a contiguous run of BN elements.
+        if (B_by_16) {
+            // Four elements per copy; a run cut by the edge copies what is inside and zero-fills the rest.
+            #pragma unroll
+            for (int e = tid; e < BK * (BN / 4); e += THREADS) {
+                const int k = e / (BN / 4), n = e % (BN / 4) * 4;
+                const int count = k0 + k < K ? min(max(N - (block_n + n), 0), 4) : 0;
+                const in_t* src = count > 0 ? B + (long long)(k0 + k) * ldb + (block_n + n) : B;
+                copy_async_16(&Bs[k * B_STRIDE + n], src, count * 4);
+            }
+        } else {
+            #pragma unroll
+            for (int e = tid; e < BK * BN; e += THREADS) {
+                const int k = e / BN, n = e % BN;
+                const bool inside = k0 + k < K && block_n + n < N;
+                const in_t* src = inside ? B + (long long)(k0 + k) * ldb + (block_n + n) : B;
+                copy_async_4(&Bs[k * B_STRIDE + n], src, inside ? 4 : 0);
+            }
+        }
+    };
+
+    float acc[TM][TN] = {};
+    const int k_tiles = (K + BK - 1) / BK;
+
+    // Prologue: start the first STAGES - 1 slices. Every iteration commits a group, even an empty
+    // one, so "all but the newest STAGES - 1 groups" is always the slice about to be multiplied.
+    #pragma unroll
+    for (int s = 0; s < STAGES - 1; ++s) {
+        if (s < k_tiles) load_tile(s, s);
+        copy_async_commit();
+    }
+
+    for (int tile = 0; tile < k_tiles; ++tile) {
+        const int ahead = tile + STAGES - 1;
+        if (ahead < k_tiles) load_tile(ahead % STAGES, ahead);
+        copy_async_commit();
+        copy_async_wait<STAGES - 1>();
+        __syncthreads();  // slice `tile` is in shared memory for every thread
+
+        const in_t* As = shared + (tile % STAGES) * (A_STAGE + B_STAGE);
+        const in_t* Bs = As + A_STAGE;
+        #pragma unroll
+        for (int k = 0; k < BK; ++k) {
+            float a[TM], b[TN];
+            #pragma unroll
+            for (int i = 0; i < TM; i += 4) *reinterpret_cast<float4*>(&a[i]) = *reinterpret_cast<const float4*>(&As[k * A_STRIDE + row0 + i]);
+            #pragma unroll
+            for (int i = 0; i < TN; i += 4) *reinterpret_cast<float4*>(&b[i]) = *reinterpret_cast<const float4*>(&Bs[k * B_STRIDE + col0 + i]);
+            #pragma unroll
+            for (int i = 0; i < TM; ++i) {
+                #pragma unroll
+                for (int j = 0; j < TN; ++j) acc[i][j] = fmaf(a[i], b[j], acc[i][j]);
+            }
+        }
+        __syncthreads();  // everyone is done with this stage before a later iteration refills it
+    }
+
+    // Epilogue: every accumulator through store_c.
+    #pragma unroll
+    for (int i = 0; i < TM; ++i) {
+        const int row = block_m + row0 + i;
+        if (row >= M) break;
+        out_t* c_row = C + (long long)row * ldc;
+        #pragma unroll
+        for (int j = 0; j < TN; ++j) store_c(c_row, bias, N, block_n + col0 + j, acc[i][j], alpha, beta);
+    }
+}

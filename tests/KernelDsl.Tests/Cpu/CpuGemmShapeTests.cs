@@ -1,0 +1,35 @@
+using KernelDsl.Cpu;
+using Xunit;
+
+namespace KernelDsl.Tests.Cpu;
+
+/// <summary>How the driver splits work: enough tasks per core when the problem allows, never more than it has.</summary>
+public sealed class CpuGemmShapeTests
+{
+    private static CpuGemmShape Shape(int m, int workers) => new(m, 1000, 1000, Mr: 8, Nr: 32, Kc: 128, Mc: 256, Nc: 4096, Workers: workers);
+
+    [Theory]
+    [InlineData(1000, 2, 32)]   // 4 row blocks × 2 chunks of 16 slivers
+    [InlineData(100, 2, 32)]    // 1 row block × 8 chunks of 4 slivers
+    [InlineData(100, 16, 32)]   // wants 64 tasks, has 32 slivers: one sliver per task
+    [InlineData(100, 2, 3)]     // fewer slivers than wanted tasks
+    public void SplitGivesEachWorkerTasks(int m, int workers, int slivers)
+    {
+        var shape = Shape(m, workers);
+        var (chunkSize, chunks) = shape.SplitPanel(slivers);
+        Assert.True(chunkSize * chunks >= slivers, "every sliver is in a chunk");
+        Assert.True((chunks - 1) * chunkSize < slivers, "no empty chunk");
+        int tasks = shape.RowBlocks * chunks;
+        Assert.True(tasks >= System.Math.Min(workers * CpuGemmShape.TasksPerWorker, shape.RowBlocks * slivers),
+            $"{tasks} tasks for {workers} workers");
+    }
+
+    [Fact]
+    public void PackedBuffersHoldOneKBlockOfEveryRowAndOnePanel()
+    {
+        var shape = Shape(1000, 2);
+        Assert.Equal(125 * 8 * 128, shape.PackedALength);
+        Assert.Equal(32 * 32 * 128, shape.PackedBLength);
+        Assert.Equal(1, (shape with { K = 0 }).PackedALength);
+    }
+}
