@@ -1,0 +1,97 @@
+using System;
+using System.Globalization;
+using System.Threading;
+using KernelDsl.Cpu;
+
+namespace KernelDsl.Cuda;
+
+/// <summary>The launches of one GEMM on device buffers, as generated code calls it.</summary>
+/// <typeparam name="TIn">Element of A and B.</typeparam>
+/// <typeparam name="TOut">Element of C and bias.</typeparam>
+public delegate void DeviceGemm<TIn, TOut>(
+    CudaStream stream, DeviceBuffer<TIn> a, DeviceBuffer<TIn> b, DeviceBuffer<TOut> c, DeviceBuffer<TOut> bias)
+    where TIn : unmanaged
+    where TOut : unmanaged;
+
+/// <summary>
+/// What every generated GEMM's <c>Launch</c> and <c>Compute</c> need beyond the kernel itself: loading
+/// the compiled function once, the layout rules of the tensor-core path, and the host ↔ device round
+/// trip of <c>Compute</c>. Used by generated code.
+/// </summary>
+public static class GemmLaunch
+{
+    /// <summary>Every generated kernel uses cp.async, so sm_80 (Ampere) or newer.</summary>
+    public const int MinimumArch = 80;
+
+    /// <summary>
+    /// The kernel compiled for the default device, loaded on first use and kept in <paramref name="cached"/>
+    /// (a lookup in <see cref="KernelCache"/> hashes the whole source).
+    /// </summary>
+    /// <exception cref="NotSupportedException">The device is older than sm_80.</exception>
+    public static CudaFunction Load(ref CudaFunction? cached, string source, string entryPoint)
+    {
+        CudaFunction? function = Volatile.Read(ref cached);
+        if (function is not null)
+        {
+            return function;
+        }
+        var device = CudaDevice.Default;
+        if (device.Arch < MinimumArch)
+        {
+            throw new NotSupportedException(string.Create(CultureInfo.InvariantCulture,
+                $"{entryPoint} needs sm_{MinimumArch} or newer (cp.async, mma.sync); {device.Name} is sm_{device.Arch}. Use the CPU fallback (Run)."));
+        }
+        function = KernelCache.GetOrLoad(source, entryPoint, device.Arch);
+        Volatile.Write(ref cached, function);
+        return function;
+    }
+
+    /// <summary>
+    /// The tensor-core kernel copies A and B in 16-byte chunks of 8 elements: K must be a multiple of 8
+    /// (a chunk along K is wholly inside or outside), and so must lda and ldb (every row starts 16-byte aligned).
+    /// </summary>
+    /// <exception cref="ArgumentException">K, lda or ldb is not a multiple of 8; names which.</exception>
+    public static void CheckTensorCoreLayout(in GemmArguments arguments)
+    {
+        static void MultipleOf8(int value, string name, string why)
+        {
+            if (value % 8 != 0)
+            {
+                throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+                    $"{name} = {value} must be a multiple of 8 on the tensor-core path: {why}."), name);
+            }
+        }
+        MultipleOf8(arguments.K, "k", "A and B are read in chunks of 8 elements along K");
+        MultipleOf8(arguments.Lda, "lda", "every row of A must start 16-byte aligned; pad the rows");
+        MultipleOf8(arguments.Ldb, "ldb", "every row of B must start 16-byte aligned; pad the rows");
+    }
+
+    /// <summary>
+    /// Uploads A, B, bias (and C when <paramref name="readC"/>), runs <paramref name="launch"/> on a new
+    /// stream, waits, and downloads C. Copies are synchronous: the spans may be movable managed memory,
+    /// which an asynchronous copy must not outlive. The device buffers live only for the call.
+    /// </summary>
+    public static void RoundTrip<TIn, TOut>(
+        ReadOnlySpan<TIn> a, ReadOnlySpan<TIn> b, Span<TOut> c, ReadOnlySpan<TOut> bias, bool readC, DeviceGemm<TIn, TOut> launch)
+        where TIn : unmanaged
+        where TOut : unmanaged
+    {
+        ArgumentNullException.ThrowIfNull(launch);
+        using var deviceA = Upload(a);
+        using var deviceB = Upload(b);
+        using var deviceBias = Upload(bias);
+        using var deviceC = readC ? Upload<TOut>(c) : new DeviceBuffer<TOut>(c.Length);
+        using var stream = new CudaStream();
+        launch(stream, deviceA, deviceB, deviceC, deviceBias);
+        stream.Synchronize();
+        deviceC.CopyTo(c);
+    }
+
+    private static DeviceBuffer<T> Upload<T>(ReadOnlySpan<T> host)
+        where T : unmanaged
+    {
+        var buffer = new DeviceBuffer<T>(host.Length);
+        buffer.CopyFrom(host);
+        return buffer;
+    }
+}
