@@ -13,7 +13,7 @@ using Microsoft.CodeAnalysis.Text;
 namespace KernelDsl.Generator;
 
 /// <summary>
-/// The KernelDsl source generator. Each [Gemm] class flows Parse → Validate → Plan → Emit; every
+/// The KernelDsl source generator. Each [Gemm] and [RingAttention] class flows Parse → Validate → Plan → Emit; every
 /// step's output is an equatable model, so an edit that does not touch a kernel re-runs nothing
 /// after Parse. Step names are tracked for the incrementality tests.
 /// </summary>
@@ -54,6 +54,22 @@ public sealed class KernelDslGenerator : IIncrementalGenerator
         context.RegisterSourceOutput(plans, static (output, plan) =>
             output.AddSource(plan.Kernel.QualifiedName + ".g.cs", SourceText.From(GemmLaunchEmitter.Emit(plan), System.Text.Encoding.UTF8)));
 
+        var attentionValidated = context.SyntaxProvider
+            .ForAttributeWithMetadataName(AttributeNames.RingAttention, static (node, _) => node is ClassDeclarationSyntax, AttentionParser.Parse)
+            .WithTrackingName(Steps.Parse)
+            .Select(static (spec, _) => new ValidatedAttention(spec, AttentionValidator.Validate(spec)))
+            .WithTrackingName(Steps.Validate);
+
+        context.RegisterSourceOutput(attentionValidated.Select(static (v, _) => v.Diagnostics), ReportAll);
+
+        var attentionPlans = attentionValidated
+            .Where(static v => v.Diagnostics.Count == 0 && !v.Spec.Attributes.Has(AttributeNames.Gemm))
+            .Select(static (v, _) => AttentionPlanner.Plan(v.Spec))
+            .WithTrackingName(Steps.Plan);
+
+        context.RegisterSourceOutput(attentionPlans, static (output, plan) =>
+            output.AddSource(plan.Kernel.QualifiedName + ".g.cs", SourceText.From(AttentionLaunchEmitter.Emit(plan), System.Text.Encoding.UTF8)));
+
         foreach (string tuning in AttributeNames.Tuning)
         {
             var orphans = context.SyntaxProvider
@@ -72,4 +88,6 @@ public sealed class KernelDslGenerator : IIncrementalGenerator
     }
 
     private sealed record ValidatedSpec(GemmSpec Spec, EquatableArray<DiagnosticInfo> Diagnostics);
+
+    private sealed record ValidatedAttention(AttentionSpec Spec, EquatableArray<DiagnosticInfo> Diagnostics);
 }

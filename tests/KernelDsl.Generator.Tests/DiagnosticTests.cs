@@ -15,7 +15,7 @@ public sealed class DiagnosticTests
     /// <summary>Runs the generator on <paramref name="source"/> and returns the single diagnostic with the ID, checking what it points at.</summary>
     private static Diagnostic Single(string source, string id, string pointsAt)
     {
-        string text = "using KernelDsl;\nnamespace App;\n" + source;
+        string text = "using KernelDsl; using KernelDsl.Ring;\nnamespace App;\n" + source;
         var run = GeneratorRun.Run(("Kernel.cs", text));
         var diagnostic = Assert.Single(run.GeneratorDiagnostics);
         Assert.Equal(id, diagnostic.Id);
@@ -118,6 +118,61 @@ public sealed class DiagnosticTests
     public void KD0004_tensor_core_shared_memory_over_the_limit()
         => Single("[Gemm(Element.F16)] [Tile(M = 256, N = 256, K = 64), Warps(4, 4), Pipeline(Stages = 3)] public static partial class Proj;",
             "KD0004", "Pipeline(Stages = 3)");
+
+    [Fact]
+    public void KD0007_gemm_and_ring_attention_on_one_class()
+        => Assert.Contains("both [Gemm] and [RingAttention]", Single(
+            "[Gemm(Element.F32), RingAttention] public static partial class Proj;", "KD0007", "Gemm(Element.F32)").GetMessage());
+
+    [Fact]
+    public void KD0007_attention_tile_properties_on_a_gemm()
+        => Assert.Contains("Tile.Q", Single("[Gemm(Element.F32)] [Tile(Q = 64)] public static partial class Proj;", "KD0007", "Tile(Q = 64)").GetMessage());
+
+    [Fact]
+    public void KD0007_gemm_tuning_on_attention()
+        => Assert.Contains("[Epilogue] does not apply", Single(
+            "[RingAttention(HeadDim = 64)] [Epilogue(Bias = true)] public static partial class Attn;", "KD0007", "Attn").GetMessage());
+
+    [Fact]
+    public void KD0007_two_dimensional_warps_on_attention()
+        => Single("[RingAttention(HeadDim = 64)] [Warps(2, 2)] public static partial class Attn;", "KD0007", "Warps(2, 2)");
+
+    [Theory]
+    [InlineData(72)]
+    [InlineData(272)]
+    [InlineData(0)]
+    public void KD0013_head_dim_out_of_range(int headDim)
+        => Single($"[RingAttention(HeadDim = {headDim})] public static partial class Attn;", "KD0013", $"RingAttention(HeadDim = {headDim})");
+
+    [Fact]
+    public void KD0014_overlap_buffers_out_of_range()
+        => Single("[RingAttention(HeadDim = 64)] [Overlap(Buffers = 3)] public static partial class Attn;", "KD0014", "Overlap(Buffers = 3)");
+
+    [Fact]
+    public void KD0015_attention_rows_per_warp_not_a_multiple_of_16()
+        => Assert.Contains("owns 8 query rows", Single(
+            "[RingAttention(HeadDim = 64, Element = Element.F16)] [Tile(Q = 32, KV = 64), Warps(4)] public static partial class Attn;",
+            "KD0015", "Tile(Q = 32, KV = 64)").GetMessage());
+
+    [Fact]
+    public void KD0015_attention_kv_tile_not_a_multiple_of_16()
+        => Single("[RingAttention(HeadDim = 64)] [Tile(Q = 64, KV = 40), Warps(4)] public static partial class Attn;", "KD0015", "Tile(Q = 64, KV = 40)");
+
+    [Fact]
+    public void KD0003_attention_over_the_register_budget()
+        => Assert.Contains("accumulators for O and S", Single(
+            "[RingAttention(HeadDim = 256, Element = Element.BF16)] [Tile(Q = 64, KV = 64), Warps(2)] public static partial class Attn;",
+            "KD0003", "Tile(Q = 64, KV = 64)").GetMessage());
+
+    [Fact]
+    public void KD0004_attention_shared_memory_over_the_limit()
+        => Assert.Contains("Tile(Q, KV)", Single(
+            "[RingAttention(HeadDim = 256, Element = Element.F32)] [Tile(Q = 128, KV = 64), Warps(16)] public static partial class Attn;",
+            "KD0004", "Tile(Q = 128, KV = 64)").GetMessage());
+
+    [Fact]
+    public void KD0010_undefined_ring_layout()
+        => Single("[RingAttention(HeadDim = 64, Layout = (RingLayout)5)] public static partial class Attn;", "KD0010", "RingAttention(HeadDim = 64, Layout = (RingLayout)5)");
 
     [Fact]
     public void Every_descriptor_has_a_test_and_ids_are_sequential()

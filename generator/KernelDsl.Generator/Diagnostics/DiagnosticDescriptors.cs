@@ -29,7 +29,7 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor SharedMemoryOverLimit = new(
         "KD0004", "Shared memory over the target's limit",
-        "{0} stages × {1} bytes per stage = {2} bytes of shared memory exceeds the {3}-byte limit per thread block of sm_{4}; reduce Pipeline.Stages or the tile",
+        "{0} bytes of shared memory ({1}) exceed the {2}-byte limit per thread block of sm_{3}; {4}",
         Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
 
     public static readonly DiagnosticDescriptor StagesOutOfRange = new(
@@ -49,7 +49,7 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor NonPositiveSize = new(
         "KD0008", "Size must be positive",
-        "{0} = {1} must be a positive integer",
+        "{0} = {1} must be positive",
         Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
 
     public static readonly DiagnosticDescriptor TooManyThreads = new(
@@ -72,11 +72,27 @@ internal static class DiagnosticDescriptors
         "Tile.K = {0} must be a multiple of 16, the depth of one tensor-core MMA step",
         Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
 
+    public static readonly DiagnosticDescriptor HeadDimOutOfRange = new(
+        "KD0013", "Head dimension out of range",
+        "HeadDim = {0} must be a multiple of 16 between 16 and 256",
+        Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+    public static readonly DiagnosticDescriptor BuffersOutOfRange = new(
+        "KD0014", "Overlap buffers out of range",
+        "Overlap.Buffers = {0} must be 1 (no overlap) or 2 (double buffering)",
+        Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+    public static readonly DiagnosticDescriptor AttentionTileNotMmaMultiple = new(
+        "KD0015", "Attention tile is not a multiple of the MMA shape",
+        "{0}; change Tile(Q, KV) or the warp count",
+        Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
     /// <summary>All descriptors, in ID order (the generator's SupportedDiagnostics and the tests use it).</summary>
     public static readonly ImmutableArray<DiagnosticDescriptor> All = ImmutableArray.Create(
         KernelClassNotStaticPartial, TileNotDivisibleByWarps, ThreadTileNotExpressible, SharedMemoryOverLimit,
         StagesOutOfRange, UnsupportedElements, ConflictingKernelAttributes, NonPositiveSize, TooManyThreads,
-        UnknownEnumValue, WarpTileNotMmaMultiple, TileKNotMmaMultiple);
+        UnknownEnumValue, WarpTileNotMmaMultiple, TileKNotMmaMultiple,
+        HeadDimOutOfRange, BuffersOutOfRange, AttentionTileNotMmaMultiple);
 
     public static DiagnosticDescriptor ById(string id) => All.First(d => d.Id == id);
 }

@@ -8,12 +8,14 @@ internal static class AttributeNames
     public const string Warps = "KernelDsl.WarpsAttribute";
     public const string Pipeline = "KernelDsl.PipelineAttribute";
     public const string Epilogue = "KernelDsl.EpilogueAttribute";
+    public const string RingAttention = "KernelDsl.RingAttentionAttribute";
+    public const string Overlap = "KernelDsl.OverlapAttribute";
 
     /// <summary>Attributes that tune a kernel and mean nothing without one.</summary>
-    public static readonly string[] Tuning = [Tile, Warps, Pipeline, Epilogue];
+    public static readonly string[] Tuning = [Tile, Warps, Pipeline, Epilogue, Overlap];
 
     /// <summary>Attributes that declare a kernel.</summary>
-    public static readonly string[] Kernels = [Gemm];
+    public static readonly string[] Kernels = [Gemm, RingAttention];
 
     /// <summary>The name as written in source, e.g. <c>Tile</c> for <c>KernelDsl.TileAttribute</c>.</summary>
     public static string ShortName(string metadataName)

@@ -37,6 +37,9 @@ internal readonly struct AttributeReader(AttributeData? data)
         return fallback;
     }
 
+    /// <summary>Whether the user wrote <paramref name="name"/> = … (defaults don't count).</summary>
+    public bool IsSet(string name) => data is not null && data.NamedArguments.Any(pair => pair.Key == name);
+
     public static AttributeReader Find(ImmutableArray<AttributeData> attributes, string metadataName)
         => new(attributes.FirstOrDefault(a => a.AttributeClass?.ToDisplayString() == metadataName));
 }

@@ -1,8 +1,6 @@
-using System.Collections.Generic;
 using System.Threading;
 using KernelDsl.Generator.Model;
 using Microsoft.CodeAnalysis;
-using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 
 namespace KernelDsl.Generator.Parsing;
@@ -36,8 +34,8 @@ internal static class GemmParser
             gemm.Named("TransposeB", false));
 
         return new GemmSpec(
-            Identity(symbol),
-            IsStaticPartial(symbol, node),
+            KernelClass.Identity(symbol),
+            KernelClass.IsStaticPartial(symbol, node),
             LocationInfo.From(node.Identifier.GetLocation()),
             operands,
             gemm.Location,
@@ -48,51 +46,7 @@ internal static class GemmParser
             pipeline.Named("Stages", 2),
             pipeline.Location,
             new EpilogueSpec(epilogue.Named("Bias", false), (Activation)epilogue.Named("Activation", (int)Activation.None)),
-            epilogue.Location);
+            epilogue.Location,
+            KernelAttributes.Of(symbol));
     }
-
-    private static KernelIdentity Identity(INamedTypeSymbol symbol)
-    {
-        var containing = new List<string>();
-        for (var outer = symbol.ContainingType; outer is not null; outer = outer.ContainingType)
-        {
-            containing.Insert(0, "partial " + TypeKeyword(outer) + " " + NameWithTypeParameters(outer));
-        }
-        string ns = symbol.ContainingNamespace.IsGlobalNamespace ? "" : symbol.ContainingNamespace.ToDisplayString();
-        string qualified = symbol.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat
-            .WithGlobalNamespaceStyle(SymbolDisplayGlobalNamespaceStyle.Omitted)
-            .WithGenericsOptions(SymbolDisplayGenericsOptions.None));
-        return new KernelIdentity(ns, symbol.Name, qualified, "partial class " + NameWithTypeParameters(symbol), containing.ToEquatableArray());
-    }
-
-    private static bool IsStaticPartial(INamedTypeSymbol symbol, ClassDeclarationSyntax node)
-    {
-        if (!symbol.IsStatic || !node.Modifiers.Any(SyntaxKind.PartialKeyword))
-        {
-            return false;
-        }
-        for (var outer = symbol.ContainingType; outer is not null; outer = outer.ContainingType)
-        {
-            foreach (var reference in outer.DeclaringSyntaxReferences)
-            {
-                if (reference.GetSyntax() is TypeDeclarationSyntax declaration && !declaration.Modifiers.Any(SyntaxKind.PartialKeyword))
-                {
-                    return false;
-                }
-            }
-        }
-        return true;
-    }
-
-    private static string TypeKeyword(INamedTypeSymbol type) => (type.TypeKind, type.IsRecord) switch
-    {
-        (TypeKind.Struct, true) => "record struct",
-        (TypeKind.Struct, false) => "struct",
-        (TypeKind.Interface, _) => "interface",
-        (_, true) => "record",
-        _ => "class",
-    };
-
-    private static string NameWithTypeParameters(INamedTypeSymbol type)
-        => type.TypeParameters.Length == 0 ? type.Name : type.Name + "<" + string.Join(", ", type.TypeParameters) + ">";
 }

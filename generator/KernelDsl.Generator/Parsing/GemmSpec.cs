@@ -20,7 +20,8 @@ internal sealed record GemmSpec(
     int Stages,
     LocationInfo? PipelineLocation,
     EpilogueSpec Epilogue,
-    LocationInfo? EpilogueLocation);
+    LocationInfo? EpilogueLocation,
+    KernelAttributes Attributes);
 
 /// <summary>Element types and storage order of the operands.</summary>
 internal sealed record GemmOperands(Element Element, Element Accumulate, Element Output, bool TransposeA, bool TransposeB);

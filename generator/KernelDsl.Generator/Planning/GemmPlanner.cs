@@ -1,4 +1,3 @@
-using System.Text;
 using KernelDsl.Generator.Model;
 using KernelDsl.Generator.Parsing;
 
@@ -14,7 +13,7 @@ internal static class GemmPlanner
 
     public static GemmPlan Plan(GemmSpec spec) => new(
         spec.Kernel,
-        EntryPoint(spec.Kernel),
+        EntryPointName.For("kd_gemm_", spec.Kernel),
         spec.Operands,
         spec.Epilogue,
         UsesTensorCores(spec.Operands) ? PlanMma(spec) : PlanSimt(spec),
@@ -112,15 +111,4 @@ internal static class GemmPlanner
     private static int Clamp(int value, int min, int max) => value < min ? min : value > max ? max : value;
 
     private static int RoundDown(int value, int multiple) => value / multiple * multiple;
-
-    /// <summary><c>kd_gemm_</c> and the qualified class name with every non-identifier character as '_'.</summary>
-    private static string EntryPoint(KernelIdentity kernel)
-    {
-        var name = new StringBuilder("kd_gemm_");
-        foreach (char c in kernel.QualifiedName)
-        {
-            name.Append(char.IsLetterOrDigit(c) && c < 128 ? c : '_');
-        }
-        return name.ToString();
-    }
 }

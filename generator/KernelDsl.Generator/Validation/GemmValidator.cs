@@ -1,5 +1,4 @@
 using System;
-using System.Collections.Generic;
 using KernelDsl.Generator.Diagnostics;
 using KernelDsl.Generator.Model;
 using KernelDsl.Generator.Parsing;
@@ -22,12 +21,19 @@ internal static class GemmValidator
 
     public static EquatableArray<DiagnosticInfo> Validate(GemmSpec spec)
     {
-        var found = new List<DiagnosticInfo>();
-        if (!spec.IsStaticPartial)
+        var found = new Findings();
+        found.StaticPartial(spec.IsStaticPartial, spec.ClassLocation, spec.Kernel.ClassName);
+        if (spec.Attributes.Has(AttributeNames.RingAttention))
         {
-            found.Add(DiagnosticInfo.Create(DiagnosticDescriptors.KernelClassNotStaticPartial, spec.ClassLocation, spec.Kernel.ClassName));
+            found.Add(DiagnosticDescriptors.ConflictingKernelAttributes, spec.GemmLocation, spec.Kernel.ClassName,
+                "a class declares one kernel, but it has both [Gemm] and [RingAttention]; split them into two classes");
+            return found.ToEquatableArray();
         }
-        bool elementsKnown = CheckEnums(spec, found);
+        found.ForeignTuning(spec.Attributes, spec.Kernel.ClassName, spec.ClassLocation, "Gemm", [AttributeNames.Overlap], ["Q", "KV"]);
+        bool elementsKnown = found.Defined("Gemm.Element", spec.Operands.Element, spec.GemmLocation)
+            & found.Defined("Gemm.Accumulate", spec.Operands.Accumulate, spec.GemmLocation)
+            & found.Defined("Gemm.Output", spec.Operands.Output, spec.GemmLocation)
+            & found.Defined("Epilogue.Activation", spec.Epilogue.Activation, spec.EpilogueLocation);
         if (elementsKnown)
         {
             CheckElements(spec, found);
@@ -44,25 +50,8 @@ internal static class GemmValidator
         return found.ToEquatableArray();
     }
 
-    private static bool CheckEnums(GemmSpec spec, List<DiagnosticInfo> found)
-    {
-        int before = found.Count;
-        void Check<T>(string what, T value, LocationInfo? where) where T : struct, Enum
-        {
-            if (!Enum.IsDefined(typeof(T), value))
-            {
-                found.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnknownEnumValue, where, what, Convert.ToInt32(value), "KernelDsl." + typeof(T).Name));
-            }
-        }
-        Check("Gemm.Element", spec.Operands.Element, spec.GemmLocation);
-        Check("Gemm.Accumulate", spec.Operands.Accumulate, spec.GemmLocation);
-        Check("Gemm.Output", spec.Operands.Output, spec.GemmLocation);
-        Check("Epilogue.Activation", spec.Epilogue.Activation, spec.EpilogueLocation);
-        return found.Count == before;
-    }
-
     /// <summary>fp32 runs on CUDA cores and writes fp32; fp16/bf16 run on tensor cores and write any of the three.</summary>
-    private static void CheckElements(GemmSpec spec, List<DiagnosticInfo> found)
+    private static void CheckElements(GemmSpec spec, Findings found)
     {
         var o = spec.Operands;
         string? why =
@@ -71,33 +60,26 @@ internal static class GemmValidator
             null;
         if (why is not null)
         {
-            found.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedElements, spec.GemmLocation, o.Element, o.Accumulate, o.Output, why));
+            found.Add(DiagnosticDescriptors.UnsupportedElements, spec.GemmLocation, o.Element, o.Accumulate, o.Output, why);
         }
     }
 
-    private static bool CheckSizes(GemmSpec spec, List<DiagnosticInfo> found)
+    private static bool CheckSizes(GemmSpec spec, Findings found)
     {
-        int before = found.Count;
-        void Positive(string what, int value, LocationInfo? where)
+        bool positive = found.Positive("Tile.M", spec.Tile.M, spec.TileLocation)
+            & found.Positive("Tile.N", spec.Tile.N, spec.TileLocation)
+            & found.Positive("Tile.K", spec.Tile.K, spec.TileLocation)
+            & found.Positive("Warps.M", spec.Warps.M, spec.WarpsLocation)
+            & found.Positive("Warps.N", spec.Warps.N, spec.WarpsLocation);
+        if (positive && spec.Warps.Count > 32)
         {
-            if (value <= 0)
-            {
-                found.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NonPositiveSize, where, what, value));
-            }
+            found.Add(DiagnosticDescriptors.TooManyThreads, spec.WarpsLocation, spec.Warps.M, spec.Warps.N, spec.Warps.Count * 32);
+            return false;
         }
-        Positive("Tile.M", spec.Tile.M, spec.TileLocation);
-        Positive("Tile.N", spec.Tile.N, spec.TileLocation);
-        Positive("Tile.K", spec.Tile.K, spec.TileLocation);
-        Positive("Warps.M", spec.Warps.M, spec.WarpsLocation);
-        Positive("Warps.N", spec.Warps.N, spec.WarpsLocation);
-        if (found.Count == before && spec.Warps.Count > 32)
-        {
-            found.Add(DiagnosticInfo.Create(DiagnosticDescriptors.TooManyThreads, spec.WarpsLocation, spec.Warps.M, spec.Warps.N, spec.Warps.Count * 32));
-        }
-        return found.Count == before;
+        return positive;
     }
 
-    private static void CheckWarpTiling(GemmSpec spec, List<DiagnosticInfo> found)
+    private static void CheckWarpTiling(GemmSpec spec, Findings found)
     {
         bool divides = true;
         void Divisible(string axis, int tile, int warps)
@@ -106,7 +88,7 @@ internal static class GemmValidator
             {
                 divides = false;
                 int suggestion = (tile + warps - 1) / warps * warps;
-                found.Add(DiagnosticInfo.Create(DiagnosticDescriptors.TileNotDivisibleByWarps, spec.TileLocation ?? spec.WarpsLocation, axis, tile, warps, suggestion));
+                found.Add(DiagnosticDescriptors.TileNotDivisibleByWarps, spec.TileLocation ?? spec.WarpsLocation, axis, tile, warps, suggestion);
             }
         }
         Divisible("M", spec.Tile.M, spec.Warps.M);
@@ -128,8 +110,8 @@ internal static class GemmValidator
                 : area / 32 > ThreadTile.MaxAccumulators
                     ? $"each thread would hold {area / 32} accumulators; use more warps or a smaller tile"
                     : $"no power-of-two grid of lanes gives each one a block with sides of at most {ThreadTile.MaxSide}; use power-of-two tile sides";
-            found.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ThreadTileNotExpressible, spec.TileLocation ?? spec.WarpsLocation,
-                warpTileM, warpTileN, ThreadTile.MaxAccumulators, why));
+            found.Add(DiagnosticDescriptors.ThreadTileNotExpressible, spec.TileLocation ?? spec.WarpsLocation,
+                warpTileM, warpTileN, ThreadTile.MaxAccumulators, why);
         }
     }
 
@@ -137,42 +119,42 @@ internal static class GemmValidator
     /// Tensor cores: a warp tile is whole 16×16 blocks (16×8 MMA tiles, B fragments loaded in pairs),
     /// the K tile whole 16-deep MMA steps, and the accumulators fit the register budget.
     /// </summary>
-    private static void CheckMmaShape(GemmSpec spec, List<DiagnosticInfo> found, int warpTileM, int warpTileN)
+    private static void CheckMmaShape(GemmSpec spec, Findings found, int warpTileM, int warpTileN)
     {
         var where = spec.TileLocation ?? spec.WarpsLocation;
         if (warpTileM % 16 != 0 || warpTileN % 16 != 0)
         {
-            found.Add(DiagnosticInfo.Create(DiagnosticDescriptors.WarpTileNotMmaMultiple, where, warpTileM, warpTileN, spec.Tile.M, spec.Tile.N, spec.Warps.M, spec.Warps.N));
+            found.Add(DiagnosticDescriptors.WarpTileNotMmaMultiple, where, warpTileM, warpTileN, spec.Tile.M, spec.Tile.N, spec.Warps.M, spec.Warps.N);
         }
         else if (warpTileM * warpTileN / 32 > ThreadTile.MaxAccumulators)
         {
-            found.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ThreadTileNotExpressible, where, warpTileM, warpTileN, ThreadTile.MaxAccumulators,
-                $"each thread would hold {warpTileM * warpTileN / 32} accumulators; use more warps or a smaller tile"));
+            found.Add(DiagnosticDescriptors.ThreadTileNotExpressible, where, warpTileM, warpTileN, ThreadTile.MaxAccumulators,
+                $"each thread would hold {warpTileM * warpTileN / 32} accumulators; use more warps or a smaller tile");
         }
         if (spec.Tile.K % 16 != 0)
         {
-            found.Add(DiagnosticInfo.Create(DiagnosticDescriptors.TileKNotMmaMultiple, where, spec.Tile.K));
+            found.Add(DiagnosticDescriptors.TileKNotMmaMultiple, where, spec.Tile.K);
         }
     }
 
-    private static bool CheckStages(GemmSpec spec, List<DiagnosticInfo> found)
+    private static bool CheckStages(GemmSpec spec, Findings found)
     {
         if (spec.Stages >= 1 && spec.Stages <= MaxStages)
         {
             return true;
         }
-        found.Add(DiagnosticInfo.Create(DiagnosticDescriptors.StagesOutOfRange, spec.PipelineLocation, spec.Stages, MaxStages));
+        found.Add(DiagnosticDescriptors.StagesOutOfRange, spec.PipelineLocation, spec.Stages, MaxStages);
         return false;
     }
 
-    private static void CheckSharedMemory(GemmSpec spec, List<DiagnosticInfo> found)
+    private static void CheckSharedMemory(GemmSpec spec, Findings found)
     {
         long perStage = GemmPlanner.SharedBytesPerStage(spec);
         long total = perStage * spec.Stages;
         if (total > SharedMemoryLimitBytes)
         {
-            found.Add(DiagnosticInfo.Create(DiagnosticDescriptors.SharedMemoryOverLimit, spec.PipelineLocation ?? spec.TileLocation,
-                spec.Stages, perStage, total, SharedMemoryLimitBytes, SharedMemoryLimitArch));
+            found.Add(DiagnosticDescriptors.SharedMemoryOverLimit, spec.PipelineLocation ?? spec.TileLocation, total,
+                $"{spec.Stages} stages × {perStage} bytes", SharedMemoryLimitBytes, SharedMemoryLimitArch, "reduce Pipeline.Stages or the tile");
         }
     }
 }

@@ -3,8 +3,10 @@ using System;
 namespace KernelDsl;
 
 /// <summary>
-/// The block tile one CUDA thread block computes per iteration: an M×N tile of C, advancing
-/// K elements along the reduction per pipeline stage. Defaults: M = 128, N = 128, K = 16.
+/// The block tile of a kernel. For a GEMM: an M×N tile of C per thread block, advancing K elements
+/// along the reduction per pipeline stage (defaults 128, 128, 16). For ring attention: Q query rows
+/// per thread block against KV keys per inner step (defaults 128, 64). Setting a kernel's properties
+/// on the other kind is an error (KD0007).
 /// </summary>
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
 public sealed class TileAttribute : Attribute
@@ -17,4 +19,10 @@ public sealed class TileAttribute : Attribute
 
     /// <summary>Reduction depth per stage (elements of K loaded into shared memory at once).</summary>
     public int K { get; set; } = 16;
+
+    /// <summary>Attention: query rows per thread block (and per CPU block).</summary>
+    public int Q { get; set; } = 128;
+
+    /// <summary>Attention: keys (K/V rows) per inner step of the online softmax.</summary>
+    public int KV { get; set; } = 64;
 }

@@ -79,7 +79,7 @@ internal static class CudaGemmEmitter
     private static void EmitKernel(CodeWriter w, GemmPlan plan, WarpTileEmitter warp)
     {
         string bias = plan.Epilogue.Bias ? " const out_t* __restrict__ bias," : "";
-        w.Line($"extern \"C\" __global__ void __launch_bounds__(THREADS) {plan.EntryPoint}(");
+        w.Line($"extern \"C\" __global__ void __launch_bounds__(THREADS, {plan.Cuda.MinBlocksPerMultiprocessor}) {plan.EntryPoint}(");
         w.Line($"    const in_t* __restrict__ A, const in_t* __restrict__ B, out_t* __restrict__ C,{bias}");
         w.Line("    int M, int N, int K, int lda, int ldb, int ldc, float alpha, float beta)");
         w.Line("{");

@@ -1,0 +1,44 @@
+using System.Globalization;
+using KernelDsl.Generator.Emitting.Cuda;
+using KernelDsl.Generator.Emitting.Simd;
+using KernelDsl.Generator.Planning;
+
+namespace KernelDsl.Generator.Emitting.Launch;
+
+/// <summary>
+/// Prints the <c>.g.cs</c> file of one ring-attention kernel: <c>CudaSource</c>, the entry points,
+/// <c>Info</c>, the ring entry points and, inside, the CPU block kernels.
+/// </summary>
+internal static class AttentionLaunchEmitter
+{
+    public static string Emit(AttentionPlan plan) => KernelFile.Write(plan.Kernel, w =>
+    {
+        KernelFile.CudaSource(w, CudaAttentionEmitter.Emit(plan),
+            "One ring step launches <see cref=\"StepEntryPoint\"/>; after the last, <see cref=\"FinalizeEntryPoint\"/> writes O and L.");
+        w.Line("/// <summary>The CUDA kernel of one ring step in <see cref=\"CudaSource\"/>.</summary>");
+        w.Line("public const string StepEntryPoint = \"" + plan.StepEntryPoint + "\";");
+        w.Line();
+        w.Line("/// <summary>The CUDA kernel that writes O and L after the last step.</summary>");
+        w.Line("public const string FinalizeEntryPoint = \"" + plan.FinalizeEntryPoint + "\";");
+        w.Line();
+        EmitInfo(w, plan);
+        SimdAttentionEmitter.Emit(w, plan);
+    });
+
+    private static void EmitInfo(CodeWriter w, AttentionPlan plan)
+    {
+        var c = plan.Cuda;
+        var cpu = plan.Cpu[0];
+        w.Line("/// <summary>The plan the generator chose: tiles, warps, shared memory, CPU blocking.</summary>");
+        w.Line("public static global::KernelDsl.AttentionInfo Info { get; } = new(");
+        w.Line($"    \"{plan.Kernel.QualifiedName}\", StepEntryPoint, FinalizeEntryPoint,");
+        w.Line($"    HeadDim: {plan.HeadDim}, global::KernelDsl.Element.{plan.Element}, Causal: {GemmLaunchEmitter.Bool(plan.Causal)}, Scale: {Float(plan.Scale)},");
+        w.Line($"    global::KernelDsl.Ring.RingLayout.{plan.Layout}, Buffers: {plan.Buffers},");
+        w.Line($"    TileQ: {c.TileQ}, TileKv: {c.TileKv}, Warps: {c.Warps}, SharedMemoryBytes: {c.SharedBytes},");
+        w.Line($"    CpuQRows: {cpu.QRows}, CpuKvRows: {cpu.KvRows});");
+        w.Line();
+    }
+
+    /// <summary>A float literal that round-trips.</summary>
+    public static string Float(float value) => value.ToString("R", CultureInfo.InvariantCulture) + "f";
+}

@@ -1,0 +1,28 @@
+using KernelDsl.Generator.Model;
+
+namespace KernelDsl.Generator.Planning;
+
+/// <summary>
+/// Every decision about one ring-attention kernel, for both back ends. Emitters print this.
+/// </summary>
+/// <param name="StepEntryPoint">CUDA kernel of one ring step: the block attends its Q tile to one KV shard and merges into the running (O, L).</param>
+/// <param name="FinalizeEntryPoint">CUDA kernel that writes O in the element type and L after the last step.</param>
+/// <param name="Scale">Softmax scale (1/√HeadDim unless the user set one).</param>
+/// <param name="Cuda">Thread-block tiling of the step kernel.</param>
+/// <param name="Cpu">Blocking of the CPU block kernel, one per instruction set, widest first.</param>
+internal sealed record AttentionPlan(
+    KernelIdentity Kernel,
+    string StepEntryPoint,
+    string FinalizeEntryPoint,
+    int HeadDim,
+    Element Element,
+    bool Causal,
+    float Scale,
+    RingLayout Layout,
+    int Buffers,
+    CudaAttentionPlan Cuda,
+    EquatableArray<CpuAttentionBlocking> Cpu)
+{
+    /// <summary>exp(x·scale) = exp2(x·scale·log2 e): the kernels fold log2(e) into the scale and use exp2.</summary>
+    public float ScaleLog2 => (float)(Scale * 1.4426950408889634);
+}

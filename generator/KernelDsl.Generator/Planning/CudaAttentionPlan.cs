@@ -1,0 +1,144 @@
+namespace KernelDsl.Generator.Planning;
+
+/// <summary>
+/// CUDA tiling of the attention step kernel (FlashAttention-2 forward): a block owns TileQ query rows of
+/// one head, split over Warps warps of RowsPerWarp rows; it walks the KV shard TileKv keys at a time,
+/// K and V double-buffered in shared memory by cp.async while the current tile is multiplied.
+/// On tensor cores (16-bit elements) S = Q·Kᵀ and O += P·V are m16n8k16 MMAs; in fp32 the lanes of a
+/// warp form a <see cref="SimtLanes"/> grid: a lane owns a few rows and, of them, a few keys of each key step (S)
+/// and a few 16-byte chunks of head dimensions (O), with P passed from S to O through a per-warp shared buffer.
+/// </summary>
+/// <param name="TensorCores">16-bit elements: MMA path; fp32: SIMT path.</param>
+/// <param name="ElementBytes">Bytes per Q/K/V element in shared memory.</param>
+internal sealed record CudaAttentionPlan(int TileQ, int TileKv, int Warps, int HeadDim, bool TensorCores, int ElementBytes)
+{
+    /// <summary>K and V tiles are double-buffered: the next tile's copies overlap the current tile's math.</summary>
+    public const int KvStages = 2;
+
+    /// <summary>Floats of padding per row of the SIMT path's P buffer, so rows start in different bank groups.</summary>
+    public const int PPadding = 4;
+
+    public int Threads => Warps * 32;
+
+    public int RowsPerWarp => TileQ / Warps;
+
+    /// <summary>16-byte chunks per row of a Q, K or V tile (a row is one token's HeadDim elements).</summary>
+    public int Chunks => ChunksOf(HeadDim, ElementBytes);
+
+    /// <summary>Elements per 16-byte chunk: 8 16-bit values or 4 floats.</summary>
+    public int ChunkElements => 16 / ElementBytes;
+
+    /// <summary>
+    /// XOR swizzle of the Q, K and V tiles: chunk c of row r is stored at c ^ ((r / SwizzleRowGroup) % SwizzleSpan).
+    /// The span is the largest power of two (at most 8) dividing the chunk count, so the swizzled chunk stays in its row.
+    /// </summary>
+    public int SwizzleSpan
+    {
+        get
+        {
+            int span = 1;
+            while (span < 8 && Chunks % (span * 2) == 0)
+            {
+                span *= 2;
+            }
+            return span;
+        }
+    }
+
+    /// <summary>Rows sharing one 128-byte line (1 when a row is 128 bytes or longer).</summary>
+    public int SwizzleRowGroup => Chunks >= 8 ? 1 : 8 / Chunks;
+
+    /// <summary>The fp32 path's lane grid (meaningful when <see cref="TensorCores"/> is false).</summary>
+    public SimtAttentionLanes SimtLanes => SimtAttentionLanes.For(RowsPerWarp, TileKv, HeadDim);
+
+    /// <summary>Floats between rows of the SIMT path's per-warp P buffer.</summary>
+    public int PStride => TileKv + PPadding;
+
+    /// <summary>Bytes of the Q tile plus both K/V stages; the SIMT P buffer follows.</summary>
+    public int TileBytes => (TileQ + 2 * KvStages * TileKv) * HeadDim * ElementBytes;
+
+    /// <summary>Per thread: O accumulators (RowsPerWarp·HeadDim / 32) plus S accumulators (RowsPerWarp·TileKv / 32).</summary>
+    public int AccumulatorsPerThread => AccumulatorsOf(TileQ, TileKv, Warps, HeadDim);
+
+    /// <summary>The Q tile once, K and V tiles per stage, and on the SIMT path the P buffer.</summary>
+    public int SharedBytes => (int)SharedBytesOf(TileQ, TileKv, HeadDim, ElementBytes);
+
+    /// <summary>
+    /// Validation uses these before a plan exists. O and S accumulators per thread: RowsPerWarp·(HeadDim + TileKv)
+    /// spread over the warp's lanes: all 32 on tensor cores (exact) and on the SIMT path unless its lane grid has to
+    /// leave lanes mirroring others (<see cref="SimtAttentionLanes.Active"/> &lt; 32, only for some row counts); there
+    /// it is an upper bound, since S is held one key step at a time.
+    /// </summary>
+    public static int AccumulatorsOf(int tileQ, int tileKv, int warps, int headDim)
+    {
+        int rows = tileQ / warps;
+        int active = rows > 0 ? SimtAttentionLanes.For(rows, tileKv, headDim).Active : 32;
+        return (int)((long)rows * (headDim + tileKv) / active);
+    }
+
+    /// <summary>
+    /// Q tile + <see cref="KvStages"/> × (K tile + V tile), no padding (the swizzle keeps ldmatrix conflict-free);
+    /// 4-byte elements (the SIMT path) add the P buffer: TileQ rows of <see cref="PStride"/> floats.
+    /// </summary>
+    public static long SharedBytesOf(int tileQ, int tileKv, int headDim, int elementBytes)
+        => ((long)tileQ + 2L * KvStages * tileKv) * headDim * elementBytes
+           + (elementBytes == 4 ? (long)tileQ * (tileKv + PPadding) * 4 : 0);
+
+    public static int ChunksOf(int headDim, int elementBytes) => headDim * elementBytes / 16;
+}
+
+/// <summary>
+/// The fp32 path's lanes: a Rows × Cols grid (lane = row · Cols + col). A lane owns query rows
+/// row + Rows·i (i &lt; RowsPerWarp / Rows); a KV tile is taken KeyStep keys at a time, of which the lane computes
+/// S for keys col + Cols·j; for O it accumulates the 16-byte chunks (4 head dimensions) col + Cols·c. Rows are the
+/// same in both phases, so a lane keeps its rows' running max and sum to itself, and row reductions are
+/// butterflies over the Cols lanes of a row group.
+/// </summary>
+/// <param name="Rows">Lanes along the query rows (a power of two dividing RowsPerWarp).</param>
+/// <param name="Cols">Lanes along keys and head-dimension chunks (a power of two dividing both counts).</param>
+/// <param name="Active">Rows·Cols; when below 32, lane l computes what lane l % Active does and writes nothing.</param>
+/// <param name="KeyStep">Keys per softmax step inside a KV tile: a lane holds (RowsPerWarp / Rows)·(KeyStep / Cols) scores, not a whole tile's.</param>
+internal sealed record SimtAttentionLanes(int Rows, int Cols, int Active, int KeyStep)
+{
+    /// <summary>A lane's S values per key step are kept at or under this (with O's, the registers that stay live).</summary>
+    public const int MaxStepScores = 16;
+
+    /// <summary>
+    /// Among grids that use all 32 lanes, the one with the fewest rows + head-dimension chunks per lane (a lane
+    /// loads its rows' Q and P and its chunks' V, and keeps per-row state), fewer rows on a tie. With odd row
+    /// counts no full grid may exist; then the one with the most active lanes, the rest mirroring. The key step
+    /// is the largest divisor of the tile (a multiple of 4 and of Cols) that keeps a lane's S at
+    /// <see cref="MaxStepScores"/> values or fewer.
+    /// </summary>
+    public static SimtAttentionLanes For(int rowsPerWarp, int tileKv, int headDim)
+    {
+        int chunks = headDim / 4;
+        (int Rows, int Cols)? best = null;
+        int bestActive = 0, bestCost = int.MaxValue;
+        for (int rows = 1; rows <= 32 && rowsPerWarp % rows == 0; rows *= 2)
+        {
+            int cols = 32 / rows;
+            while (cols > 1 && (tileKv % cols != 0 || chunks % cols != 0))
+            {
+                cols /= 2;
+            }
+            int cost = rowsPerWarp / rows + chunks / cols;
+            if (rows * cols > bestActive || (rows * cols == bestActive && cost <= bestCost))
+            {
+                best = (rows, cols);
+                bestActive = rows * cols;
+                bestCost = cost;
+            }
+        }
+        var (r, c) = best!.Value;
+        int unit = System.Math.Max(c, 4), step = unit;
+        for (int candidate = unit; candidate <= tileKv; candidate += unit)
+        {
+            if (tileKv % candidate == 0 && rowsPerWarp / r * (candidate / c) <= MaxStepScores)
+            {
+                step = candidate;
+            }
+        }
+        return new SimtAttentionLanes(r, c, r * c, step);
+    }
+}

@@ -1,0 +1,25 @@
+using System;
+
+namespace KernelDsl.Ring;
+
+/// <summary>A ring exchange failed: the ring was aborted by a rank, the transport failed, or a wait timed out.</summary>
+public sealed class RingCommunicationException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    /// <param name="rank">The rank that observed the failure.</param>
+    /// <param name="sequence">The number of the exchange that failed on that rank.</param>
+    /// <param name="reason">What went wrong, for the message.</param>
+    /// <param name="innerException">The cause: the failing rank's exception, a <see cref="TimeoutException"/>, or the transport's error.</param>
+    public RingCommunicationException(int rank, long sequence, string reason, Exception? innerException)
+        : base($"Ring rank {rank}, exchange {sequence}: {reason}", innerException)
+    {
+        Rank = rank;
+        Sequence = sequence;
+    }
+
+    /// <summary>The rank that observed the failure.</summary>
+    public int Rank { get; }
+
+    /// <summary>The number of the exchange that failed on <see cref="Rank"/>, counting from 0 over the communicator's lifetime (a forward pass over P ranks makes P − 1).</summary>
+    public long Sequence { get; }
+}
