@@ -1,4 +1,4 @@
-using System.Collections.Generic;
+using System;
 using System.Globalization;
 using KernelDsl.Cpu;
 using KernelDsl.Ring;
@@ -46,6 +46,30 @@ public sealed record AttentionInfo(
 
     /// <summary>The step kernel's grid for <paramref name="heads"/> heads of <paramref name="queries"/> local queries: x over Q tiles, y over heads.</summary>
     public (int X, int Y) GridFor(int queries, int heads) => ((queries + TileQ - 1) / TileQ, heads);
+
+    /// <summary>
+    /// The smallest number of tokens per rank for which a ring step's compute hides its K/V transfer
+    /// (Ring Attention, Liu et al.: block ≥ FLOPs / bandwidth). Per step a rank attends its c queries to
+    /// c keys, 4·c²·d FLOPs per head (half of it when causal: a balanced layout skips half the pairs), while
+    /// sending K and V, 2·c·d·element bytes per KV head. Compute covers the transfer when
+    /// 4·c²·d·heads / F ≥ 2·c·d·kvHeads·e / B (halving the left side if causal), i.e.
+    /// c ≥ kvHeads·e·F / (2·heads·B), doubled if causal.
+    /// </summary>
+    /// <param name="linkBytesPerSecond">Bandwidth of the link to the next rank, e.g. 450e9 for NVLink 4 per direction, 25e9 for 200 Gb/s InfiniBand.</param>
+    /// <param name="flopsPerSecond">Sustained attention throughput of one rank, e.g. 400e12 on an H100 in bf16.</param>
+    /// <param name="heads">Query heads.</param>
+    /// <param name="kvHeads">K/V heads (GQA sends fewer bytes).</param>
+    /// <returns>Tokens per rank, rounded up.</returns>
+    public long MinimumTokensPerRank(double linkBytesPerSecond, double flopsPerSecond, int heads = 1, int kvHeads = 1)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(linkBytesPerSecond);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(flopsPerSecond);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(heads);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(kvHeads);
+        int elementBytes = Element == Element.F32 ? 4 : 2;
+        double tokens = kvHeads * (double)elementBytes * flopsPerSecond / (2.0 * heads * linkBytesPerSecond);
+        return (long)Math.Ceiling(Causal ? 2 * tokens : tokens);
+    }
 
     /// <summary>One line for logs.</summary>
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,

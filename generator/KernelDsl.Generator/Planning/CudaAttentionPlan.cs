@@ -4,7 +4,8 @@ namespace KernelDsl.Generator.Planning;
 /// CUDA tiling of the attention step kernel (FlashAttention-2 forward): a block owns TileQ query rows of
 /// one head, split over Warps warps of RowsPerWarp rows; it walks the KV shard TileKv keys at a time,
 /// K and V double-buffered in shared memory by cp.async while the current tile is multiplied.
-/// On tensor cores (16-bit elements) S = Q·Kᵀ and O += P·V are m16n8k16 MMAs; in fp32 the lanes of a
+/// Inside a tile, the online softmax advances <see cref="KeyStep"/> keys at a time, which bounds the S values a
+/// lane holds. On tensor cores (16-bit elements) S = Q·Kᵀ and O += P·V are m16n8k16 MMAs; in fp32 the lanes of a
 /// warp form a <see cref="SimtLanes"/> grid: a lane owns a few rows and, of them, a few keys of each key step (S)
 /// and a few 16-byte chunks of head dimensions (O), with P passed from S to O through a per-warp shared buffer.
 /// </summary>
@@ -48,6 +49,13 @@ internal sealed record CudaAttentionPlan(int TileQ, int TileKv, int Warps, int H
     /// <summary>Rows sharing one 128-byte line (1 when a row is 128 bytes or longer).</summary>
     public int SwizzleRowGroup => Chunks >= 8 ? 1 : 8 / Chunks;
 
+    /// <summary>
+    /// Keys per online-softmax step inside a KV tile: S is built, softmaxed and multiplied into O KeyStep keys at a
+    /// time, so a lane holds one step's S values, not a whole tile's. Tensor cores: <see cref="MmaKeyStepOf"/>;
+    /// fp32: <see cref="SimtAttentionLanes.KeyStep"/>.
+    /// </summary>
+    public int KeyStep => TensorCores ? MmaKeyStepOf(RowsPerWarp, TileKv, HeadDim) : SimtLanes.KeyStep;
+
     /// <summary>The fp32 path's lane grid (meaningful when <see cref="TensorCores"/> is false).</summary>
     public SimtAttentionLanes SimtLanes => SimtAttentionLanes.For(RowsPerWarp, TileKv, HeadDim);
 
@@ -57,23 +65,58 @@ internal sealed record CudaAttentionPlan(int TileQ, int TileKv, int Warps, int H
     /// <summary>Bytes of the Q tile plus both K/V stages; the SIMT P buffer follows.</summary>
     public int TileBytes => (TileQ + 2 * KvStages * TileKv) * HeadDim * ElementBytes;
 
-    /// <summary>Per thread: O accumulators (RowsPerWarp·HeadDim / 32) plus S accumulators (RowsPerWarp·TileKv / 32).</summary>
-    public int AccumulatorsPerThread => AccumulatorsOf(TileQ, TileKv, Warps, HeadDim);
+    /// <summary>Per thread: the values that stay live through the inner loops (see <see cref="AccumulatorsOf"/>).</summary>
+    public int AccumulatorsPerThread => AccumulatorsOf(TileQ, TileKv, Warps, HeadDim, ElementBytes);
 
     /// <summary>The Q tile once, K and V tiles per stage, and on the SIMT path the P buffer.</summary>
     public int SharedBytes => (int)SharedBytesOf(TileQ, TileKv, HeadDim, ElementBytes);
 
     /// <summary>
-    /// Validation uses these before a plan exists. O and S accumulators per thread: RowsPerWarp·(HeadDim + TileKv)
-    /// spread over the warp's lanes: all 32 on tensor cores (exact) and on the SIMT path unless its lane grid has to
-    /// leave lanes mirroring others (<see cref="SimtAttentionLanes.Active"/> &lt; 32, only for some row counts); there
-    /// it is an upper bound, since S is held one key step at a time.
+    /// Validation uses these before a plan exists. The fp32 values a thread keeps live through the inner loops: its
+    /// O accumulators, one key step of S, and the Q operands of the S product. Tensor cores (2-byte elements):
+    /// RowsPerWarp·d/32 + RowsPerWarp·<see cref="MmaKeyStepOf"/>/32 + RowsPerWarp/4 (four registers of Q fragment per
+    /// 16-row MMA tile). fp32: with the lane grid's TR rows, TC keys per step and the warp's active lanes,
+    /// RowsPerWarp·d/active + TR·TC + 4·TR (a float4 of Q per row).
     /// </summary>
-    public static int AccumulatorsOf(int tileQ, int tileKv, int warps, int headDim)
+    public static int AccumulatorsOf(int tileQ, int tileKv, int warps, int headDim, int elementBytes)
     {
         int rows = tileQ / warps;
-        int active = rows > 0 ? SimtAttentionLanes.For(rows, tileKv, headDim).Active : 32;
-        return (int)((long)rows * (headDim + tileKv) / active);
+        if (rows <= 0)
+        {
+            return 0;
+        }
+        if (elementBytes != 4)
+        {
+            return (int)(((long)rows * headDim + (long)rows * MmaKeyStepOf(rows, tileKv, headDim)) / 32 + rows / 4);
+        }
+        var lanes = SimtAttentionLanes.For(rows, tileKv, headDim);
+        int tr = rows / lanes.Rows, tc = lanes.KeyStep / lanes.Cols;
+        return (int)((long)rows * headDim / lanes.Active + tr * tc + 4 * tr);
+    }
+
+    /// <summary>
+    /// The plan's target for <see cref="AccumulatorsOf"/> when it picks a key step (the validator's budget is the
+    /// same figure: with addresses, loop state and operands in flight it keeps a thread within 255 registers).
+    /// </summary>
+    public const int LiveValueTarget = 160;
+
+    /// <summary>
+    /// Tensor cores: the largest multiple of 16 dividing <paramref name="tileKv"/> whose S accumulators
+    /// (rowsPerWarp·keys/32), with O's and the Q fragments, stay within <see cref="LiveValueTarget"/>; 16 if none
+    /// does (validation then rejects the tile). Long steps reload Q fragments less often; short ones leave room for O.
+    /// </summary>
+    public static int MmaKeyStepOf(int rowsPerWarp, int tileKv, int headDim)
+    {
+        long fixedValues = (long)rowsPerWarp * headDim / 32 + rowsPerWarp / 4;
+        int step = 16;
+        for (int keys = 16; keys <= tileKv; keys += 16)
+        {
+            if (tileKv % keys == 0 && fixedValues + (long)rowsPerWarp * keys / 32 <= LiveValueTarget)
+            {
+                step = keys;
+            }
+        }
+        return step;
     }
 
     /// <summary>

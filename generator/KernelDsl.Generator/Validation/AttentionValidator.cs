@@ -77,7 +77,7 @@ internal static class AttentionValidator
             found.Add(DiagnosticDescriptors.AttentionTileNotMmaMultiple, tileLocation,
                 $"each of the {spec.Warps} warps owns {rowsPerWarp} query rows; tensor-core MMAs need a multiple of 16");
         }
-        int accumulators = CudaAttentionPlan.AccumulatorsOf(spec.TileQ, spec.TileKv, spec.Warps, spec.HeadDim);
+        int accumulators = CudaAttentionPlan.AccumulatorsOf(spec.TileQ, spec.TileKv, spec.Warps, spec.HeadDim, AttentionPlanner.ElementBytes(spec.Element));
         if (accumulators > AttentionAccumulatorBudget)
         {
             found.Add(DiagnosticDescriptors.ThreadTileNotExpressible, tileLocation, rowsPerWarp, spec.HeadDim + spec.TileKv, AttentionAccumulatorBudget,

@@ -1,5 +1,6 @@
 using System;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics.X86;
 using System.Threading.Tasks;
 
@@ -17,31 +18,46 @@ namespace KernelDsl.Cpu;
 ///         for ir in the block's Mr slivers   (the A block stays in L2)
 ///           microkernel: Mr×Nr tile of C
 /// </code>
+/// The microkernel works on an fp32 "work" matrix: C itself when C is float, else a workspace
+/// holding one panel of C in fp32, which a tile enters converted from C when the first K block
+/// reads it (β ≠ 0) and leaves rounded to C after the last. Which case applies is a JIT-time
+/// constant of <typeparamref name="TOutput"/>, so the fp32 path carries no conversion code.
 /// The operands are pinned by the caller and held here as addresses, since the loop bodies run as
 /// delegates on the thread pool and cannot capture spans.
 /// </summary>
-internal sealed unsafe class CpuGemmJob<TKernel> where TKernel : ICpuGemmKernel
+internal sealed unsafe class CpuGemmJob<TKernel, TInput, TOutput>
+    where TKernel : ICpuGemmKernel<TInput>
+    where TInput : unmanaged
+    where TOutput : unmanaged
 {
     private readonly CpuGemmShape shape;
     private readonly GemmArguments args;
-    private readonly float* a, b, c, bias, packedA, packedB;
+    private readonly TInput* a, b;
+    private readonly TOutput* c;
+    private readonly float* bias, packedA, packedB, work;
+    private readonly int ldw;
     private readonly Action<int> packSliver, computeTask;
 
     // The current panel and block, set before each parallel loop.
     private int panelColumn, panelColumns, panelSlivers, chunkSize, chunks;
     private int depthStart, depth;
     private float alpha, beta;
-    private bool lastBlock;
+    private bool firstBlock, lastBlock;
+    private float* workPanel;
+
+    /// <summary>C is not float: the microkernel works on the fp32 workspace and tiles are converted in and out.</summary>
+    private static bool ConvertsC => typeof(TOutput) != typeof(float);
 
     /// <param name="shape">Blocking of this call.</param>
     /// <param name="args">Validated arguments.</param>
     /// <param name="a">Pinned A.</param>
     /// <param name="b">Pinned B.</param>
     /// <param name="c">Pinned C.</param>
-    /// <param name="bias">Pinned bias, or null when the kernel has none.</param>
+    /// <param name="bias">Pinned bias as floats, or null when the kernel has none.</param>
     /// <param name="packedA">Pinned buffer of <see cref="CpuGemmShape.PackedALength"/> elements.</param>
     /// <param name="packedB">Pinned buffer of <see cref="CpuGemmShape.PackedBLength"/> elements.</param>
-    public CpuGemmJob(CpuGemmShape shape, GemmArguments args, float* a, float* b, float* c, float* bias, float* packedA, float* packedB)
+    /// <param name="work">C itself when it is float, else a pinned workspace of <see cref="CpuGemmShape.WorkspaceLength"/> floats.</param>
+    public CpuGemmJob(CpuGemmShape shape, GemmArguments args, TInput* a, TInput* b, TOutput* c, float* bias, float* packedA, float* packedB, float* work)
     {
         this.shape = shape;
         this.args = args;
@@ -51,6 +67,9 @@ internal sealed unsafe class CpuGemmJob<TKernel> where TKernel : ICpuGemmKernel
         this.bias = bias;
         this.packedA = packedA;
         this.packedB = packedB;
+        this.work = work;
+        // The workspace holds one panel; C as float is its own work matrix.
+        ldw = ConvertsC ? shape.PanelWidth : args.Ldc;
         packSliver = PackSliver;
         computeTask = ComputeTask;
     }
@@ -62,12 +81,13 @@ internal sealed unsafe class CpuGemmJob<TKernel> where TKernel : ICpuGemmKernel
             panelColumns = Math.Min(shape.Nc, shape.N - panelColumn);
             panelSlivers = CpuGemmShape.CeilDiv(panelColumns, shape.Nr);
             (chunkSize, chunks) = shape.SplitPanel(panelSlivers);
+            workPanel = ConvertsC ? work : work + panelColumn;
 
             // K = 0 still makes one (empty) block, so the epilogue C ← act(β·C + bias) runs.
             for (depthStart = 0; ; depthStart += shape.Kc)
             {
                 depth = Math.Min(shape.Kc, shape.K - depthStart);
-                bool firstBlock = depthStart == 0;
+                firstBlock = depthStart == 0;
                 lastBlock = depthStart + depth >= shape.K;
                 // The first block applies the user's β (0: C is not read); later ones accumulate.
                 alpha = shape.K == 0 ? 0f : args.Alpha;
@@ -138,21 +158,30 @@ internal sealed unsafe class CpuGemmJob<TKernel> where TKernel : ICpuGemmKernel
             int column = sliver * shape.Nr;
             int columns = Math.Min(shape.Nr, panelColumns - column);
             float* bSliver = packedB + (nint)column * depth;
-            float* cColumn = c + panelColumn + column;
+            float* workColumn = workPanel + column;
             float* biasColumn = bias == null ? null : bias + panelColumn + column;
             for (int row = rowStart; row < rowEnd; row += shape.Mr)
             {
                 int rows = Math.Min(shape.Mr, shape.M - row);
                 float* aSliver = packedA + (nint)row * depth;
-                float* tile = cColumn + (nint)row * args.Ldc;
+                float* tile = workColumn + (nint)row * ldw;
+                TOutput* cTile = c + (nint)row * args.Ldc + panelColumn + column;
+                if (ConvertsC && firstBlock && args.Beta != 0f)
+                {
+                    ConvertTile(cTile, args.Ldc, tile, ldw, rows, columns);
+                }
                 if (rows == shape.Mr && columns == shape.Nr)
                 {
                     PrefetchTile(tile);
-                    TKernel.MicroKernel(depth, in *aSliver, in *bSliver, ref *tile, args.Ldc, in *biasColumn, alpha, beta, lastBlock);
+                    TKernel.MicroKernel(depth, in *aSliver, in *bSliver, ref *tile, ldw, in *biasColumn, alpha, beta, lastBlock);
                 }
                 else
                 {
                     EdgeTile(aSliver, bSliver, tile, rows, columns, biasColumn);
+                }
+                if (ConvertsC && lastBlock)
+                {
+                    ConvertTile(tile, ldw, cTile, args.Ldc, rows, columns);
                 }
             }
         }
@@ -170,7 +199,7 @@ internal sealed unsafe class CpuGemmJob<TKernel> where TKernel : ICpuGemmKernel
         {
             for (int i = 0; i < shape.Mr; i++)
             {
-                float* row = tile + (nint)i * args.Ldc;
+                float* row = tile + (nint)i * ldw;
                 for (int j = 0; j < shape.Nr; j += 16)
                 {
                     Sse.Prefetch0(row + j);
@@ -181,8 +210,8 @@ internal sealed unsafe class CpuGemmJob<TKernel> where TKernel : ICpuGemmKernel
     }
 
     /// <summary>
-    /// A tile cut by the edge of C: the microkernel runs on a zero-filled Mr×Nr copy (C's valid
-    /// part copied in only when β reads it, the bias zero-padded), and the valid part is copied out.
+    /// A tile cut by the edge of C: the microkernel runs on a zero-filled Mr×Nr copy (the work tile's
+    /// valid part copied in only when β reads it, the bias zero-padded), and the valid part is copied out.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void EdgeTile(float* aSliver, float* bSliver, float* tile, int rows, int columns, float* biasColumn)
@@ -194,7 +223,7 @@ internal sealed unsafe class CpuGemmJob<TKernel> where TKernel : ICpuGemmKernel
         {
             for (int i = 0; i < rows; i++)
             {
-                new ReadOnlySpan<float>(tile + (nint)i * args.Ldc, columns).CopyTo(scratch.Slice(i * nr));
+                new ReadOnlySpan<float>(tile + (nint)i * ldw, columns).CopyTo(scratch.Slice(i * nr));
             }
         }
         if (biasColumn != null)
@@ -204,7 +233,30 @@ internal sealed unsafe class CpuGemmJob<TKernel> where TKernel : ICpuGemmKernel
         TKernel.MicroKernel(depth, in *aSliver, in *bSliver, ref scratch[0], nr, in scratchBias[0], alpha, beta, lastBlock);
         for (int i = 0; i < rows; i++)
         {
-            scratch.Slice(i * nr, columns).CopyTo(new Span<float>(tile + (nint)i * args.Ldc, columns));
+            scratch.Slice(i * nr, columns).CopyTo(new Span<float>(tile + (nint)i * ldw, columns));
+        }
+    }
+
+    /// <summary>
+    /// Converts a <paramref name="rows"/>×<paramref name="columns"/> tile between C and the fp32
+    /// workspace: widening C when the first K block reads it, rounding to nearest even when the tile is final.
+    /// </summary>
+    private static void ConvertTile<TFrom, TTo>(TFrom* from, int ldFrom, TTo* to, int ldTo, int rows, int columns)
+        where TFrom : unmanaged
+        where TTo : unmanaged
+    {
+        for (int i = 0; i < rows; i++)
+        {
+            var source = new ReadOnlySpan<TFrom>(from + (nint)i * ldFrom, columns);
+            var destination = new Span<TTo>(to + (nint)i * ldTo, columns);
+            if (typeof(TFrom) == typeof(float))
+            {
+                CpuConvert.FromSingle(MemoryMarshal.Cast<TFrom, float>(source), destination);
+            }
+            else
+            {
+                CpuConvert.ToSingle(source, MemoryMarshal.Cast<TTo, float>(destination));
+            }
         }
     }
 }

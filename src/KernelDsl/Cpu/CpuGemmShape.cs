@@ -23,7 +23,9 @@ internal readonly record struct CpuGemmShape(int M, int N, int K, int Mr, int Nr
     /// <summary>Compute tasks wanted per worker, so uneven tasks still balance.</summary>
     public const int TasksPerWorker = 4;
 
-    public static CpuGemmShape For<TKernel>(int m, int n, int k) where TKernel : ICpuGemmKernel
+    public static CpuGemmShape For<TKernel, TInput>(int m, int n, int k)
+        where TKernel : ICpuGemmKernel<TInput>
+        where TInput : unmanaged
     {
         int mr = TKernel.Mr, nr = TKernel.Nr;
         int workers = 2.0 * m * n * k < InlineFlops ? 1 : Environment.ProcessorCount;
@@ -45,7 +47,13 @@ internal readonly record struct CpuGemmShape(int M, int N, int K, int Mr, int Nr
     public int PackedALength => Math.Max(1, checked(ASlivers * Mr * MaxDepth));
 
     /// <summary>Elements of the packed B buffer: the widest panel, one K block deep.</summary>
-    public int PackedBLength => Math.Max(1, checked(CeilDiv(Math.Min(Nc, N), Nr) * Nr * MaxDepth));
+    public int PackedBLength => Math.Max(1, checked(CeilDiv(PanelWidth, Nr) * Nr * MaxDepth));
+
+    /// <summary>Columns of the widest Nc panel.</summary>
+    public int PanelWidth => Math.Min(Nc, N);
+
+    /// <summary>Elements of the fp32 workspace a 16-bit C accumulates in: every row of the widest panel, <see cref="PanelWidth"/> apart.</summary>
+    public int WorkspaceLength => Math.Max(1, checked(M * PanelWidth));
 
     /// <summary>Mc-row blocks covering all M rows.</summary>
     public int RowBlocks => CeilDiv(M, Mc);

@@ -196,6 +196,12 @@ internal static unsafe partial class CudaDriver
     internal static partial CudaResult cuEventDestroy_v2(IntPtr cudaEvent);
 
     [LibraryImport(LibraryName)]
+    internal static partial CudaResult cuEventQuery(IntPtr cudaEvent);
+
+    [LibraryImport(LibraryName)]
+    internal static partial CudaResult cuStreamWaitEvent(IntPtr stream, IntPtr cudaEvent, uint flags);
+
+    [LibraryImport(LibraryName)]
     internal static partial CudaResult cuMemAlloc_v2(out ulong pointer, nuint bytes);
 
     [LibraryImport(LibraryName)]

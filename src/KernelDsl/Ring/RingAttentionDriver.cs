@@ -12,6 +12,8 @@ namespace KernelDsl.Ring;
 /// (O, L), so that after P steps every rank holds full attention over the whole sequence for its queries.
 /// </summary>
 /// <remarks>
+/// Before the steps, ranks exchange a small header describing the pass (see the
+/// <see cref="RingConfigurationException"/>), so that ranks given different options stop before computing.
 /// Schedule of <see cref="Forward"/> on rank r, for step s = 0 … P−1 (the shard of step s came from
 /// rank (r − s) mod P): with two buffers, start the exchange (send the current buffer to r + 1, receive
 /// the next shard from r − 1 into the spare) before computing, compute step s on the current buffer,
@@ -38,6 +40,10 @@ public static class RingAttentionDriver
     /// <returns>This rank's compute and communication time per step.</returns>
     /// <exception cref="ArgumentException">The options are invalid or a span's length does not match them.</exception>
     /// <exception cref="RingCommunicationException">The ring failed or timed out.</exception>
+    /// <exception cref="RingConfigurationException">
+    /// The rank before this one was given other options or another element type (found by the handshake
+    /// that opens the pass, before any K/V exchange; the ring is failed for every rank).
+    /// </exception>
     /// <remarks>
     /// Any other exception during the schedule (from the kernel, say) first fails the ring through
     /// <see cref="IRingCommunicator.Fail"/>, so that the other ranks stop at once, then propagates.
@@ -68,6 +74,8 @@ public static class RingAttentionDriver
         ExpectLength(v.Length, (long)kvHeads * rows * headDim, nameof(v));
         ExpectLength(o.Length, (long)options.Heads * rows * headDim, nameof(o));
         ExpectLength(lse.Length, (long)options.Heads * rows, nameof(lse));
+        RingHandshake.Verify<TElement>(communicator, options);
+        long handshook = Stopwatch.GetTimestamp();
 
         int maxRows = SequenceShard.MaxLocalLength(options.Layout, options.SequenceLength, ranks);
         int bufferBytes = ShardBytes<TElement>(kvHeads, maxRows, headDim);
@@ -106,7 +114,7 @@ public static class RingAttentionDriver
         // of these buffers, so they are left to the garbage collector rather than handed to another renter.
         ArrayPool<byte>.Shared.Return(current);
         ArrayPool<byte>.Shared.Return(spare);
-        return new RingAttentionTimings(steps, Stopwatch.GetElapsedTime(start));
+        return new RingAttentionTimings(steps, Stopwatch.GetElapsedTime(handshook), Stopwatch.GetElapsedTime(start, handshook));
     }
 
     /// <summary>The P steps of <see cref="Forward"/> (see the remarks on <see cref="RingAttentionDriver"/>), timing each into <paramref name="steps"/>.</summary>
@@ -146,7 +154,7 @@ public static class RingAttentionDriver
             if (exchange)
             {
                 transfer ??= StartExchange<TElement>(communicator, schedule, step, kvHeads, headDim, current, spare);
-                transfer.Wait();
+                Wait(transfer, step);
                 (current, spare) = (spare, current);
             }
             long waited = Stopwatch.GetTimestamp();
@@ -243,7 +251,29 @@ public static class RingAttentionDriver
     {
         int sendBytes = ShardBytes<TElement>(kvHeads, schedule.KeyShard(step).LocalLength, headDim);
         int receiveBytes = ShardBytes<TElement>(kvHeads, schedule.KeyShard(step + 1).LocalLength, headDim);
-        return communicator.StartExchange(current.AsMemory(0, sendBytes), spare.AsMemory(0, receiveBytes));
+        try
+        {
+            return communicator.StartExchange(current.AsMemory(0, sendBytes), spare.AsMemory(0, receiveBytes));
+        }
+        catch (RingCommunicationException failure)
+        {
+            failure.Step ??= step;
+            throw;
+        }
+    }
+
+    /// <summary>Waits for the exchange of <paramref name="step"/>; a failure is told which step it broke (transports count exchanges, not steps).</summary>
+    private static void Wait(RingTransfer transfer, int step)
+    {
+        try
+        {
+            transfer.Wait();
+        }
+        catch (RingCommunicationException failure)
+        {
+            failure.Step ??= step;
+            throw;
+        }
     }
 
     /// <summary>Bytes of one K/V buffer: K and V, each [kvHeads, rows, headDim].</summary>

@@ -11,10 +11,11 @@ namespace KernelDsl.Ring;
 /// </summary>
 public sealed class RingAttentionTimings
 {
-    internal RingAttentionTimings(RingStepTiming[] steps, TimeSpan total)
+    internal RingAttentionTimings(RingStepTiming[] steps, TimeSpan total, TimeSpan handshake)
     {
         Steps = Array.AsReadOnly(steps);
         Total = total;
+        Handshake = handshake;
         foreach (var step in steps)
         {
             Compute += step.Compute;
@@ -25,8 +26,15 @@ public sealed class RingAttentionTimings
     /// <summary>The steps in order.</summary>
     public IReadOnlyList<RingStepTiming> Steps { get; }
 
-    /// <summary>Wall time of the whole call, packing and finalising included.</summary>
+    /// <summary>Wall time of the call after the <see cref="Handshake"/>: packing, the steps and finalising.</summary>
     public TimeSpan Total { get; }
+
+    /// <summary>
+    /// Time of the description handshake that precedes the steps (one small exchange with the neighbours, see
+    /// <see cref="RingConfigurationException"/>); apart from <see cref="Total"/>, which it would otherwise
+    /// charge with a link latency that says nothing about how the schedule overlaps.
+    /// </summary>
+    public TimeSpan Handshake { get; }
 
     /// <summary>Sum of the steps' compute.</summary>
     public TimeSpan Compute { get; }
@@ -36,5 +44,5 @@ public sealed class RingAttentionTimings
 
     /// <inheritdoc/>
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
-        $"total {Total.TotalMilliseconds:F2} ms: compute {Compute.TotalMilliseconds:F2} ms, communication {Communication.TotalMilliseconds:F2} ms over {Steps.Count} steps");
+        $"total {Total.TotalMilliseconds:F2} ms: compute {Compute.TotalMilliseconds:F2} ms, communication {Communication.TotalMilliseconds:F2} ms over {Steps.Count} steps, handshake {Handshake.TotalMilliseconds:F2} ms");
 }

@@ -10,7 +10,7 @@ internal static class RepositoryFiles
 {
     public static string Root { get; } = FindRoot();
 
-    /// <summary>Every C# file under samples/ and tests/KernelDsl.Tests/ that declares a kernel attribute.</summary>
+    /// <summary>Every C# file under samples/ and tests/KernelDsl.Tests/ that declares a kernel ([Gemm] or [RingAttention]).</summary>
     public static IReadOnlyList<(string Path, string Text)> KernelSources()
     {
         var folders = new[] { Path.Combine(Root, "samples"), Path.Combine(Root, "tests", "KernelDsl.Tests") };
@@ -19,7 +19,7 @@ internal static class RepositoryFiles
             .Where(path => !path.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}")
                         && !path.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}"))
             .Select(path => (Path: path, Text: File.ReadAllText(path)))
-            .Where(file => file.Text.Contains("[Gemm("))
+            .Where(file => file.Text.Contains("[Gemm(") || file.Text.Contains("[RingAttention("))
             .OrderBy(file => file.Path, System.StringComparer.Ordinal)
             .ToList();
     }

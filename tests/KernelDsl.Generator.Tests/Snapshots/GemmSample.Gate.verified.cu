@@ -77,7 +77,7 @@ __device__ __forceinline__ void store_c(out_t* __restrict__ c_row, const out_t* 
     c_row[col] = from_float(activation(v));
 }
 
-extern "C" __global__ void __launch_bounds__(THREADS) kd_gemm_GemmSample_Gate(
+extern "C" __global__ void __launch_bounds__(THREADS, 1) kd_gemm_GemmSample_Gate(
     const in_t* __restrict__ A, const in_t* __restrict__ B, out_t* __restrict__ C, const out_t* __restrict__ bias,
     int M, int N, int K, int lda, int ldb, int ldc, float alpha, float beta)
 {

@@ -91,7 +91,7 @@ __device__ __forceinline__ void store_c(out_t* __restrict__ c_row, const out_t* 
     c_row[col] = from_float(activation(v));
 }
 
-extern "C" __global__ void __launch_bounds__(THREADS) kd_gemm_GemmSample_Proj(
+extern "C" __global__ void __launch_bounds__(THREADS, 1) kd_gemm_GemmSample_Proj(
     const in_t* __restrict__ A, const in_t* __restrict__ B, out_t* __restrict__ C, const out_t* __restrict__ bias,
     int M, int N, int K, int lda, int ldb, int ldc, float alpha, float beta)
 {
@@ -216,6 +216,59 @@ extern "C" __global__ void __launch_bounds__(THREADS) kd_gemm_GemmSample_Proj(
                 case global::KernelDsl.Cpu.CpuIsa.Scalar: global::KernelDsl.Cpu.CpuGemm.Run<CpuScalar>(a, b, c, biasValues, arguments); break;
                 default: throw new global::System.ArgumentOutOfRangeException(nameof(isa));
             }
+        }
+
+        private static global::KernelDsl.Cuda.CudaFunction? cudaFunction;
+
+        /// <summary>
+        /// Queues C ← relu(α·op(A)·op(B) + β·C + bias) on <paramref name="stream"/>; A is M×K, B is N×K, C is M×N, all row-major, dense, in device memory.
+        /// The first call compiles <see cref="CudaSource"/> with NVRTC for the device (cached in memory and on disk).
+        /// </summary>
+        /// <exception cref="global::System.ArgumentException">A size is negative or a buffer too short; the message names it.</exception>
+        public static void Launch(global::KernelDsl.Cuda.CudaStream stream, global::KernelDsl.Cuda.DeviceBuffer<float> a, global::KernelDsl.Cuda.DeviceBuffer<float> b, global::KernelDsl.Cuda.DeviceBuffer<float> c, int m, int n, int k, global::KernelDsl.Cuda.DeviceBuffer<float> bias, float alpha = 1f, float beta = 0f)
+            => Launch(stream, a, k, b, k, c, n, m, n, k, bias, alpha, beta);
+
+        /// <summary>
+        /// Queues C ← relu(α·op(A)·op(B) + β·C + bias) on <paramref name="stream"/>; A is M×K, B is N×K, C is M×N, all row-major, rows
+        /// <paramref name="lda"/>, <paramref name="ldb"/> and <paramref name="ldc"/> elements apart, in device memory.
+        /// </summary>
+        /// <exception cref="global::System.ArgumentException">A size is negative, a leading dimension too small or a buffer too short; the message names it.</exception>
+        public static void Launch(global::KernelDsl.Cuda.CudaStream stream, global::KernelDsl.Cuda.DeviceBuffer<float> a, int lda, global::KernelDsl.Cuda.DeviceBuffer<float> b, int ldb, global::KernelDsl.Cuda.DeviceBuffer<float> c, int ldc, int m, int n, int k, global::KernelDsl.Cuda.DeviceBuffer<float> bias, float alpha, float beta)
+        {
+            global::System.ArgumentNullException.ThrowIfNull(stream);
+            global::System.ArgumentNullException.ThrowIfNull(a);
+            global::System.ArgumentNullException.ThrowIfNull(b);
+            global::System.ArgumentNullException.ThrowIfNull(c);
+            global::System.ArgumentNullException.ThrowIfNull(bias);
+            var arguments = new global::KernelDsl.Cpu.GemmArguments(m, n, k, lda, ldb, ldc, alpha, beta, TransposeA: false, TransposeB: true, HasBias: true);
+            arguments.Validate(a.Length, b.Length, c.Length, bias.Length);
+            if (m == 0 || n == 0)
+            {
+                return;
+            }
+            var function = global::KernelDsl.Cuda.GemmLaunch.Load(ref cudaFunction, CudaSource, EntryPoint);
+            var (x, y) = Info.GridFor(m, n);
+            var parameters = new global::KernelDsl.Cuda.KernelArguments().Add(a).Add(b).Add(c).Add(bias)
+                .Add(m).Add(n).Add(k).Add(lda).Add(ldb).Add(ldc).Add(alpha).Add(beta);
+            function.Launch(stream, (x, y, 1), (Info.Threads, 1, 1), Info.SharedMemoryBytes, parameters);
+        }
+
+        /// <summary>
+        /// C ← relu(α·op(A)·op(B) + β·C + bias) on host memory, dense, on the backend <see cref="global::KernelDsl.BackendSelector"/>
+        /// resolves <paramref name="backend"/> to: CUDA when a device is present (operands copied over and C back), else
+        /// the CPU fallback. KERNELDSL_BACKEND=cpu|cuda|auto sets the default for the process.
+        /// </summary>
+        /// <returns>The backend that ran.</returns>
+        public static global::KernelDsl.KernelBackend Compute(global::System.ReadOnlySpan<float> a, global::System.ReadOnlySpan<float> b, global::System.Span<float> c, int m, int n, int k, global::System.ReadOnlySpan<float> bias, float alpha = 1f, float beta = 0f, global::KernelDsl.KernelBackend backend = global::KernelDsl.KernelBackend.Auto)
+        {
+            if (global::KernelDsl.BackendSelector.Resolve(backend) == global::KernelDsl.KernelBackend.Cpu)
+            {
+                Run(a, b, c, m, n, k, bias, alpha, beta);
+                return global::KernelDsl.KernelBackend.Cpu;
+            }
+            global::KernelDsl.Cuda.GemmLaunch.RoundTrip(a, b, c, bias, readC: beta != 0f,
+                (stream, deviceA, deviceB, deviceC, deviceBias) => Launch(stream, deviceA, deviceB, deviceC, m, n, k, deviceBias, alpha, beta));
+            return global::KernelDsl.KernelBackend.Cuda;
         }
 
         /// <summary>CPU fallback with Vector512 (16 floats per vector): packing and the 8×32 microkernel, driven by <see cref="global::KernelDsl.Cpu.CpuGemm"/>.</summary>

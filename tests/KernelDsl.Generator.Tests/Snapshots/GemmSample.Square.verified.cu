@@ -76,7 +76,7 @@ __device__ __forceinline__ void store_c(out_t* __restrict__ c_row, int N, int co
     c_row[col] = from_float(activation(v));
 }
 
-extern "C" __global__ void __launch_bounds__(THREADS) kd_gemm_GemmSample_Square(
+extern "C" __global__ void __launch_bounds__(THREADS, 1) kd_gemm_GemmSample_Square(
     const in_t* __restrict__ A, const in_t* __restrict__ B, out_t* __restrict__ C,
     int M, int N, int K, int lda, int ldb, int ldc, float alpha, float beta)
 {

@@ -3,7 +3,7 @@ using Xunit;
 
 namespace KernelDsl.Tests.Cpu;
 
-/// <summary>How the driver splits work: enough tasks per core when the problem allows, never more than it has.</summary>
+/// <summary>How the driver splits work: enough tasks per core when the problem allows, never more than it has; buffer sizes.</summary>
 public sealed class CpuGemmShapeTests
 {
     private static CpuGemmShape Shape(int m, int workers) => new(m, 1000, 1000, Mr: 8, Nr: 32, Kc: 128, Mc: 256, Nc: 4096, Workers: workers);
@@ -31,5 +31,13 @@ public sealed class CpuGemmShapeTests
         Assert.Equal(125 * 8 * 128, shape.PackedALength);
         Assert.Equal(32 * 32 * 128, shape.PackedBLength);
         Assert.Equal(1, (shape with { K = 0 }).PackedALength);
+    }
+
+    /// <summary>A 16-bit C accumulates in an fp32 workspace of every row of one panel.</summary>
+    [Fact]
+    public void WorkspaceHoldsOnePanelOfEveryRow()
+    {
+        Assert.Equal(1000 * 1000, Shape(1000, 2).WorkspaceLength);
+        Assert.Equal(1000 * 4096, (Shape(1000, 2) with { N = 5000 }).WorkspaceLength);
     }
 }

@@ -15,9 +15,9 @@ namespace KernelDsl.Tests.Cpu;
 /// </summary>
 public sealed class CpuGemmTests(ITestOutputHelper output)
 {
-    private static readonly CpuIsa[] Isas = [CpuIsa.Scalar, CpuIsa.Vector128, CpuIsa.Vector256, CpuIsa.Vector512];
+    internal static readonly CpuIsa[] Isas = [CpuIsa.Scalar, CpuIsa.Vector128, CpuIsa.Vector256, CpuIsa.Vector512];
 
-    private static readonly (int M, int N, int K)[] Shapes = [(1, 1, 1), (7, 5, 3), (17, 33, 65), (127, 129, 255)];
+    internal static readonly (int M, int N, int K)[] Shapes = [(1, 1, 1), (7, 5, 3), (17, 33, 65), (127, 129, 255)];
 
     public static IEnumerable<object[]> ShapesTransposesIsas()
     {
@@ -179,13 +179,17 @@ public sealed class CpuGemmTests(ITestOutputHelper output)
             $"{check}: relative error {error:E2}; kernel {kernelTime.TotalMilliseconds:F1} ms, whole check {clock.ElapsedMilliseconds} ms."));
     }
 
-    private void Check(GemmCheck check)
+    private void Check(GemmCheck check) => Check(output, check);
+
+    private bool Accelerated(CpuIsa isa) => Accelerated(output, isa);
+
+    internal static void Check(ITestOutputHelper output, GemmCheck check)
     {
         var (error, _) = check.Run();
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{check}: relative error {error:E2}"));
     }
 
-    private bool Accelerated(CpuIsa isa)
+    internal static bool Accelerated(ITestOutputHelper output, CpuIsa isa)
     {
         if (CpuFeatures.IsAccelerated(isa))
         {

@@ -22,6 +22,8 @@ internal static class AttentionLaunchEmitter
         w.Line("public const string FinalizeEntryPoint = \"" + plan.FinalizeEntryPoint + "\";");
         w.Line();
         EmitInfo(w, plan);
+        AttentionCudaLaunchEmitter.Emit(w, plan);
+        AttentionRingEmitter.Emit(w, plan);
         SimdAttentionEmitter.Emit(w, plan);
     });
 

@@ -10,7 +10,8 @@ namespace KernelDsl.Generator.Emitting.Simd;
 /// blocking constants, the two packing routines and the register microkernel with the fused
 /// epilogue, specialised for the plan's transposes, bias and activation. The runtime's
 /// <c>CpuGemm.Run</c> supplies the loops, threads and edge tiles around it. Every width prints
-/// through the same routines; <see cref="SimdIsa"/> supplies the spelling.
+/// through the same routines; <see cref="SimdIsa"/> supplies the spelling, and <see cref="CpuElements"/>
+/// that of the element types (16-bit operands are widened to float while packing; the microkernel is fp32 only).
 /// </summary>
 internal static class SimdGemmEmitter
 {
@@ -40,18 +41,19 @@ internal static class SimdGemmEmitter
     private static void EmitKernel(CodeWriter w, GemmPlan plan, CpuBlocking blocking)
     {
         var isa = SimdIsa.For(blocking.Isa);
+        var elements = CpuElements.Of(plan.Operands);
         w.Line($"/// <summary>CPU fallback with {Describe(isa)}: packing and the {Invariant.Int(blocking.Mr)}×{Invariant.Int(blocking.Nr)} microkernel, driven by <see cref=\"global::KernelDsl.Cpu.CpuGemm\"/>.</summary>");
-        w.Open($"private readonly struct {KernelTypeName(blocking.Isa)} : global::KernelDsl.Cpu.ICpuGemmKernel");
-        EmitBlockingComment(w, plan, blocking, isa);
+        w.Open($"private readonly struct {KernelTypeName(blocking.Isa)} : {elements.KernelInterface}");
+        EmitBlockingComment(w, plan, blocking, isa, elements);
         w.Line($"public static int Mr => {Invariant.Int(blocking.Mr)};");
         w.Line($"public static int Nr => {Invariant.Int(blocking.Nr)};");
         w.Line($"public static int Kc => {Invariant.Int(blocking.Kc)};");
         w.Line($"public static int Mc => {Invariant.Int(blocking.Mc)};");
         w.Line($"public static int Nc => {Invariant.Int(blocking.Nc)};");
         w.Line();
-        EmitPack(w, isa, PackedOperand.A(plan.Operands.TransposeA), blocking.Mr);
+        EmitPack(w, isa, elements, PackedOperand.A(plan.Operands.TransposeA), blocking.Mr);
         w.Line();
-        EmitPack(w, isa, PackedOperand.B(plan.Operands.TransposeB), blocking.Nr);
+        EmitPack(w, isa, elements, PackedOperand.B(plan.Operands.TransposeB), blocking.Nr);
         w.Line();
         EmitMicroKernel(w, isa, blocking, plan.Epilogue);
         if (plan.Epilogue.Activation != Activation.None)
@@ -66,7 +68,7 @@ internal static class SimdGemmEmitter
         => isa.IsScalar ? "scalar floats" : $"{isa.Isa} ({Invariant.Int(isa.Lanes)} floats per vector)";
 
     /// <summary>Why these numbers: register budget of the tile, and which cache each packed block is sized for.</summary>
-    private static void EmitBlockingComment(CodeWriter w, GemmPlan plan, CpuBlocking blocking, SimdIsa isa)
+    private static void EmitBlockingComment(CodeWriter w, GemmPlan plan, CpuBlocking blocking, SimdIsa isa, CpuElements elements)
     {
         int vectorsPerRow = blocking.Nr / blocking.Lanes;
         int live = blocking.Accumulators + vectorsPerRow + 1;
@@ -88,6 +90,14 @@ internal static class SimdGemmEmitter
         w.Line(Row(labels[2], $"a packed A block (Mc×Kc, {Invariant.Bytes(4L * blocking.Mc * blocking.Kc)}) stays in L2 while a task's B slivers stream past it."));
         w.Line(Row(labels[3], $"a packed B panel (Kc×Nc, {Invariant.Bytes(4L * blocking.Kc * blocking.Nc)}) stays in L3 while every row block uses it."));
         w.Line($"// {PackedOperand.A(plan.Operands.TransposeA).Layout}; {PackedOperand.B(plan.Operands.TransposeB).Layout}.");
+        if (elements.WidensInput)
+        {
+            w.Line($"// A and B hold {CpuElements.Describe(elements.Input)}: packing widens them to float, so the microkernel computes in fp32.");
+        }
+        if (elements.ConvertsOutput)
+        {
+            w.Line($"// C holds {CpuElements.Describe(elements.Output)}: c here is the driver's fp32 workspace, rounded into C once its tile is final.");
+        }
         w.Line($"// Epilogue: c ← {EpilogueFormula(plan.Epilogue)}; β = 0 never reads c.");
         w.Line();
     }
@@ -101,23 +111,25 @@ internal static class SimdGemmEmitter
     /// <summary>
     /// PackA or PackB. When the stored rows run along the sliver's lines (A transposed, B not), each
     /// depth's values are one contiguous run, copied with vector loads; otherwise each line is
-    /// contiguous along the depth and the copy transposes it.
+    /// contiguous along the depth and the copy transposes it. Values are read as
+    /// <see cref="CpuElements.InputType"/> and written as floats.
     /// </summary>
-    private static void EmitPack(CodeWriter w, SimdIsa isa, PackedOperand op, int width)
+    private static void EmitPack(CodeWriter w, SimdIsa isa, CpuElements elements, PackedOperand op, int width)
     {
         string i = op.Index;
+        string t = elements.InputType;
         w.Line(op.ContiguousAlongSliver
             ? $"// {op.Layout}: each depth's {op.Width} values are contiguous."
             : $"// {op.Layout}: each line is contiguous along p, so packing transposes it.");
         w.Line(Optimized);
-        w.Open($"public static void {op.Method}(ref readonly float {op.Source}, int {op.Ld}, int {op.Start}, int {op.Count}, int p0, int depth, ref float packed)");
-        w.Line($"ref float source = ref {Unsafe}.AsRef(in {op.Source});");
+        w.Open($"public static void {op.Method}(ref readonly {t} {op.Source}, int {op.Ld}, int {op.Start}, int {op.Count}, int p0, int depth, ref float packed)");
+        w.Line($"ref {t} source = ref {Unsafe}.AsRef(in {op.Source});");
         if (op.ContiguousAlongSliver)
         {
             w.Open($"if ({op.Count} == {op.Width})");
             w.Open("for (int p = 0; p < depth; p++)");
-            EmitDepthRun(w, op);
-            foreach (string copy in isa.CopyRun("from", "to", width))
+            EmitDepthRun(w, op, t);
+            foreach (string copy in isa.CopyRun(elements, "from", "to", width))
             {
                 w.Line(copy);
             }
@@ -125,9 +137,9 @@ internal static class SimdGemmEmitter
             w.Close();
             w.Open("else");
             w.Open("for (int p = 0; p < depth; p++)");
-            EmitDepthRun(w, op);
+            EmitDepthRun(w, op, t);
             w.Open($"for (int {i} = 0; {i} < {op.Count}; {i}++)");
-            w.Line($"{SimdIsa.Element("to", i)} = {SimdIsa.Element("from", i)};");
+            w.Line($"{SimdIsa.Element("to", i)} = {elements.AsFloat(SimdIsa.Element("from", i))};");
             w.Close();
             w.Open($"for (int {i} = {op.Count}; {i} < {op.Width}; {i}++)");
             w.Line($"{SimdIsa.Element("to", i)} = 0f;");
@@ -148,16 +160,16 @@ internal static class SimdGemmEmitter
                 w.Open($"for (int firstLine = 0; firstLine < {op.Width}; firstLine += {Invariant.Int(group)})");
             }
             string firstRow = oneGroup ? $"(nint){op.Start}" : $"(nint)({op.Start} + firstLine)";
-            w.Line($"ref float line0 = ref {SimdIsa.Element("source", $"{firstRow} * {op.Ld} + p0")};");
+            w.Line($"ref {t} line0 = ref {SimdIsa.Element("source", $"{firstRow} * {op.Ld} + p0")};");
             for (int line = 1; line < group; line++)
             {
-                w.Line($"ref float line{Invariant.Int(line)} = ref {SimdIsa.Element("line" + Invariant.Int(line - 1), op.Ld)};");
+                w.Line($"ref {t} line{Invariant.Int(line)} = ref {SimdIsa.Element("line" + Invariant.Int(line - 1), op.Ld)};");
             }
             w.Open("for (int p = 0; p < depth; p++)");
             w.Line($"ref float to = ref {SimdIsa.Element("packed", $"p * {op.Width}{first}")};");
             for (int line = 0; line < group; line++)
             {
-                w.Line($"{SimdIsa.Element("to", line)} = {SimdIsa.Element("line" + Invariant.Int(line), "p")};");
+                w.Line($"{SimdIsa.Element("to", line)} = {elements.AsFloat(SimdIsa.Element("line" + Invariant.Int(line), "p"))};");
             }
             w.Close();
             if (!oneGroup)
@@ -167,9 +179,9 @@ internal static class SimdGemmEmitter
             w.Close();
             w.Open("else");
             w.Open($"for (int {i} = 0; {i} < {op.Count}; {i}++)");
-            w.Line($"ref float line = ref {SimdIsa.Element("source", $"(nint)({op.Start} + {i}) * {op.Ld} + p0")};");
+            w.Line($"ref {t} line = ref {SimdIsa.Element("source", $"(nint)({op.Start} + {i}) * {op.Ld} + p0")};");
             w.Open("for (int p = 0; p < depth; p++)");
-            w.Line($"{SimdIsa.Element("packed", $"p * {op.Width} + {i}")} = {SimdIsa.Element("line", "p")};");
+            w.Line($"{SimdIsa.Element("packed", $"p * {op.Width} + {i}")} = {elements.AsFloat(SimdIsa.Element("line", "p"))};");
             w.Close();
             w.Close();
             w.Line("// Lines past the edge of the matrix are zero, so the microkernel always computes a full tile.");
@@ -194,9 +206,9 @@ internal static class SimdGemmEmitter
         return group;
     }
 
-    private static void EmitDepthRun(CodeWriter w, PackedOperand op)
+    private static void EmitDepthRun(CodeWriter w, PackedOperand op, string type)
     {
-        w.Line($"ref float from = ref {SimdIsa.Element("source", $"(nint)(p0 + p) * {op.Ld} + {op.Start}")};");
+        w.Line($"ref {type} from = ref {SimdIsa.Element("source", $"(nint)(p0 + p) * {op.Ld} + {op.Start}")};");
         w.Line($"ref float to = ref {SimdIsa.Element("packed", $"p * {op.Width}")};");
     }
 

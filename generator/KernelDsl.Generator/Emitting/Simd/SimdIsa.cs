@@ -77,10 +77,11 @@ internal sealed class SimdIsa
     public static string Element(string reference, int offset) => Element(reference, Invariant.Int(offset));
 
     /// <summary>
-    /// Statements copying <paramref name="count"/> contiguous floats from <paramref name="from"/> to
-    /// <paramref name="to"/>: the widest vectors this width may use (16, 8, 4 floats), then single floats.
+    /// Statements copying <paramref name="count"/> contiguous stored values from <paramref name="from"/>
+    /// to floats at <paramref name="to"/>: the widest vectors this width may use (16, 8, 4 floats), then
+    /// single values; <paramref name="elements"/> spells reading them as floats.
     /// </summary>
-    public IEnumerable<string> CopyRun(string from, string to, int count)
+    public IEnumerable<string> CopyRun(CpuElements elements, string from, string to, int count)
     {
         int offset = 0;
         for (int width = Lanes; width >= 4; width /= 2)
@@ -88,12 +89,12 @@ internal sealed class SimdIsa
             string api = Intrinsics + "Vector" + Invariant.Int(width * 32);
             for (; count - offset >= width; offset += width)
             {
-                yield return $"{api}.StoreUnsafe({api}.LoadUnsafe(ref {from}, {offset}), ref {to}, {offset});";
+                yield return $"{api}.StoreUnsafe({elements.LoadFloats(width, from, offset)}, ref {to}, {offset});";
             }
         }
         for (; offset < count; offset++)
         {
-            yield return $"{Element(to, offset)} = {Element(from, offset)};";
+            yield return $"{Element(to, offset)} = {elements.AsFloat(Element(from, offset))};";
         }
     }
 }

@@ -1,0 +1,32 @@
+using System.Collections.Generic;
+using System.Globalization;
+using KernelDsl.Cuda;
+
+namespace KernelDsl.GpuRunner;
+
+/// <summary>
+/// A ring-attention kernel run as plain attention on one GPU: a ring of one rank (P = 1) is one step over the whole
+/// sequence, i.e. FlashAttention-2 forward, which is what PyTorch's SDPA computes; Q, K, V are [heads][S][d].
+/// </summary>
+internal abstract class AttentionCase : KernelCase
+{
+    public override string Kind => "attention";
+
+    public abstract AttentionInfo Info { get; }
+
+    public override string Name => Info.Name[(Info.Name.LastIndexOf('.') + 1)..];
+
+    public override IReadOnlyList<(string Entry, int DynamicSharedBytes)> Entries =>
+        [(Info.StepEntryPoint, Info.SharedMemoryBytes), (Info.FinalizeEntryPoint, 0)];
+
+    public override string Description => Info.ToString();
+
+    /// <summary>Forward FLOPs: 4·S²·d per head (QKᵀ and PV), half of it under a causal mask.</summary>
+    public double Flops(int heads, int sequence) => 4.0 * sequence * (double)sequence * Info.HeadDim * heads * (Info.Causal ? 0.5 : 1.0);
+
+    public abstract AttentionCheck Check(CudaStream stream, int heads, int kvHeads, int sequence, int seed);
+
+    public abstract AttentionTiming Time(CudaStream stream, int heads, int sequence, int samples, int seed);
+
+    public static string Shape(int heads, int sequence, int d) => string.Create(CultureInfo.InvariantCulture, $"h{heads} S{sequence} d{d}");
+}

@@ -1,0 +1,185 @@
+using KernelDsl.Generator.Emitting.Simd;
+using KernelDsl.Generator.Model;
+using KernelDsl.Generator.Planning;
+
+namespace KernelDsl.Generator.Emitting.Launch;
+
+/// <summary>
+/// Prints the public CPU entry points of a ring-attention kernel: <c>Forward</c> (the whole ring on this rank),
+/// <c>ForwardStep</c> with <c>InitializeState</c> and <c>Finalize</c> (one step at a time, for callers that
+/// drive their own schedule), <c>Attention</c> (one device, no ring) and <c>Shard</c> (which positions a rank
+/// holds). Each picks the block kernel struct of an instruction set and hands it to
+/// <c>global::KernelDsl.Ring.RingAttentionDriver</c> with options built from the plan.
+/// </summary>
+internal static class AttentionRingEmitter
+{
+    private const string Ring = "global::KernelDsl.Ring";
+    private const string CpuIsa = "global::KernelDsl.Cpu.CpuIsa";
+
+    public static void Emit(CodeWriter w, AttentionPlan plan)
+    {
+        string t = GemmSurface.ClrType(plan.Element);
+        string input = $"global::System.ReadOnlySpan<{t}>";
+        string output = $"global::System.Span<{t}>";
+        string d = Invariant.Int(plan.HeadDim);
+        string element = CpuElements.Describe(plan.Element);
+        string mask = plan.Causal ? "causal (a query sees the keys at or before its global position)" : "not masked";
+        string isaDoc = "/// <param name=\"isa\">Forces the vector width of the CPU block kernel (tests, comparisons); null picks the widest one this machine accelerates (<see cref=\"global::KernelDsl.Cpu.CpuFeatures.Best\"/>). A width the machine does not accelerate still gives the same result, slowly (emulated).</param>";
+        string kvHeadsDoc = "/// <param name=\"kvHeads\">K/V heads, dividing <paramref name=\"heads\"/>: query head h reads K/V head h / (heads / kvHeads) (grouped-query attention; kvHeads = heads is multi-head attention).</param>";
+        string shardsDoc = $"/// The sequence of S tokens is split over the ranks by the {plan.Layout} layout (<see cref=\"Shard\"/> gives the global positions a rank holds); each rank passes its own shard's rows, in local order.";
+
+        w.Line("/// <summary>");
+        w.Line($"/// The global positions rank <paramref name=\"rank\"/> of <paramref name=\"ranks\"/> holds under this kernel's {plan.Layout} layout: local row i");
+        w.Line("/// of every head of its q, k, v, o and lse is the token at <see cref=\"global::KernelDsl.Ring.SequenceShard.GlobalPosition\"/>(i).");
+        w.Line("/// </summary>");
+        w.Line("/// <param name=\"sequenceLength\">Global sequence length S (≥ 0).</param>");
+        w.Line("/// <param name=\"ranks\">Number of ranks P (≥ 1).</param>");
+        w.Line("/// <param name=\"rank\">The rank, 0 ≤ rank &lt; P.</param>");
+        w.Line("/// <returns>The rank's shard; its <see cref=\"global::KernelDsl.Ring.SequenceShard.LocalLength\"/> is the Sq of its tensors.</returns>");
+        w.Line($"public static {Ring}.SequenceShard Shard(int sequenceLength, int ranks, int rank)");
+        w.Line($"    => {Ring}.SequenceShard.For({Ring}.RingLayout.{plan.Layout}, sequenceLength, ranks, rank);");
+        w.Line();
+
+        w.Line("/// <summary>");
+        w.Line($"/// Ring attention forward on this rank, on the CPU: O = softmax(scale·Q·Kᵀ)·V, {mask}, for this rank's queries over the");
+        w.Line("/// whole sequence, while the K/V shards travel round the ring (rank → rank + 1)");
+        w.Line(plan.Buffers == 2
+            ? "/// with the transfer of the next shard overlapped with the compute of the current one (Overlap(Buffers = 2))."
+            : "/// computing each shard, then exchanging (Overlap(Buffers = 1): no overlap).");
+        w.Line("/// Every rank of the ring calls it at the same time with the same heads, kvHeads and sequenceLength.");
+        w.Line(shardsDoc);
+        w.Line($"/// Elements are {element}; all math is fp32 (FlashAttention-2 blocks, partials merged exactly in fp32).");
+        w.Line("/// </summary>");
+        w.Line("/// <param name=\"ring\">This rank's communicator (e.g. from <see cref=\"global::KernelDsl.Ring.InProcessRing.Create\"/>).</param>");
+        w.Line("/// <param name=\"heads\">Query heads (≥ 1).</param>");
+        w.Line(kvHeadsDoc);
+        w.Line("/// <param name=\"sequenceLength\">Global sequence length S over all ranks.</param>");
+        w.Line($"/// <param name=\"q\">This rank's queries, [heads, Sq, {d}] row-major, Sq = <see cref=\"Shard\"/>(S, P, rank).LocalLength.</param>");
+        w.Line($"/// <param name=\"k\">This rank's keys, [kvHeads, Sq, {d}] row-major.</param>");
+        w.Line($"/// <param name=\"v\">This rank's values, [kvHeads, Sq, {d}] row-major.</param>");
+        w.Line($"/// <param name=\"o\">Output for this rank's queries, [heads, Sq, {d}] row-major; a query that sees no key gets 0.</param>");
+        w.Line("/// <param name=\"lse\">Output log-sum-exp ln Σ_j e^{scale·q·k_j} (natural log), [heads, Sq]; −∞ for a query that sees no key.</param>");
+        w.Line(isaDoc);
+        w.Line("/// <returns>This rank's compute and communication time per step.</returns>");
+        w.Line("/// <exception cref=\"global::System.ArgumentException\">A size is invalid or a span's length does not match it; the message names it.</exception>");
+        w.Line("/// <exception cref=\"global::KernelDsl.Ring.RingCommunicationException\">The ring failed or timed out.</exception>");
+        w.Line("/// <exception cref=\"global::KernelDsl.Ring.RingConfigurationException\">The rank before this one was called with other sizes, options or element type (found before any K/V moves).</exception>");
+        w.Open($"public static {Ring}.RingAttentionTimings Forward({Ring}.IRingCommunicator ring, int heads, int kvHeads, int sequenceLength, {input} q, {input} k, {input} v, {output} o, global::System.Span<float> lse, {CpuIsa}? isa = null)");
+        w.Line("var options = RingOptions(heads, kvHeads, sequenceLength);");
+        EmitSwitch(w, plan, kernel => $"return {Ring}.RingAttentionDriver.Forward<{kernel}, {t}>(ring, options, q, k, v, o, lse);");
+        w.Close();
+        w.Line();
+
+        w.Line("/// <summary>");
+        w.Line("/// One ring step, for callers that drive their own schedule: attends the queries of <paramref name=\"rank\"/> to the K/V shard");
+        w.Line("/// of <paramref name=\"sourceRank\"/> and merges the result exactly into the caller's fp32 running state. Start the state with");
+        w.Line("/// <see cref=\"InitializeState\"/>, call this once per shard (any order: the merge is exact), end with <see cref=\"Finalize\"/>.");
+        w.Line($"/// A shard with no key visible to any of the queries ({(plan.Causal ? "a later one, under the causal mask" : "none, without a mask")}) leaves the state unchanged.");
+        w.Line(shardsDoc);
+        w.Line("/// </summary>");
+        w.Line("/// <param name=\"heads\">Query heads (≥ 1).</param>");
+        w.Line(kvHeadsDoc);
+        w.Line("/// <param name=\"sequenceLength\">Global sequence length S over all ranks.</param>");
+        w.Line("/// <param name=\"ranks\">Number of ranks P the sequence is split over.</param>");
+        w.Line("/// <param name=\"rank\">The rank whose queries <paramref name=\"q\"/> are.</param>");
+        w.Line("/// <param name=\"sourceRank\">The rank whose K/V shard <paramref name=\"k\"/> and <paramref name=\"v\"/> are.</param>");
+        w.Line($"/// <param name=\"q\">Queries of <paramref name=\"rank\"/>, [heads, Sq, {d}] row-major.</param>");
+        w.Line($"/// <param name=\"k\">Keys of <paramref name=\"sourceRank\"/>, [kvHeads, Skv, {d}] row-major, Skv = <see cref=\"Shard\"/>(S, P, sourceRank).LocalLength.</param>");
+        w.Line($"/// <param name=\"v\">Values of <paramref name=\"sourceRank\"/>, [kvHeads, Skv, {d}] row-major.</param>");
+        w.Line($"/// <param name=\"runningO\">Running normalised output, [heads, Sq, {d}], updated in place.</param>");
+        w.Line("/// <param name=\"runningLse\">Running log-sum-exp (natural log), [heads, Sq], updated in place.</param>");
+        w.Line(isaDoc);
+        w.Line("/// <exception cref=\"global::System.ArgumentException\">A size is invalid or a span's length does not match it.</exception>");
+        w.Line("/// <exception cref=\"global::System.ArgumentOutOfRangeException\">A rank is out of range.</exception>");
+        w.Open($"public static void ForwardStep(int heads, int kvHeads, int sequenceLength, int ranks, int rank, int sourceRank, {input} q, {input} k, {input} v, global::System.Span<float> runningO, global::System.Span<float> runningLse, {CpuIsa}? isa = null)");
+        w.Line("var options = RingOptions(heads, kvHeads, sequenceLength);");
+        EmitSwitch(w, plan, kernel => $"{Ring}.RingAttentionDriver.ForwardStep<{kernel}, {t}>(options, ranks, rank, sourceRank, q, k, v, runningO, runningLse); break;");
+        w.Close();
+        w.Line();
+
+        w.Line("/// <summary>Starts a running state for <see cref=\"ForwardStep\"/>: O = 0, L = −∞ (no key seen yet, the identity of the merge).</summary>");
+        w.Line($"/// <param name=\"runningO\">Running output, [heads, Sq, {d}].</param>");
+        w.Line("/// <param name=\"runningLse\">Running log-sum-exp, [heads, Sq].</param>");
+        w.Line("public static void InitializeState(global::System.Span<float> runningO, global::System.Span<float> runningLse)");
+        w.Line($"    => {Ring}.RingAttentionDriver.InitializeState(runningO, runningLse);");
+        w.Line();
+
+        w.Line("/// <summary>");
+        w.Line(plan.Element == Element.F32
+            ? "/// Writes a running state out after the last <see cref=\"ForwardStep\"/>: O and L copied."
+            : $"/// Writes a running state out after the last <see cref=\"ForwardStep\"/>: O rounded to nearest even {element}, L as it is.");
+        w.Line("/// </summary>");
+        w.Line("/// <param name=\"runningO\">The running output.</param>");
+        w.Line("/// <param name=\"runningLse\">The running log-sum-exp.</param>");
+        w.Line("/// <param name=\"o\">The output, as long as <paramref name=\"runningO\"/>.</param>");
+        w.Line("/// <param name=\"lse\">The output log-sum-exp, as long as <paramref name=\"runningLse\"/>.</param>");
+        w.Line("/// <exception cref=\"global::System.ArgumentException\">The lengths differ.</exception>");
+        w.Line($"public static void Finalize(global::System.ReadOnlySpan<float> runningO, global::System.ReadOnlySpan<float> runningLse, {output} o, global::System.Span<float> lse)");
+        w.Line($"    => {Ring}.RingAttentionDriver.Finalize<{SimdAttentionEmitter.KernelTypeName(plan.Cpu[0].Isa)}, {t}>(runningO, runningLse, o, lse);  // the same for every width");
+        w.Line();
+
+        w.Line("/// <summary>");
+        w.Line($"/// Attention on one device, without a ring: O = softmax(scale·Q·Kᵀ)·V, {mask}, over the whole");
+        w.Line("/// sequence in its natural order (a ring of one rank, whatever the layout).");
+        w.Line("/// </summary>");
+        w.Line($"/// <param name=\"q\">Queries, [heads, S, {d}] row-major.</param>");
+        w.Line($"/// <param name=\"k\">Keys, [kvHeads, S, {d}] row-major.</param>");
+        w.Line($"/// <param name=\"v\">Values, [kvHeads, S, {d}] row-major.</param>");
+        w.Line($"/// <param name=\"o\">Output, [heads, S, {d}] row-major.</param>");
+        w.Line("/// <param name=\"lse\">Output log-sum-exp (natural log), [heads, S].</param>");
+        w.Line("/// <param name=\"heads\">Query heads (≥ 1).</param>");
+        w.Line(kvHeadsDoc);
+        w.Line("/// <param name=\"sequenceLength\">Sequence length S.</param>");
+        w.Line(isaDoc);
+        w.Line("/// <exception cref=\"global::System.ArgumentException\">A size is invalid or a span's length does not match it.</exception>");
+        w.Open($"public static void Attention({input} q, {input} k, {input} v, {output} o, global::System.Span<float> lse, int heads, int kvHeads, int sequenceLength, {CpuIsa}? isa = null)");
+        w.Open("if (heads < 1 || sequenceLength < 0)");
+        w.Line("throw new global::System.ArgumentException($\"Expected heads ≥ 1 and sequenceLength ≥ 0, got {heads} and {sequenceLength}.\", heads < 1 ? nameof(heads) : nameof(sequenceLength));");
+        w.Close();
+        w.Line($"long rows = (long)heads * sequenceLength;");
+        w.Open($"if (o.Length != rows * {d} || lse.Length != rows)");
+        w.Line($"throw new global::System.ArgumentException($\"Expected o of {{rows * {d}}} and lse of {{rows}} elements, got {{o.Length}} and {{lse.Length}}.\", o.Length != rows * {d} ? nameof(o) : nameof(lse));");
+        w.Close();
+        w.Line("float[] runningO = global::System.Buffers.ArrayPool<float>.Shared.Rent(o.Length);");
+        w.Line("float[] runningLse = global::System.Buffers.ArrayPool<float>.Shared.Rent(lse.Length);");
+        w.Open("try");
+        w.Line("var stateO = new global::System.Span<float>(runningO, 0, o.Length);");
+        w.Line("var stateLse = new global::System.Span<float>(runningLse, 0, lse.Length);");
+        w.Line("InitializeState(stateO, stateLse);");
+        w.Line("ForwardStep(heads, kvHeads, sequenceLength, 1, 0, 0, q, k, v, stateO, stateLse, isa);");
+        w.Line("Finalize(stateO, stateLse, o, lse);");
+        w.Close();
+        w.Open("finally");
+        w.Line("global::System.Buffers.ArrayPool<float>.Shared.Return(runningO);");
+        w.Line("global::System.Buffers.ArrayPool<float>.Shared.Return(runningLse);");
+        w.Close();
+        w.Close();
+        w.Line();
+
+        w.Line("/// <summary>The driver's options for this kernel: the plan's head dimension, layout, mask, scale and buffers.</summary>");
+        w.Line($"private static {Ring}.RingAttentionOptions RingOptions(int heads, int kvHeads, int sequenceLength) => new()");
+        w.Line("{");
+        w.Line("    Heads = heads,");
+        w.Line("    KvHeads = kvHeads,");
+        w.Line($"    HeadDim = {d},");
+        w.Line("    SequenceLength = sequenceLength,");
+        w.Line($"    Layout = {Ring}.RingLayout.{plan.Layout},");
+        w.Line($"    Causal = {GemmLaunchEmitter.Bool(plan.Causal)},");
+        w.Line($"    Scale = {AttentionLaunchEmitter.Float(plan.Scale)},");
+        w.Line($"    Buffers = {Invariant.Int(plan.Buffers)},");
+        w.Line("};");
+        w.Line();
+    }
+
+    /// <summary>A switch over the requested width running <paramref name="statement"/> with that width's kernel struct.</summary>
+    private static void EmitSwitch(CodeWriter w, AttentionPlan plan, System.Func<string, string> statement)
+    {
+        w.Open($"switch (isa ?? global::KernelDsl.Cpu.CpuFeatures.Best)");
+        foreach (var blocking in plan.Cpu)
+        {
+            w.Line($"case {CpuIsa}.{blocking.Isa}: {statement(SimdAttentionEmitter.KernelTypeName(blocking.Isa))}");
+        }
+        w.Line("default: throw new global::System.ArgumentOutOfRangeException(nameof(isa), isa, \"Not a CPU instruction set.\");");
+        w.Close();
+    }
+}
