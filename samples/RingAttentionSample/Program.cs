@@ -39,6 +39,10 @@ internal static class Program
     {
         CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
         Console.WriteLine(LongContext.Info);
+        // The smallest shard whose compute hides its K/V transfer (block ≥ FLOPs / bandwidth), for a rank
+        // sustaining 400 TFLOP/s of bf16 attention (H100 class).
+        Print($"Tokens per rank that hide the exchange at 400 TFLOP/s: NVLink-class 450 GB/s {LongContext.Info.MinimumTokensPerRank(450e9, 400e12)}, " +
+              $"InfiniBand-class 25 GB/s (200 Gb/s) {LongContext.Info.MinimumTokensPerRank(25e9, 400e12)}.");
         var work = new Workload(Ranks, SequenceLength, Heads, KvHeads, HeadDim, Seed);
         Print($"Ring: {Ranks} in-process ranks on {Environment.ProcessorCount} cores ({CpuFeatures.Best}), S = {SequenceLength} tokens " +
               $"({work.Shards[0].LocalLength} per rank: chunks r and {2 * Ranks - 1}−r of {2 * Ranks}), {Heads} heads ({KvHeads} K/V heads), d = {HeadDim}, bf16, causal, zigzag.");

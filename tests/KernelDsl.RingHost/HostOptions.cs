@@ -26,7 +26,7 @@ internal sealed record HostOptions
           --tolerance X                    relative error allowed for O and L (default 1e-5)
           --fail-rank R --fail-step S --fail-mode exit|hang|throw   rank R fails on reaching step S's exchange
                                            (exit: dies; hang: silent for 2 x timeout, then dies; throw: aborts)
-        prints one line per rank: RINGHOST rank=... result=ok|mismatch|failed|fault ...
+        prints one line per rank: RINGHOST rank=... result=ok|mismatch|failed|fault|probe ...
         """;
 
     public RingTransport Transport { get; init; } = RingTransport.Mpi;

@@ -1,9 +1,3 @@
-using System.Collections.Generic;
-using System.Globalization;
-using System.Threading.Tasks;
-using KernelDsl.Cuda;
-using KernelDsl.Ring;
-
 namespace KernelDsl.GpuRunner;
 
 /// <summary>One attention forward (one rank: init, one step, finalize) checked on the GPU against float64.</summary>

@@ -1,6 +1,3 @@
-using System.Collections.Generic;
-using System.Globalization;
-using System.Threading.Tasks;
 using KernelDsl.Cuda;
 using KernelDsl.Ring;
 

@@ -1,9 +1,3 @@
-using System.Collections.Generic;
-using System.Globalization;
-using System.Threading.Tasks;
-using KernelDsl.Cuda;
-using KernelDsl.Ring;
-
 namespace KernelDsl.GpuRunner;
 
 /// <summary>One timed attention forward at heads × S × d.</summary>

@@ -1,9 +1,3 @@
-using System.Collections.Generic;
-using System.Diagnostics;
-using System.Linq;
-using System.Threading.Tasks;
-using KernelDsl.Cuda;
-
 namespace KernelDsl.GpuRunner;
 
 internal static class ExitCodes

@@ -1,7 +1,3 @@
-using System.Collections.Generic;
-using System.Globalization;
-using KernelDsl.Cuda;
-
 namespace KernelDsl.GpuRunner;
 
 /// <summary>One GEMM checked on the GPU against float64 (every element).</summary>

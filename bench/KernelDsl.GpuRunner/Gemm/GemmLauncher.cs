@@ -1,5 +1,3 @@
-using System.Collections.Generic;
-using System.Globalization;
 using KernelDsl.Cuda;
 
 namespace KernelDsl.GpuRunner;

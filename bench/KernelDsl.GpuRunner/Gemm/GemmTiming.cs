@@ -1,7 +1,3 @@
-using System.Collections.Generic;
-using System.Globalization;
-using KernelDsl.Cuda;
-
 namespace KernelDsl.GpuRunner;
 
 /// <summary>One timed configuration: our kernel, its cuBLAS peer (same inputs, layout and output type), spot checks.</summary>

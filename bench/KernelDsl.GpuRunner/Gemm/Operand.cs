@@ -1,4 +1,3 @@
-using System.Collections.Generic;
 using KernelDsl.Cuda;
 
 namespace KernelDsl.GpuRunner;

@@ -1,7 +1,3 @@
-using System.Collections.Generic;
-using System.Globalization;
-using KernelDsl.Cuda;
-
 namespace KernelDsl.GpuRunner;
 
 /// <summary>cuBLAS and our kernel on one small product, both against float64: proves the row-/column-major mapping.</summary>

@@ -1,7 +1,4 @@
 using System.Globalization;
-using System.Runtime.InteropServices;
-using System.Text.Json;
-using KernelDsl.Cuda;
 
 namespace KernelDsl.GpuRunner;
 

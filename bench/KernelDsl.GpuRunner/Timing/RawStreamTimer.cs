@@ -1,5 +1,4 @@
 using System;
-using KernelDsl.Cuda;
 
 namespace KernelDsl.GpuRunner;
 

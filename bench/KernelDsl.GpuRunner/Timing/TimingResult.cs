@@ -1,6 +1,3 @@
-using System.Collections.Generic;
-using KernelDsl.Cuda;
-
 namespace KernelDsl.GpuRunner;
 
 /// <summary>How long one launch takes: the statistics of many samples, each a run of back-to-back launches between two events.</summary>

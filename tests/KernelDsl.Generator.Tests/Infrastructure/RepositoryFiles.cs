@@ -10,10 +10,10 @@ internal static class RepositoryFiles
 {
     public static string Root { get; } = FindRoot();
 
-    /// <summary>Every C# file under samples/ and tests/KernelDsl.Tests/ that declares a kernel ([Gemm] or [RingAttention]).</summary>
+    /// <summary>Every C# file that declares a kernel ([Gemm] or [RingAttention]) in the samples, the runtime tests, the ring host and the benchmarks.</summary>
     public static IReadOnlyList<(string Path, string Text)> KernelSources()
     {
-        var folders = new[] { Path.Combine(Root, "samples"), Path.Combine(Root, "tests", "KernelDsl.Tests") };
+        var folders = new[] { "samples", "tests/KernelDsl.Tests", "tests/KernelDsl.RingHost", "bench" }.Select(folder => Path.Combine(Root, folder));
         return folders
             .SelectMany(folder => Directory.EnumerateFiles(folder, "*.cs", SearchOption.AllDirectories))
             .Where(path => !path.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}")
