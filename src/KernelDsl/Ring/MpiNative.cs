@@ -90,30 +90,14 @@ internal static unsafe class MpiNative
     /// <summary>Binds everything; returns why it could not, or null.</summary>
     private static string? Load()
     {
-        IntPtr library = IntPtr.Zero;
-        foreach (string candidate in Candidates)
-        {
-            if (NativeLibrary.TryLoad(candidate, out library))
-            {
-                break;
-            }
-        }
-        if (library == IntPtr.Zero)
+        var exports = NativeExports.LoadFirst(Candidates);
+        if (exports is null)
         {
             return $"Open MPI's library was not found (tried {string.Join(", ", Candidates)}). " +
                 "Install Open MPI (Debian/Ubuntu: apt-get install openmpi-bin libopenmpi-dev) and run the program under mpirun.";
         }
 
-        var missing = new List<string>();
-        IntPtr Export(string name)
-        {
-            if (NativeLibrary.TryGetExport(library, name, out IntPtr address))
-            {
-                return address;
-            }
-            missing.Add(name);
-            return IntPtr.Zero;
-        }
+        IntPtr Export(string name) => exports.Export(name);
 
         // The predefined handles first: their absence means a library with another ABI (MPICH, say).
         CommWorld = Export("ompi_mpi_comm_world");
@@ -137,6 +121,7 @@ internal static unsafe class MpiNative
         GetCount = (delegate* unmanaged<MpiStatus*, IntPtr, int*, int>)Export("MPI_Get_count");
         Bcast = (delegate* unmanaged<void*, int, IntPtr, int, IntPtr, int>)Export("MPI_Bcast");
         ErrorString = (delegate* unmanaged<int, byte*, int*, int>)Export("MPI_Error_string");
+        var missing = exports.Missing;
         return missing.Count == 0
             ? null
             : $"The MPI library loaded is not Open MPI (or too old): it lacks {string.Join(", ", missing)}. " +

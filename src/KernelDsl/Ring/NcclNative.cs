@@ -59,30 +59,14 @@ internal static unsafe class NcclNative
 
     private static string? Load()
     {
-        IntPtr library = IntPtr.Zero;
-        foreach (string candidate in Candidates)
-        {
-            if (NativeLibrary.TryLoad(candidate, out library))
-            {
-                break;
-            }
-        }
-        if (library == IntPtr.Zero)
+        var exports = NativeExports.LoadFirst(Candidates);
+        if (exports is null)
         {
             return $"NCCL was not found (tried {string.Join(", ", Candidates)}). The NCCL ring runs on machines with NVIDIA GPUs and NCCL " +
                 "installed (NVIDIA's libnccl2 package, or the copy that ships with PyTorch on LD_LIBRARY_PATH); on CPU machines use RingTransport.Mpi.";
         }
 
-        var missing = new List<string>();
-        IntPtr Export(string name)
-        {
-            if (NativeLibrary.TryGetExport(library, name, out IntPtr address))
-            {
-                return address;
-            }
-            missing.Add(name);
-            return IntPtr.Zero;
-        }
+        IntPtr Export(string name) => exports.Export(name);
 
         GetUniqueId = (delegate* unmanaged<NcclUniqueId*, int>)Export("ncclGetUniqueId");
         CommInitRank = (delegate* unmanaged<IntPtr*, int, NcclUniqueId, int, int>)Export("ncclCommInitRank");
@@ -94,6 +78,7 @@ internal static unsafe class NcclNative
         Send = (delegate* unmanaged<void*, nuint, int, int, IntPtr, IntPtr, int>)Export("ncclSend");
         Recv = (delegate* unmanaged<void*, nuint, int, int, IntPtr, IntPtr, int>)Export("ncclRecv");
         GetErrorString = (delegate* unmanaged<int, byte*>)Export("ncclGetErrorString");
+        var missing = exports.Missing;
         return missing.Count == 0
             ? null
             : $"The NCCL library found lacks {string.Join(", ", missing)}: the ring needs NCCL 2.7 or later (point-to-point send/receive).";
