@@ -41,6 +41,8 @@ as_root() {
 }
 
 APT_LOG="$(mktemp "${TMPDIR:-/tmp}/kerneldsl-apt.XXXXXX.log")"
+RESULTS=""
+trap 'rm -f "$APT_LOG"; [ -z "$RESULTS" ] || rm -rf "$RESULTS"' EXIT
 APT_UPDATED=0
 apt_install() {  # apt_install WHAT PACKAGE
     local what="$1" package="$2"
@@ -85,11 +87,9 @@ fi
 if ! command -v python3 >/dev/null 2>&1; then   # reads the test results and the package
     apt_install "python3" python3
 fi
-rm -f "$APT_LOG"
 
 # ---------------------------------------------------------------- 2. test projects
 RESULTS="$(mktemp -d "${TMPDIR:-/tmp}/kerneldsl-tests.XXXXXX")"
-trap 'rm -rf "$RESULTS"' EXIT
 
 echo "test.sh: dotnet test KernelDsl.sln -c Release"
 test_rc=0
