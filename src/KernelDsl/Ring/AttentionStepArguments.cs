@@ -9,8 +9,9 @@ namespace KernelDsl.Ring;
 /// </summary>
 public readonly struct AttentionStepArguments
 {
-    internal AttentionStepArguments(int heads, int kvHeads, int headDim, float scale, bool causal, SequenceShard queryShard, SequenceShard keyShard)
+    internal AttentionStepArguments(int heads, int kvHeads, int headDim, float scale, bool causal, SequenceShard queryShard, SequenceShard keyShard, bool stateIsInitial)
     {
+        StateIsInitial = stateIsInitial;
         Heads = heads;
         KvHeads = kvHeads;
         HeadDim = headDim;
@@ -49,6 +50,13 @@ public readonly struct AttentionStepArguments
 
     /// <summary>Positions of the K/V shard of this step (its <see cref="SequenceShard.Rank"/> is the source rank).</summary>
     public SequenceShard KeyShard { get; }
+
+    /// <summary>
+    /// The running state is still the initial one (O = 0, L = −∞: the first step of a ring, or attention on one
+    /// device), so the step may write its partial (O′, L′) into it directly: merged into the identity it is itself.
+    /// A row with no visible key is then simply not written. Saves the merge's pass over O.
+    /// </summary>
+    public bool StateIsInitial { get; }
 
     /// <summary>Local query rows per head, Sq.</summary>
     public int QueryLength => QueryShard.LocalLength;

@@ -87,8 +87,9 @@ internal sealed class InProcessLink(InProcessRingState ring, int sender)
 
     private void Copy(Pair pair)
     {
-        // The emulated link time; a ring that fails meanwhile is reported by the ranks' waits.
-        if (ring.LinkDelay > TimeSpan.Zero && ring.FailureToken.WaitHandle.WaitOne(ring.LinkDelay))
+        // The emulated link time, bytes / bandwidth; a ring that fails meanwhile is reported by the ranks' waits.
+        if (double.IsFinite(ring.LinkBytesPerSecond)
+            && ring.FailureToken.WaitHandle.WaitOne(TimeSpan.FromSeconds(pair.Source.Length / ring.LinkBytesPerSecond)))
         {
             return;
         }

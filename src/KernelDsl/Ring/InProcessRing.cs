@@ -18,19 +18,23 @@ public static class InProcessRing
     /// <summary>Creates the communicators of a ring of <paramref name="ranks"/> ranks; element r is rank r.</summary>
     /// <param name="ranks">Number of ranks (≥ 1).</param>
     /// <param name="timeout">How long a wait may block before the ring is declared broken; <see cref="DefaultTimeout"/> when null.</param>
-    /// <param name="linkDelay">
-    /// Extra time every transfer takes before its copy, spent asynchronously on the copy's side (the ranks
-    /// do not block on it): emulates a slower link, e.g. to measure how much communication the schedule hides.
+    /// <param name="linkBytesPerSecond">
+    /// Emulated bandwidth of each link: a transfer of n bytes waits n / bandwidth before its copy, on the copy's
+    /// side (the ranks do not block on it), e.g. to measure how much communication the schedule hides. A small
+    /// message (the handshake's header) is correspondingly quick. Infinite (the default): no wait.
     /// </param>
     /// <returns>The communicators. Each is used by one worker at a time; <see cref="IRingCommunicator.Fail"/> may be called from any thread.</returns>
     /// <exception cref="ArgumentOutOfRangeException">A count or duration is out of range.</exception>
-    public static IReadOnlyList<IRingCommunicator> Create(int ranks, TimeSpan? timeout = null, TimeSpan linkDelay = default)
+    public static IReadOnlyList<IRingCommunicator> Create(int ranks, TimeSpan? timeout = null, double linkBytesPerSecond = double.PositiveInfinity)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(ranks, 1);
         var wait = timeout ?? DefaultTimeout;
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(wait, TimeSpan.Zero, nameof(timeout));
-        ArgumentOutOfRangeException.ThrowIfLessThan(linkDelay, TimeSpan.Zero);
-        var ring = new InProcessRingState(ranks, wait, linkDelay);
+        if (!(linkBytesPerSecond > 0))  // NaN is refused too
+        {
+            throw new ArgumentOutOfRangeException(nameof(linkBytesPerSecond), linkBytesPerSecond, "The link bandwidth must be positive (infinite: no emulated delay).");
+        }
+        var ring = new InProcessRingState(ranks, wait, linkBytesPerSecond);
         var communicators = new IRingCommunicator[ranks];
         for (int rank = 0; rank < ranks; rank++)
         {

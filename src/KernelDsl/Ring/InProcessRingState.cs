@@ -15,11 +15,11 @@ internal sealed class InProcessRingState
     private Exception? failure;
     private int failedRank;
 
-    public InProcessRingState(int size, TimeSpan timeout, TimeSpan linkDelay)
+    public InProcessRingState(int size, TimeSpan timeout, double linkBytesPerSecond)
     {
         Size = size;
         Timeout = timeout;
-        LinkDelay = linkDelay;
+        LinkBytesPerSecond = linkBytesPerSecond;
         links = new InProcessLink[size];
         for (int rank = 0; rank < size; rank++)
         {
@@ -31,7 +31,8 @@ internal sealed class InProcessRingState
 
     public TimeSpan Timeout { get; }
 
-    public TimeSpan LinkDelay { get; }
+    /// <summary>Emulated bandwidth of every link; infinite: none.</summary>
+    public double LinkBytesPerSecond { get; }
 
     public CancellationToken FailureToken => failed.Token;
 

@@ -148,7 +148,8 @@ public static class RingAttentionDriver
 
             var kv = MemoryMarshal.Cast<byte, TElement>(current.AsSpan(0, ShardBytes<TElement>(kvHeads, shard.LocalLength, headDim)));
             int half = kv.Length / 2;
-            ForwardStep<TKernel, TElement>(options, ranks, schedule.Rank, shard.Rank, q, kv[..half], kv[half..], runningO, runningLse);
+            // Step 0 finds the state as InitializeState left it.
+            Step<TKernel, TElement>(options, ranks, schedule.Rank, shard.Rank, q, kv[..half], kv[half..], runningO, runningLse, stateIsInitial: step == 0);
 
             long computeEnd = Stopwatch.GetTimestamp();
             if (exchange)
@@ -200,6 +201,72 @@ public static class RingAttentionDriver
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate(nameof(options));
+        Step<TKernel, TElement>(options, ranks, rank, sourceRank, q, k, v, runningO, runningLse, stateIsInitial: false);
+    }
+
+    /// <summary>
+    /// Attention on one device, without a ring: O = softmax(scale·Q·Kᵀ [+ mask])·V over the whole sequence in its
+    /// natural order (a ring of one rank, whatever <see cref="RingAttentionOptions.Layout"/> says). One step into a
+    /// fresh state; an fp32 <paramref name="o"/> is that state itself, so nothing is copied.
+    /// </summary>
+    /// <typeparam name="TKernel">The block kernel (generated).</typeparam>
+    /// <typeparam name="TElement">The operand and output element.</typeparam>
+    /// <param name="options">Shape, mask and scale (<see cref="RingAttentionOptions.Buffers"/> is not used).</param>
+    /// <param name="q">Queries, [Heads, S, HeadDim].</param>
+    /// <param name="k">Keys, [KvHeads, S, HeadDim].</param>
+    /// <param name="v">Values, [KvHeads, S, HeadDim].</param>
+    /// <param name="o">Output, [Heads, S, HeadDim]; 0 for a query that sees no key.</param>
+    /// <param name="lse">Output log-sum-exp (natural log), [Heads, S]; −∞ for a query that sees no key.</param>
+    /// <exception cref="ArgumentException">The options are invalid or a span's length does not match them.</exception>
+    public static void Attention<TKernel, TElement>(
+        RingAttentionOptions options,
+        ReadOnlySpan<TElement> q,
+        ReadOnlySpan<TElement> k,
+        ReadOnlySpan<TElement> v,
+        Span<TElement> o,
+        Span<float> lse)
+        where TKernel : IAttentionBlockKernel<TElement>
+        where TElement : unmanaged
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate(nameof(options));
+        ExpectLength(o.Length, (long)options.Heads * options.SequenceLength * options.HeadDim, nameof(o));
+        if (typeof(TElement) == typeof(float))
+        {
+            var state = MemoryMarshal.Cast<TElement, float>(o);
+            InitializeState(state, lse);
+            Step<TKernel, TElement>(options, 1, 0, 0, q, k, v, state, lse, stateIsInitial: true);
+            return;
+        }
+        float[] runningO = ArrayPool<float>.Shared.Rent(o.Length);
+        try
+        {
+            var stateO = runningO.AsSpan(0, o.Length);
+            InitializeState(stateO, lse);
+            Step<TKernel, TElement>(options, 1, 0, 0, q, k, v, stateO, lse, stateIsInitial: true);
+            TKernel.Finalize(stateO, lse, o, lse);
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(runningO);
+        }
+    }
+
+    /// <summary><see cref="ForwardStep"/> on validated options; <paramref name="stateIsInitial"/> when the caller knows the state is fresh.</summary>
+    private static void Step<TKernel, TElement>(
+        RingAttentionOptions options,
+        int ranks,
+        int rank,
+        int sourceRank,
+        ReadOnlySpan<TElement> q,
+        ReadOnlySpan<TElement> k,
+        ReadOnlySpan<TElement> v,
+        Span<float> runningO,
+        Span<float> runningLse,
+        bool stateIsInitial)
+        where TKernel : IAttentionBlockKernel<TElement>
+        where TElement : unmanaged
+    {
         var queryShard = SequenceShard.For(options.Layout, options.SequenceLength, ranks, rank);
         var keyShard = SequenceShard.For(options.Layout, options.SequenceLength, ranks, sourceRank);
         int kvHeads = options.ResolvedKvHeads;
@@ -214,7 +281,7 @@ public static class RingAttentionDriver
             return;
         }
         var arguments = new AttentionStepArguments(
-            options.Heads, kvHeads, headDim, options.ResolvedScale, options.Causal, queryShard, keyShard);
+            options.Heads, kvHeads, headDim, options.ResolvedScale, options.Causal, queryShard, keyShard, stateIsInitial);
         TKernel.Step(in arguments, q, k, v, runningO, runningLse);
     }
 

@@ -479,7 +479,7 @@ extern "C" __global__ void __launch_bounds__(FINALIZE_THREADS) kd_attn_finalize_
             HeadDim: 128, global::KernelDsl.Element.BF16, Causal: true, Scale: 0.088388346f,
             global::KernelDsl.Ring.RingLayout.Zigzag, Buffers: 2,
             TileQ: 128, TileKv: 64, Warps: 8, SharedMemoryBytes: 98304,
-            CpuQRows: 4, CpuKvRows: 64);
+            CpuQRows: 6, CpuKvRows: 128);
 
         private static global::KernelDsl.Cuda.CudaFunction? cudaStep;
 
@@ -661,20 +661,14 @@ extern "C" __global__ void __launch_bounds__(FINALIZE_THREADS) kd_attn_finalize_
             {
                 throw new global::System.ArgumentException($"Expected o of {rows * 128} and lse of {rows} elements, got {o.Length} and {lse.Length}.", o.Length != rows * 128 ? nameof(o) : nameof(lse));
             }
-            float[] runningO = global::System.Buffers.ArrayPool<float>.Shared.Rent(o.Length);
-            float[] runningLse = global::System.Buffers.ArrayPool<float>.Shared.Rent(lse.Length);
-            try
+            var options = RingOptions(heads, kvHeads, sequenceLength);
+            switch (isa ?? global::KernelDsl.Cpu.CpuFeatures.Best)
             {
-                var stateO = new global::System.Span<float>(runningO, 0, o.Length);
-                var stateLse = new global::System.Span<float>(runningLse, 0, lse.Length);
-                InitializeState(stateO, stateLse);
-                ForwardStep(heads, kvHeads, sequenceLength, 1, 0, 0, q, k, v, stateO, stateLse, isa);
-                Finalize(stateO, stateLse, o, lse);
-            }
-            finally
-            {
-                global::System.Buffers.ArrayPool<float>.Shared.Return(runningO);
-                global::System.Buffers.ArrayPool<float>.Shared.Return(runningLse);
+                case global::KernelDsl.Cpu.CpuIsa.Vector512: global::KernelDsl.Ring.RingAttentionDriver.Attention<CpuAttentionVector512, global::KernelDsl.BFloat16>(options, q, k, v, o, lse); break;
+                case global::KernelDsl.Cpu.CpuIsa.Vector256: global::KernelDsl.Ring.RingAttentionDriver.Attention<CpuAttentionVector256, global::KernelDsl.BFloat16>(options, q, k, v, o, lse); break;
+                case global::KernelDsl.Cpu.CpuIsa.Vector128: global::KernelDsl.Ring.RingAttentionDriver.Attention<CpuAttentionVector128, global::KernelDsl.BFloat16>(options, q, k, v, o, lse); break;
+                case global::KernelDsl.Cpu.CpuIsa.Scalar: global::KernelDsl.Ring.RingAttentionDriver.Attention<CpuAttentionScalar, global::KernelDsl.BFloat16>(options, q, k, v, o, lse); break;
+                default: throw new global::System.ArgumentOutOfRangeException(nameof(isa), isa, "Not a CPU instruction set.");
             }
         }
 
@@ -830,7 +824,7 @@ extern "C" __global__ void __launch_bounds__(FINALIZE_THREADS) kd_attn_finalize_
         /// <summary>
         /// One ring step on the CPU, FlashAttention-2 forward, with the vector math of <typeparamref name="TTiles"/>:
         /// <list type="number">
-        /// <item><description>Q, K and V are copied into pooled arrays (worker threads cannot hold spans).</description></item>
+        /// <item><description>Q, K, V and the output state are pinned and read in place (<see cref="global::KernelDsl.Ring.PinnedAttentionTensors{TElement}"/>: worker threads cannot hold spans).</description></item>
         /// <item><description>Each K/V tile of KvRows keys is packed once, in parallel over (K/V head, tile): K as fp32 Kᵀ, V widened to fp32.</description></item>
         /// <item><description>
         /// In parallel over (head, TaskRows query rows), query head h reading K/V head h / (heads / kvHeads): for each
@@ -838,7 +832,11 @@ extern "C" __global__ void __launch_bounds__(FINALIZE_THREADS) kd_attn_finalize_
         /// the online softmax with an fp32 running max m (log₂ units) and sum l, and O ← α·O + P·V. At the end the
         /// partial over this shard is O′ = O / l, L′ = (m + log₂ l)·ln 2.
         /// </description></item>
-        /// <item><description>The partials are merged into the running state by <see cref="global::KernelDsl.Ring.AttentionMerge"/>; a row that saw no key stays unchanged.</description></item>
+        /// <item><description>
+        /// Into a fresh running state (<see cref="global::KernelDsl.Ring.AttentionStepArguments.StateIsInitial"/>) the partials are written
+        /// directly; otherwise into pooled arrays, then merged into the running state by <see cref="global::KernelDsl.Ring.AttentionMerge"/>.
+        /// Either way a row that saw no key stays unchanged.
+        /// </description></item>
         /// </list>
         /// Every row's result is computed by one thread in a fixed order, so the output does not depend on scheduling.
         /// </summary>
@@ -853,17 +851,13 @@ extern "C" __global__ void __launch_bounds__(FINALIZE_THREADS) kd_attn_finalize_
             private readonly int queryLength;
             private readonly int keyLength;
             private readonly bool causal;
-            private readonly global::KernelDsl.BFloat16[] q;
-            private readonly global::KernelDsl.BFloat16[] k;
-            private readonly global::KernelDsl.BFloat16[] v;
+            private readonly global::KernelDsl.Ring.PinnedAttentionTensors<global::KernelDsl.BFloat16> tensors;
             private readonly CpuAttention.Rows[] queryRuns;
             private readonly CpuAttention.Rows[] keyTiles;
             private readonly float[] packedKeys;
             private readonly float[] packedValues;
-            private readonly float[] partialO;
-            private readonly float[] partialLse;
 
-            private CpuAttentionStep(in global::KernelDsl.Ring.AttentionStepArguments arguments, global::System.ReadOnlySpan<global::KernelDsl.BFloat16> q, global::System.ReadOnlySpan<global::KernelDsl.BFloat16> k, global::System.ReadOnlySpan<global::KernelDsl.BFloat16> v)
+            private CpuAttentionStep(in global::KernelDsl.Ring.AttentionStepArguments arguments, global::KernelDsl.Ring.PinnedAttentionTensors<global::KernelDsl.BFloat16> tensors)
             {
                 heads = arguments.Heads;
                 kvHeads = arguments.KvHeads;
@@ -871,17 +865,11 @@ extern "C" __global__ void __launch_bounds__(FINALIZE_THREADS) kd_attn_finalize_
                 queryLength = arguments.QueryLength;
                 keyLength = arguments.KeyLength;
                 causal = arguments.Causal;
-                this.q = Copy(q);
-                this.k = Copy(k);
-                this.v = Copy(v);
+                this.tensors = tensors;
                 queryRuns = CpuAttention.Cut(arguments.QueryShard, TTiles.TaskRows);
                 keyTiles = CpuAttention.Cut(arguments.KeyShard, TTiles.KvRows);
                 packedKeys = global::System.Buffers.ArrayPool<float>.Shared.Rent(kvHeads * keyTiles.Length * HeadDim * TTiles.KvRows);
                 packedValues = global::System.Buffers.ArrayPool<float>.Shared.Rent(kvHeads * keyTiles.Length * TTiles.KvRows * HeadDim);
-                partialO = global::System.Buffers.ArrayPool<float>.Shared.Rent(heads * queryLength * HeadDim);
-                partialLse = global::System.Buffers.ArrayPool<float>.Shared.Rent(heads * queryLength);
-                // L′ = −∞ marks a row with no visible key in this shard: the merge leaves its running state as it is.
-                global::System.Array.Fill(partialLse, float.NegativeInfinity, 0, heads * queryLength);
             }
 
             /// <summary>The step: the partial attention of every local query over this K/V shard, merged into the running state.</summary>
@@ -892,12 +880,36 @@ extern "C" __global__ void __launch_bounds__(FINALIZE_THREADS) kd_attn_finalize_
                 {
                     return;
                 }
-                var step = new CpuAttentionStep<TTiles>(in arguments, q, k, v);
+                if (arguments.StateIsInitial)
+                {
+                    global::KernelDsl.Ring.PinnedAttentionTensors<global::KernelDsl.BFloat16>.Pin(in arguments, q, k, v, runningO, runningLse, RunPinned);
+                    return;
+                }
+                int rows = arguments.Heads * arguments.QueryLength;
+                float[] partialO = global::System.Buffers.ArrayPool<float>.Shared.Rent(rows * HeadDim);
+                float[] partialLse = global::System.Buffers.ArrayPool<float>.Shared.Rent(rows);
+                try
+                {
+                    // L′ = −∞ marks a row with no visible key in this shard: the merge leaves its running state as it is.
+                    var outputO = new global::System.Span<float>(partialO, 0, rows * HeadDim);
+                    var outputLse = new global::System.Span<float>(partialLse, 0, rows);
+                    outputLse.Fill(float.NegativeInfinity);
+                    global::KernelDsl.Ring.PinnedAttentionTensors<global::KernelDsl.BFloat16>.Pin(in arguments, q, k, v, outputO, outputLse, RunPinned);
+                    global::KernelDsl.Ring.AttentionMerge.MergeRows(runningO, runningLse, outputO, outputLse, HeadDim);
+                }
+                finally
+                {
+                    global::System.Buffers.ArrayPool<float>.Shared.Return(partialO);
+                    global::System.Buffers.ArrayPool<float>.Shared.Return(partialLse);
+                }
+            }
+
+            private static void RunPinned(in global::KernelDsl.Ring.AttentionStepArguments arguments, global::KernelDsl.Ring.PinnedAttentionTensors<global::KernelDsl.BFloat16> tensors)
+            {
+                var step = new CpuAttentionStep<TTiles>(in arguments, tensors);
                 try
                 {
                     step.Execute();
-                    int rows = step.heads * step.queryLength;
-                    global::KernelDsl.Ring.AttentionMerge.MergeRows(runningO, runningLse, new global::System.Span<float>(step.partialO, 0, rows * HeadDim), new global::System.Span<float>(step.partialLse, 0, rows), HeadDim);
                 }
                 finally
                 {
@@ -941,13 +953,13 @@ extern "C" __global__ void __launch_bounds__(FINALIZE_THREADS) kd_attn_finalize_
                 var tile = keyTiles[t];
                 int source = (kvHead * keyLength + tile.Start) * HeadDim;
                 int packed = (kvHead * keyTiles.Length + t) * HeadDim * TTiles.KvRows;
-                CpuAttention.PackKeys(in k[source], tile.Positions.Length, TTiles.KvRows, ref packedKeys[packed]);
-                TTiles.Widen(in v[source], tile.Positions.Length * HeadDim, ref packedValues[packed]);
+                CpuAttention.PackKeys(in tensors.K[source], tile.Positions.Length, TTiles.KvRows, ref packedKeys[packed]);
+                TTiles.Widen(in tensors.V[source], tile.Positions.Length * HeadDim, ref packedValues[packed]);
             }
 
             /// <summary>
             /// Task <paramref name="task"/>: the partial attention of one run of at most TaskRows query rows of one head
-            /// over this K/V shard, written to partialO and partialLse.
+            /// over this K/V shard, written to the pinned output O and L.
             /// </summary>
             [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
             private void Attend(int task, Workspace w)
@@ -961,7 +973,7 @@ extern "C" __global__ void __launch_bounds__(FINALIZE_THREADS) kd_attn_finalize_
                 int firstRow = head * queryLength + run.Start;
 
                 // The run's queries in fp32, zero rows up to whole blocks; O = 0, m = −∞, l = 0: no key seen yet.
-                TTiles.Widen(in q[firstRow * HeadDim], rows * HeadDim, ref w.Queries[0]);
+                TTiles.Widen(in tensors.Q[firstRow * HeadDim], rows * HeadDim, ref w.Queries[0]);
                 global::System.Array.Clear(w.Queries, rows * HeadDim, (padded - rows) * HeadDim);
                 global::System.Array.Clear(w.Output, 0, padded * HeadDim);
                 global::System.Array.Fill(w.Max, float.NegativeInfinity, 0, padded);
@@ -1001,8 +1013,8 @@ extern "C" __global__ void __launch_bounds__(FINALIZE_THREADS) kd_attn_finalize_
                         continue;
                     }
                     float sum = w.Sum[r];
-                    TTiles.Normalize(in w.Output[r * HeadDim], 1f / sum, ref partialO[(firstRow + r) * HeadDim]);
-                    partialLse[firstRow + r] = (max + global::System.MathF.Log2(sum)) * CpuAttention.Ln2;
+                    TTiles.Normalize(in w.Output[r * HeadDim], 1f / sum, ref tensors.O[(firstRow + r) * HeadDim]);
+                    tensors.Lse[firstRow + r] = (max + global::System.MathF.Log2(sum)) * CpuAttention.Ln2;
                 }
             }
 
@@ -1066,22 +1078,10 @@ extern "C" __global__ void __launch_bounds__(FINALIZE_THREADS) kd_attn_finalize_
                 return longest;
             }
 
-            private static global::KernelDsl.BFloat16[] Copy(global::System.ReadOnlySpan<global::KernelDsl.BFloat16> source)
-            {
-                var copy = global::System.Buffers.ArrayPool<global::KernelDsl.BFloat16>.Shared.Rent(source.Length);
-                source.CopyTo(copy);
-                return copy;
-            }
-
             private void Return()
             {
-                global::System.Buffers.ArrayPool<global::KernelDsl.BFloat16>.Shared.Return(q);
-                global::System.Buffers.ArrayPool<global::KernelDsl.BFloat16>.Shared.Return(k);
-                global::System.Buffers.ArrayPool<global::KernelDsl.BFloat16>.Shared.Return(v);
                 global::System.Buffers.ArrayPool<float>.Shared.Return(packedKeys);
                 global::System.Buffers.ArrayPool<float>.Shared.Return(packedValues);
-                global::System.Buffers.ArrayPool<float>.Shared.Return(partialO);
-                global::System.Buffers.ArrayPool<float>.Shared.Return(partialLse);
             }
 
             /// <summary>
@@ -1118,19 +1118,19 @@ extern "C" __global__ void __launch_bounds__(FINALIZE_THREADS) kd_attn_finalize_
         private readonly struct CpuAttentionVector512 : global::KernelDsl.Ring.IAttentionBlockKernel<global::KernelDsl.BFloat16>, ICpuAttentionTiles
         {
             // Blocking for Vector512 (16 floats per vector), 32 zmm registers (AVX-512):
-            //   QRows×KvRows = 4×64  a block of 4 query rows shares every K and V load; its S/P (4×64 floats, 1 KiB) stays in L1.
-            //   S tile 4×64          4 rows × 4 vectors of keys: 16 accumulators, with 4 Kᵀ loads and one
-            //                        Q broadcast, 21 registers are live per head dimension (no spills).
-            //   O tile 4×64          4 rows × 4 vectors of O: 16 accumulators, with 4 V loads and one
-            //                        P broadcast, 21 registers are live per key (no spills); 2 passes cover d = 128.
-            //   TaskRows = 64        a task's K/V tile (fp32, 64 KiB) and its queries and O (64 KiB) stay in L2
-            //                        while its 16 blocks use the tile.
+            //   QRows×KvRows = 6×128  a block of 6 query rows shares every K and V load; its S/P (6×128 floats, 3 KiB) stays in L1.
+            //   S tile 6×64           6 rows × 4 vectors of keys: 24 accumulators, with 4 Kᵀ loads and one
+            //                         Q broadcast, 29 registers are live per head dimension (no spills).
+            //   O tile 6×64           6 rows × 4 vectors of O: 24 accumulators, with 4 V loads and one
+            //                         P broadcast, 29 registers are live per key (no spills); 2 passes cover d = 128.
+            //   TaskRows = 96         a task's K/V tile (fp32, 128 KiB) and its queries and O (96 KiB) stay in L2
+            //                         while its 16 blocks use the tile.
             // Q, K and V hold bf16 (KernelDsl.BFloat16): a task widens its queries once, each K/V tile is widened once
             // per step while it is packed; all math is fp32.
 
-            public static int QRows => 4;
-            public static int KvRows => 64;
-            public static int TaskRows => 64;
+            public static int QRows => 6;
+            public static int KvRows => 128;
+            public static int TaskRows => 96;
             public static long ParallelFlops => 8388608;
 
             /// <inheritdoc/>
@@ -1181,6 +1181,14 @@ extern "C" __global__ void __launch_bounds__(FINALIZE_THREADS) kd_attn_finalize_
                     var s3_1 = global::System.Runtime.Intrinsics.Vector512<float>.Zero;
                     var s3_2 = global::System.Runtime.Intrinsics.Vector512<float>.Zero;
                     var s3_3 = global::System.Runtime.Intrinsics.Vector512<float>.Zero;
+                    var s4_0 = global::System.Runtime.Intrinsics.Vector512<float>.Zero;
+                    var s4_1 = global::System.Runtime.Intrinsics.Vector512<float>.Zero;
+                    var s4_2 = global::System.Runtime.Intrinsics.Vector512<float>.Zero;
+                    var s4_3 = global::System.Runtime.Intrinsics.Vector512<float>.Zero;
+                    var s5_0 = global::System.Runtime.Intrinsics.Vector512<float>.Zero;
+                    var s5_1 = global::System.Runtime.Intrinsics.Vector512<float>.Zero;
+                    var s5_2 = global::System.Runtime.Intrinsics.Vector512<float>.Zero;
+                    var s5_3 = global::System.Runtime.Intrinsics.Vector512<float>.Zero;
                     ref float k = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref global::System.Runtime.CompilerServices.Unsafe.AsRef(in keys), j0);
                     ref float q = ref global::System.Runtime.CompilerServices.Unsafe.AsRef(in queries);
                     for (int c = 0; c < CpuAttention.HeadDim; c++)
@@ -1209,6 +1217,16 @@ extern "C" __global__ void __launch_bounds__(FINALIZE_THREADS) kd_attn_finalize_
                         s3_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(q3, k1, s3_1);
                         s3_2 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(q3, k2, s3_2);
                         s3_3 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(q3, k3, s3_3);
+                        var q4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref q, 4 * CpuAttention.HeadDim));
+                        s4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(q4, k0, s4_0);
+                        s4_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(q4, k1, s4_1);
+                        s4_2 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(q4, k2, s4_2);
+                        s4_3 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(q4, k3, s4_3);
+                        var q5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref q, 5 * CpuAttention.HeadDim));
+                        s5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(q5, k0, s5_0);
+                        s5_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(q5, k1, s5_1);
+                        s5_2 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(q5, k2, s5_2);
+                        s5_3 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(q5, k3, s5_3);
                         k = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref k, KvRows);  // Kᵀ row c + 1
                         q = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref q, 1);
                     }
@@ -1217,18 +1235,26 @@ extern "C" __global__ void __launch_bounds__(FINALIZE_THREADS) kd_attn_finalize_
                     global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(s0_1, ref s, 16);
                     global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(s0_2, ref s, 32);
                     global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(s0_3, ref s, 48);
-                    global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(s1_0, ref s, 64);
-                    global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(s1_1, ref s, 80);
-                    global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(s1_2, ref s, 96);
-                    global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(s1_3, ref s, 112);
-                    global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(s2_0, ref s, 128);
-                    global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(s2_1, ref s, 144);
-                    global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(s2_2, ref s, 160);
-                    global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(s2_3, ref s, 176);
-                    global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(s3_0, ref s, 192);
-                    global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(s3_1, ref s, 208);
-                    global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(s3_2, ref s, 224);
-                    global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(s3_3, ref s, 240);
+                    global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(s1_0, ref s, 128);
+                    global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(s1_1, ref s, 144);
+                    global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(s1_2, ref s, 160);
+                    global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(s1_3, ref s, 176);
+                    global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(s2_0, ref s, 256);
+                    global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(s2_1, ref s, 272);
+                    global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(s2_2, ref s, 288);
+                    global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(s2_3, ref s, 304);
+                    global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(s3_0, ref s, 384);
+                    global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(s3_1, ref s, 400);
+                    global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(s3_2, ref s, 416);
+                    global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(s3_3, ref s, 432);
+                    global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(s4_0, ref s, 512);
+                    global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(s4_1, ref s, 528);
+                    global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(s4_2, ref s, 544);
+                    global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(s4_3, ref s, 560);
+                    global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(s5_0, ref s, 640);
+                    global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(s5_1, ref s, 656);
+                    global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(s5_2, ref s, 672);
+                    global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(s5_3, ref s, 688);
                 }
             }
 
@@ -1267,7 +1293,7 @@ extern "C" __global__ void __launch_bounds__(FINALIZE_THREADS) kd_attn_finalize_
             }
 
             /// <summary>
-            /// O ← α_i·O + P·V for the block's 4 rows: o[i, c] = α_i·o[i, c] + Σ_j p[i, j]·v[j, c], over the first
+            /// O ← α_i·O + P·V for the block's 6 rows: o[i, c] = α_i·o[i, c] + Σ_j p[i, j]·v[j, c], over the first
             /// <paramref name="keys"/> keys, 64 head dimensions per pass.
             /// </summary>
             [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -1281,6 +1307,8 @@ extern "C" __global__ void __launch_bounds__(FINALIZE_THREADS) kd_attn_finalize_
                     ref float out1 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref out0, CpuAttention.HeadDim);
                     ref float out2 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref out1, CpuAttention.HeadDim);
                     ref float out3 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref out2, CpuAttention.HeadDim);
+                    ref float out4 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref out3, CpuAttention.HeadDim);
+                    ref float out5 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref out4, CpuAttention.HeadDim);
                     var alpha0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref alpha, 0));
                     var o0_0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref out0, 0) * alpha0;
                     var o0_1 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref out0, 16) * alpha0;
@@ -1301,6 +1329,16 @@ extern "C" __global__ void __launch_bounds__(FINALIZE_THREADS) kd_attn_finalize_
                     var o3_1 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref out3, 16) * alpha3;
                     var o3_2 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref out3, 32) * alpha3;
                     var o3_3 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref out3, 48) * alpha3;
+                    var alpha4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref alpha, 4));
+                    var o4_0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref out4, 0) * alpha4;
+                    var o4_1 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref out4, 16) * alpha4;
+                    var o4_2 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref out4, 32) * alpha4;
+                    var o4_3 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref out4, 48) * alpha4;
+                    var alpha5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref alpha, 5));
+                    var o5_0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref out5, 0) * alpha5;
+                    var o5_1 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref out5, 16) * alpha5;
+                    var o5_2 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref out5, 32) * alpha5;
+                    var o5_3 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref out5, 48) * alpha5;
                     ref float p = ref global::System.Runtime.CompilerServices.Unsafe.AsRef(in probabilities);
                     ref float v = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref global::System.Runtime.CompilerServices.Unsafe.AsRef(in values), c0);
                     for (int j = 0; j < keys; j++)
@@ -1329,6 +1367,16 @@ extern "C" __global__ void __launch_bounds__(FINALIZE_THREADS) kd_attn_finalize_
                         o3_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(p3, v1, o3_1);
                         o3_2 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(p3, v2, o3_2);
                         o3_3 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(p3, v3, o3_3);
+                        var p4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref p, 4 * KvRows));
+                        o4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(p4, v0, o4_0);
+                        o4_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(p4, v1, o4_1);
+                        o4_2 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(p4, v2, o4_2);
+                        o4_3 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(p4, v3, o4_3);
+                        var p5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref p, 5 * KvRows));
+                        o5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(p5, v0, o5_0);
+                        o5_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(p5, v1, o5_1);
+                        o5_2 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(p5, v2, o5_2);
+                        o5_3 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(p5, v3, o5_3);
                         p = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref p, 1);
                         v = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref v, CpuAttention.HeadDim);  // V row j + 1
                     }
@@ -1348,6 +1396,14 @@ extern "C" __global__ void __launch_bounds__(FINALIZE_THREADS) kd_attn_finalize_
                     global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(o3_1, ref out3, 16);
                     global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(o3_2, ref out3, 32);
                     global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(o3_3, ref out3, 48);
+                    global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(o4_0, ref out4, 0);
+                    global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(o4_1, ref out4, 16);
+                    global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(o4_2, ref out4, 32);
+                    global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(o4_3, ref out4, 48);
+                    global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(o5_0, ref out5, 0);
+                    global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(o5_1, ref out5, 16);
+                    global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(o5_2, ref out5, 32);
+                    global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(o5_3, ref out5, 48);
                 }
             }
 
@@ -1397,18 +1453,18 @@ extern "C" __global__ void __launch_bounds__(FINALIZE_THREADS) kd_attn_finalize_
         private readonly struct CpuAttentionVector256 : global::KernelDsl.Ring.IAttentionBlockKernel<global::KernelDsl.BFloat16>, ICpuAttentionTiles
         {
             // Blocking for Vector256 (8 floats per vector), 16 ymm registers (AVX2):
-            //   QRows×KvRows = 4×64  a block of 4 query rows shares every K and V load; its S/P (4×64 floats, 1 KiB) stays in L1.
-            //   S tile 4×16          4 rows × 2 vectors of keys: 8 accumulators, with 2 Kᵀ loads and one
-            //                        Q broadcast, 11 registers are live per head dimension (no spills).
-            //   O tile 4×16          4 rows × 2 vectors of O: 8 accumulators, with 2 V loads and one
-            //                        P broadcast, 11 registers are live per key (no spills); 8 passes cover d = 128.
-            //   TaskRows = 64        a task's K/V tile (fp32, 64 KiB) and its queries and O (64 KiB) stay in L2
-            //                        while its 16 blocks use the tile.
+            //   QRows×KvRows = 4×128  a block of 4 query rows shares every K and V load; its S/P (4×128 floats, 2 KiB) stays in L1.
+            //   S tile 4×16           4 rows × 2 vectors of keys: 8 accumulators, with 2 Kᵀ loads and one
+            //                         Q broadcast, 11 registers are live per head dimension (no spills).
+            //   O tile 4×16           4 rows × 2 vectors of O: 8 accumulators, with 2 V loads and one
+            //                         P broadcast, 11 registers are live per key (no spills); 8 passes cover d = 128.
+            //   TaskRows = 64         a task's K/V tile (fp32, 128 KiB) and its queries and O (64 KiB) stay in L2
+            //                         while its 16 blocks use the tile.
             // Q, K and V hold bf16 (KernelDsl.BFloat16): a task widens its queries once, each K/V tile is widened once
             // per step while it is packed; all math is fp32.
 
             public static int QRows => 4;
-            public static int KvRows => 64;
+            public static int KvRows => 128;
             public static int TaskRows => 64;
             public static long ParallelFlops => 8388608;
 
@@ -1476,12 +1532,12 @@ extern "C" __global__ void __launch_bounds__(FINALIZE_THREADS) kd_attn_finalize_
                     ref float s = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scores, j0);
                     global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(s0_0, ref s, 0);
                     global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(s0_1, ref s, 8);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(s1_0, ref s, 64);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(s1_1, ref s, 72);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(s2_0, ref s, 128);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(s2_1, ref s, 136);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(s3_0, ref s, 192);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(s3_1, ref s, 200);
+                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(s1_0, ref s, 128);
+                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(s1_1, ref s, 136);
+                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(s2_0, ref s, 256);
+                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(s2_1, ref s, 264);
+                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(s3_0, ref s, 384);
+                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(s3_1, ref s, 392);
                 }
             }
 
@@ -1623,18 +1679,18 @@ extern "C" __global__ void __launch_bounds__(FINALIZE_THREADS) kd_attn_finalize_
         private readonly struct CpuAttentionVector128 : global::KernelDsl.Ring.IAttentionBlockKernel<global::KernelDsl.BFloat16>, ICpuAttentionTiles
         {
             // Blocking for Vector128 (4 floats per vector), 16 xmm registers (SSE; NEON has 32):
-            //   QRows×KvRows = 4×64  a block of 4 query rows shares every K and V load; its S/P (4×64 floats, 1 KiB) stays in L1.
-            //   S tile 4×8           4 rows × 2 vectors of keys: 8 accumulators, with 2 Kᵀ loads and one
-            //                        Q broadcast, 11 registers are live per head dimension (no spills).
-            //   O tile 4×8           4 rows × 2 vectors of O: 8 accumulators, with 2 V loads and one
-            //                        P broadcast, 11 registers are live per key (no spills); 16 passes cover d = 128.
-            //   TaskRows = 64        a task's K/V tile (fp32, 64 KiB) and its queries and O (64 KiB) stay in L2
-            //                        while its 16 blocks use the tile.
+            //   QRows×KvRows = 4×128  a block of 4 query rows shares every K and V load; its S/P (4×128 floats, 2 KiB) stays in L1.
+            //   S tile 4×8            4 rows × 2 vectors of keys: 8 accumulators, with 2 Kᵀ loads and one
+            //                         Q broadcast, 11 registers are live per head dimension (no spills).
+            //   O tile 4×8            4 rows × 2 vectors of O: 8 accumulators, with 2 V loads and one
+            //                         P broadcast, 11 registers are live per key (no spills); 16 passes cover d = 128.
+            //   TaskRows = 64         a task's K/V tile (fp32, 128 KiB) and its queries and O (64 KiB) stay in L2
+            //                         while its 16 blocks use the tile.
             // Q, K and V hold bf16 (KernelDsl.BFloat16): a task widens its queries once, each K/V tile is widened once
             // per step while it is packed; all math is fp32.
 
             public static int QRows => 4;
-            public static int KvRows => 64;
+            public static int KvRows => 128;
             public static int TaskRows => 64;
             public static long ParallelFlops => 8388608;
 
@@ -1702,12 +1758,12 @@ extern "C" __global__ void __launch_bounds__(FINALIZE_THREADS) kd_attn_finalize_
                     ref float s = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scores, j0);
                     global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(s0_0, ref s, 0);
                     global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(s0_1, ref s, 4);
-                    global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(s1_0, ref s, 64);
-                    global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(s1_1, ref s, 68);
-                    global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(s2_0, ref s, 128);
-                    global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(s2_1, ref s, 132);
-                    global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(s3_0, ref s, 192);
-                    global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(s3_1, ref s, 196);
+                    global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(s1_0, ref s, 128);
+                    global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(s1_1, ref s, 132);
+                    global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(s2_0, ref s, 256);
+                    global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(s2_1, ref s, 260);
+                    global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(s3_0, ref s, 384);
+                    global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(s3_1, ref s, 388);
                 }
             }
 
@@ -1848,18 +1904,18 @@ extern "C" __global__ void __launch_bounds__(FINALIZE_THREADS) kd_attn_finalize_
         private readonly struct CpuAttentionScalar : global::KernelDsl.Ring.IAttentionBlockKernel<global::KernelDsl.BFloat16>, ICpuAttentionTiles
         {
             // Blocking for scalar floats, 16 xmm registers (x64 without AVX-512; 32 with it):
-            //   QRows×KvRows = 4×64  a block of 4 query rows shares every K and V load; its S/P (4×64 floats, 1 KiB) stays in L1.
-            //   S tile 4×2           4 rows × 2 floats of keys: 8 accumulators, with 2 Kᵀ loads and one
-            //                        Q broadcast, 11 registers are live per head dimension (no spills).
-            //   O tile 4×2           4 rows × 2 floats of O: 8 accumulators, with 2 V loads and one
-            //                        P broadcast, 11 registers are live per key (no spills); 64 passes cover d = 128.
-            //   TaskRows = 64        a task's K/V tile (fp32, 64 KiB) and its queries and O (64 KiB) stay in L2
-            //                        while its 16 blocks use the tile.
+            //   QRows×KvRows = 4×128  a block of 4 query rows shares every K and V load; its S/P (4×128 floats, 2 KiB) stays in L1.
+            //   S tile 4×2            4 rows × 2 floats of keys: 8 accumulators, with 2 Kᵀ loads and one
+            //                         Q broadcast, 11 registers are live per head dimension (no spills).
+            //   O tile 4×2            4 rows × 2 floats of O: 8 accumulators, with 2 V loads and one
+            //                         P broadcast, 11 registers are live per key (no spills); 64 passes cover d = 128.
+            //   TaskRows = 64         a task's K/V tile (fp32, 128 KiB) and its queries and O (64 KiB) stay in L2
+            //                         while its 16 blocks use the tile.
             // Q, K and V hold bf16 (KernelDsl.BFloat16): a task widens its queries once, each K/V tile is widened once
             // per step while it is packed; all math is fp32.
 
             public static int QRows => 4;
-            public static int KvRows => 64;
+            public static int KvRows => 128;
             public static int TaskRows => 64;
             public static long ParallelFlops => 8388608;
 
@@ -1927,12 +1983,12 @@ extern "C" __global__ void __launch_bounds__(FINALIZE_THREADS) kd_attn_finalize_
                     ref float s = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scores, j0);
                     global::System.Runtime.CompilerServices.Unsafe.Add(ref s, 0) = s0_0;
                     global::System.Runtime.CompilerServices.Unsafe.Add(ref s, 1) = s0_1;
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref s, 64) = s1_0;
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref s, 65) = s1_1;
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref s, 128) = s2_0;
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref s, 129) = s2_1;
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref s, 192) = s3_0;
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref s, 193) = s3_1;
+                    global::System.Runtime.CompilerServices.Unsafe.Add(ref s, 128) = s1_0;
+                    global::System.Runtime.CompilerServices.Unsafe.Add(ref s, 129) = s1_1;
+                    global::System.Runtime.CompilerServices.Unsafe.Add(ref s, 256) = s2_0;
+                    global::System.Runtime.CompilerServices.Unsafe.Add(ref s, 257) = s2_1;
+                    global::System.Runtime.CompilerServices.Unsafe.Add(ref s, 384) = s3_0;
+                    global::System.Runtime.CompilerServices.Unsafe.Add(ref s, 385) = s3_1;
                 }
             }
 

@@ -44,10 +44,10 @@ public sealed class InProcessRingTests
     [Fact]
     public void PostingDoesNotWaitForTheTransfer()
     {
-        // The link takes a second; posting must return before it delivers (no wall-clock bound on posting
-        // itself, which a loaded 2-core machine can stretch), and the wait must then take the link's time.
+        // The link takes a second for the 1 KiB; posting must return before it delivers (no wall-clock bound on
+        // posting itself, which a loaded 2-core machine can stretch), and the wait must then take the link's time.
         var delay = TimeSpan.FromSeconds(1);
-        var ring = InProcessRing.Create(2, linkDelay: delay);
+        var ring = InProcessRing.Create(2, linkBytesPerSecond: 1024);
         var completedAtPosting = new bool[2];
         var total = new TimeSpan[2];
         InProcessRing.RunRanks(ring, communicator =>
@@ -60,6 +60,26 @@ public sealed class InProcessRingTests
         });
         Assert.All(completedAtPosting, Assert.False);
         Assert.All(total, time => Assert.True(time >= delay * 0.9, $"the exchange took only {time.TotalMilliseconds} ms"));
+    }
+
+    [Fact]
+    public void TheEmulatedLinkChargesBytesNotMessages()
+    {
+        // 64 KiB/s: a 64-byte header (what the handshake sends) takes 1 ms, 32 KiB half a second.
+        var ring = InProcessRing.Create(2, linkBytesPerSecond: 64 * 1024);
+        var small = new TimeSpan[2];
+        var large = new TimeSpan[2];
+        InProcessRing.RunRanks(ring, communicator =>
+        {
+            var start = Stopwatch.GetTimestamp();
+            communicator.StartExchange(new byte[64], new byte[64]).Wait();
+            small[communicator.Rank] = Stopwatch.GetElapsedTime(start);
+            start = Stopwatch.GetTimestamp();
+            communicator.StartExchange(new byte[32 * 1024], new byte[32 * 1024]).Wait();
+            large[communicator.Rank] = Stopwatch.GetElapsedTime(start);
+        });
+        Assert.All(large, time => Assert.True(time >= TimeSpan.FromMilliseconds(450), $"32 KiB took only {time.TotalMilliseconds} ms"));
+        Assert.All(small, time => Assert.True(time < TimeSpan.FromMilliseconds(250), $"64 bytes took {time.TotalMilliseconds} ms"));
     }
 
     [Fact]
@@ -131,7 +151,7 @@ public sealed class InProcessRingTests
     [Fact]
     public void OneExchangeInFlightPerRank()
     {
-        var ring = InProcessRing.Create(2, TimeSpan.FromSeconds(20), linkDelay: TimeSpan.FromSeconds(5));
+        var ring = InProcessRing.Create(2, TimeSpan.FromSeconds(20), linkBytesPerSecond: 0.2);  // 5 s for the byte
         ring[0].StartExchange(new byte[1], new byte[1]);
         Assert.Throws<InvalidOperationException>(() => ring[0].StartExchange(new byte[1], new byte[1]));
         ring[0].Fail(new OperationCanceledException("test over"));
@@ -143,7 +163,8 @@ public sealed class InProcessRingTests
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => InProcessRing.Create(0));
         Assert.Throws<ArgumentOutOfRangeException>(() => InProcessRing.Create(2, TimeSpan.Zero));
-        Assert.Throws<ArgumentOutOfRangeException>(() => InProcessRing.Create(2, linkDelay: TimeSpan.FromSeconds(-1)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => InProcessRing.Create(2, linkBytesPerSecond: 0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => InProcessRing.Create(2, linkBytesPerSecond: double.NaN));
         Assert.Throws<ArgumentNullException>(() => InProcessRing.Create(1)[0].Fail(null!));
     }
 }

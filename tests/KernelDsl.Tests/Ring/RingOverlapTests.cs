@@ -17,7 +17,11 @@ namespace KernelDsl.Tests.Ring;
 public sealed class RingOverlapTests(ITestOutputHelper output)
 {
     private const int Ranks = 4;
+    private const int SequenceLength = 32, HeadDim = 16, Heads = 2;
     private static readonly TimeSpan LinkDelay = TimeSpan.FromMilliseconds(60);
+
+    /// <summary>One transfer, K and V of a shard (S / P rows, fp32), takes <see cref="LinkDelay"/>.</summary>
+    private static readonly double LinkBytesPerSecond = 2.0 * Heads * (SequenceLength / Ranks) * HeadDim * sizeof(float) / LinkDelay.TotalSeconds;
 
     [Fact]
     public void TwoBuffersHideTheTransferAndOneBufferDoesNot()
@@ -43,25 +47,24 @@ public sealed class RingOverlapTests(ITestOutputHelper output)
 
     private static RingAttentionTimings[] Run(int buffers)
     {
-        const int sequenceLength = 32, headDim = 16, heads = 2;
         var options = new RingAttentionOptions
         {
-            Heads = heads,
-            HeadDim = headDim,
-            SequenceLength = sequenceLength,
+            Heads = Heads,
+            HeadDim = HeadDim,
+            SequenceLength = SequenceLength,
             Layout = RingLayout.Striped,
             Causal = false,
             Buffers = buffers,
         };
         var timings = new RingAttentionTimings[Ranks];
-        var ring = InProcessRing.Create(Ranks, TimeSpan.FromSeconds(30), LinkDelay);
+        var ring = InProcessRing.Create(Ranks, TimeSpan.FromSeconds(30), LinkBytesPerSecond);
         InProcessRing.RunRanks(ring, communicator =>
         {
-            int rows = SequenceShard.For(options.Layout, sequenceLength, Ranks, communicator.Rank).LocalLength;
+            int rows = SequenceShard.For(options.Layout, SequenceLength, Ranks, communicator.Rank).LocalLength;
             var random = new Random(communicator.Rank);
             float[] Values(int count) => Enumerable.Range(0, count).Select(_ => random.NextSingle() * 2 - 1).ToArray();
-            var o = new float[heads * rows * headDim];
-            var lse = new float[heads * rows];
+            var o = new float[Heads * rows * HeadDim];
+            var lse = new float[Heads * rows];
             timings[communicator.Rank] = RingAttentionDriver.Forward<SlowBlockKernel, float>(
                 communicator, options, Values(o.Length), Values(o.Length), Values(o.Length), o, lse);
             Assert.All(o, value => Assert.True(float.IsFinite(value)));

@@ -140,19 +140,8 @@ internal static class AttentionRingEmitter
         w.Open($"if (o.Length != rows * {d} || lse.Length != rows)");
         w.Line($"throw new global::System.ArgumentException($\"Expected o of {{rows * {d}}} and lse of {{rows}} elements, got {{o.Length}} and {{lse.Length}}.\", o.Length != rows * {d} ? nameof(o) : nameof(lse));");
         w.Close();
-        w.Line("float[] runningO = global::System.Buffers.ArrayPool<float>.Shared.Rent(o.Length);");
-        w.Line("float[] runningLse = global::System.Buffers.ArrayPool<float>.Shared.Rent(lse.Length);");
-        w.Open("try");
-        w.Line("var stateO = new global::System.Span<float>(runningO, 0, o.Length);");
-        w.Line("var stateLse = new global::System.Span<float>(runningLse, 0, lse.Length);");
-        w.Line("InitializeState(stateO, stateLse);");
-        w.Line("ForwardStep(heads, kvHeads, sequenceLength, 1, 0, 0, q, k, v, stateO, stateLse, isa);");
-        w.Line("Finalize(stateO, stateLse, o, lse);");
-        w.Close();
-        w.Open("finally");
-        w.Line("global::System.Buffers.ArrayPool<float>.Shared.Return(runningO);");
-        w.Line("global::System.Buffers.ArrayPool<float>.Shared.Return(runningLse);");
-        w.Close();
+        w.Line("var options = RingOptions(heads, kvHeads, sequenceLength);");
+        EmitSwitch(w, plan, kernel => $"{Ring}.RingAttentionDriver.Attention<{kernel}, {t}>(options, q, k, v, o, lse); break;");
         w.Close();
         w.Line();
 

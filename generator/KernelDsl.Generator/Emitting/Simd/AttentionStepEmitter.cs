@@ -206,13 +206,13 @@ internal static class AttentionStepEmitter
         string t = elements.InputType;
         bool widens = elements.WidensInput;
         string span = $"global::System.ReadOnlySpan<{t}>";
-        string pool = $"global::System.Buffers.ArrayPool<{t}>.Shared";
+        string tensors = $"{Ring}.PinnedAttentionTensors<{t}>";
         string floats = "global::System.Buffers.ArrayPool<float>.Shared";
         w.Lines($$"""
             /// <summary>
             /// One ring step on the CPU, FlashAttention-2 forward, with the vector math of <typeparamref name="TTiles"/>:
             /// <list type="number">
-            /// <item><description>Q, K and V are copied into pooled arrays (worker threads cannot hold spans).</description></item>
+            /// <item><description>Q, K, V and the output state are pinned and read in place (<see cref="{{Ring}}.PinnedAttentionTensors{TElement}"/>: worker threads cannot hold spans).</description></item>
             /// <item><description>Each K/V tile of KvRows keys is packed once, in parallel over (K/V head, tile): K as fp32 Kᵀ{{(widens ? ", V widened to fp32" : "; V is read in place")}}.</description></item>
             /// <item><description>
             /// In parallel over (head, TaskRows query rows), query head h reading K/V head h / (heads / kvHeads): for each
@@ -220,7 +220,11 @@ internal static class AttentionStepEmitter
             /// the online softmax with an fp32 running max m (log₂ units) and sum l, and O ← α·O + P·V. At the end the
             /// partial over this shard is O′ = O / l, L′ = (m + log₂ l)·ln 2.
             /// </description></item>
-            /// <item><description>The partials are merged into the running state by <see cref="{{Ring}}.AttentionMerge"/>; a row that saw no key stays unchanged.</description></item>
+            /// <item><description>
+            /// Into a fresh running state (<see cref="{{Ring}}.AttentionStepArguments.StateIsInitial"/>) the partials are written
+            /// directly; otherwise into pooled arrays, then merged into the running state by <see cref="{{Ring}}.AttentionMerge"/>.
+            /// Either way a row that saw no key stays unchanged.
+            /// </description></item>
             /// </list>
             /// Every row's result is computed by one thread in a fixed order, so the output does not depend on scheduling.
             /// </summary>
@@ -235,9 +239,7 @@ internal static class AttentionStepEmitter
                 private readonly int queryLength;
                 private readonly int keyLength;
                 private readonly bool causal;
-                private readonly {{t}}[] q;
-                private readonly {{t}}[] k;
-                private readonly {{t}}[] v;
+                private readonly {{tensors}} tensors;
                 private readonly {{Shared}}.Rows[] queryRuns;
                 private readonly {{Shared}}.Rows[] keyTiles;
                 private readonly float[] packedKeys;
@@ -247,10 +249,8 @@ internal static class AttentionStepEmitter
             w.Line("    private readonly float[] packedValues;");
         }
         w.Lines($$"""
-                private readonly float[] partialO;
-                private readonly float[] partialLse;
 
-                private {{Step}}(in {{Ring}}.AttentionStepArguments arguments, {{span}} q, {{span}} k, {{span}} v)
+                private {{Step}}(in {{Ring}}.AttentionStepArguments arguments, {{tensors}} tensors)
                 {
                     heads = arguments.Heads;
                     kvHeads = arguments.KvHeads;
@@ -258,9 +258,7 @@ internal static class AttentionStepEmitter
                     queryLength = arguments.QueryLength;
                     keyLength = arguments.KeyLength;
                     causal = arguments.Causal;
-                    this.q = Copy(q);
-                    this.k = Copy(k);
-                    this.v = Copy(v);
+                    this.tensors = tensors;
                     queryRuns = {{Shared}}.Cut(arguments.QueryShard, TTiles.TaskRows);
                     keyTiles = {{Shared}}.Cut(arguments.KeyShard, TTiles.KvRows);
                     packedKeys = {{floats}}.Rent(kvHeads * keyTiles.Length * HeadDim * TTiles.KvRows);
@@ -270,10 +268,6 @@ internal static class AttentionStepEmitter
             w.Line("        packedValues = " + floats + ".Rent(kvHeads * keyTiles.Length * TTiles.KvRows * HeadDim);");
         }
         w.Lines($$"""
-                    partialO = {{floats}}.Rent(heads * queryLength * HeadDim);
-                    partialLse = {{floats}}.Rent(heads * queryLength);
-                    // L′ = −∞ marks a row with no visible key in this shard: the merge leaves its running state as it is.
-                    global::System.Array.Fill(partialLse, float.NegativeInfinity, 0, heads * queryLength);
                 }
 
                 /// <summary>The step: the partial attention of every local query over this K/V shard, merged into the running state.</summary>
@@ -284,12 +278,36 @@ internal static class AttentionStepEmitter
                     {
                         return;
                     }
-                    var step = new {{Step}}<TTiles>(in arguments, q, k, v);
+                    if (arguments.StateIsInitial)
+                    {
+                        {{tensors}}.Pin(in arguments, q, k, v, runningO, runningLse, RunPinned);
+                        return;
+                    }
+                    int rows = arguments.Heads * arguments.QueryLength;
+                    float[] partialO = {{floats}}.Rent(rows * HeadDim);
+                    float[] partialLse = {{floats}}.Rent(rows);
+                    try
+                    {
+                        // L′ = −∞ marks a row with no visible key in this shard: the merge leaves its running state as it is.
+                        var outputO = new global::System.Span<float>(partialO, 0, rows * HeadDim);
+                        var outputLse = new global::System.Span<float>(partialLse, 0, rows);
+                        outputLse.Fill(float.NegativeInfinity);
+                        {{tensors}}.Pin(in arguments, q, k, v, outputO, outputLse, RunPinned);
+                        {{Ring}}.AttentionMerge.MergeRows(runningO, runningLse, outputO, outputLse, HeadDim);
+                    }
+                    finally
+                    {
+                        {{floats}}.Return(partialO);
+                        {{floats}}.Return(partialLse);
+                    }
+                }
+
+                private static void RunPinned(in {{Ring}}.AttentionStepArguments arguments, {{tensors}} tensors)
+                {
+                    var step = new {{Step}}<TTiles>(in arguments, tensors);
                     try
                     {
                         step.Execute();
-                        int rows = step.heads * step.queryLength;
-                        {{Ring}}.AttentionMerge.MergeRows(runningO, runningLse, new global::System.Span<float>(step.partialO, 0, rows * HeadDim), new global::System.Span<float>(step.partialLse, 0, rows), HeadDim);
                     }
                     finally
                     {
@@ -333,24 +351,24 @@ internal static class AttentionStepEmitter
                     var tile = keyTiles[t];
                     int source = (kvHead * keyLength + tile.Start) * HeadDim;
                     int packed = (kvHead * keyTiles.Length + t) * HeadDim * TTiles.KvRows;
-                    {{Shared}}.PackKeys(in k[source], tile.Positions.Length, TTiles.KvRows, ref packedKeys[packed]);
+                    {{Shared}}.PackKeys(in tensors.K[source], tile.Positions.Length, TTiles.KvRows, ref packedKeys[packed]);
             """);
         if (widens)
         {
-            w.Line("        TTiles.Widen(in v[source], tile.Positions.Length * HeadDim, ref packedValues[packed]);");
+            w.Line("        TTiles.Widen(in tensors.V[source], tile.Positions.Length * HeadDim, ref packedValues[packed]);");
         }
         string valuesRef = widens
             ? "ref packedValues[(kvHead * keyTiles.Length + t) * TTiles.KvRows * HeadDim]"
-            : "ref v[(kvHead * keyLength + tile.Start) * HeadDim]";
+            : "ref tensors.V[(kvHead * keyLength + tile.Start) * HeadDim]";
         string loadQueries = widens
-            ? "TTiles.Widen(in q[firstRow * HeadDim], rows * HeadDim, ref w.Queries[0]);"
-            : "global::System.Array.Copy(q, firstRow * HeadDim, w.Queries, 0, rows * HeadDim);";
+            ? "TTiles.Widen(in tensors.Q[firstRow * HeadDim], rows * HeadDim, ref w.Queries[0]);"
+            : "tensors.Q.Slice(firstRow * HeadDim, rows * HeadDim).CopyTo(w.Queries);";
         w.Lines($$"""
                 }
 
                 /// <summary>
                 /// Task <paramref name="task"/>: the partial attention of one run of at most TaskRows query rows of one head
-                /// over this K/V shard, written to partialO and partialLse.
+                /// over this K/V shard, written to the pinned output O and L.
                 /// </summary>
                 {{Optimized}}
                 private void Attend(int task, Workspace w)
@@ -404,8 +422,8 @@ internal static class AttentionStepEmitter
                             continue;
                         }
                         float sum = w.Sum[r];
-                        TTiles.Normalize(in w.Output[r * HeadDim], 1f / sum, ref partialO[(firstRow + r) * HeadDim]);
-                        partialLse[firstRow + r] = (max + global::System.MathF.Log2(sum)) * {{Shared}}.Ln2;
+                        TTiles.Normalize(in w.Output[r * HeadDim], 1f / sum, ref tensors.O[(firstRow + r) * HeadDim]);
+                        tensors.Lse[firstRow + r] = (max + global::System.MathF.Log2(sum)) * {{Shared}}.Ln2;
                     }
                 }
 
@@ -469,18 +487,8 @@ internal static class AttentionStepEmitter
                     return longest;
                 }
 
-                private static {{t}}[] Copy({{span}} source)
-                {
-                    var copy = {{pool}}.Rent(source.Length);
-                    source.CopyTo(copy);
-                    return copy;
-                }
-
                 private void Return()
                 {
-                    {{pool}}.Return(q);
-                    {{pool}}.Return(k);
-                    {{pool}}.Return(v);
                     {{floats}}.Return(packedKeys);
             """);
         if (widens)
@@ -488,8 +496,6 @@ internal static class AttentionStepEmitter
             w.Line($"        {floats}.Return(packedValues);");
         }
         w.Lines($$"""
-                    {{floats}}.Return(partialO);
-                    {{floats}}.Return(partialLse);
                 }
 
                 /// <summary>
