@@ -15,78 +15,15 @@ export DOTNET_CLI_WORKLOAD_UPDATE_NOTIFY_DISABLE=1
 command -v dotnet >/dev/null 2>&1 || { echo "test.sh: ERROR: 'dotnet' not found; install the .NET 10 SDK." >&2; exit 1; }
 
 # ---------------------------------------------------------------- 1. native dependencies
-find_ldconfig() {
-    if command -v ldconfig >/dev/null 2>&1; then echo ldconfig
-    elif [ -x /sbin/ldconfig ]; then echo /sbin/ldconfig
-    elif [ -x /usr/sbin/ldconfig ]; then echo /usr/sbin/ldconfig
-    else echo ""; fi
-}
-LDCONFIG="$(find_ldconfig)"
-
-# has_lib REGEX: a shared library whose soname matches REGEX is in the loader cache.
-has_lib() {
-    # grep reads all of the listing (no -q): an early exit would SIGPIPE ldconfig and, with pipefail, fail.
-    [ -n "$LDCONFIG" ] && "$LDCONFIG" -p 2>/dev/null | grep -E "$1" >/dev/null
-}
-
-# as_root CMD...: run as root, through sudo (non-interactive) when we are not root.
-as_root() {
-    if [ "$(id -u)" -eq 0 ]; then
-        "$@"
-    elif command -v sudo >/dev/null 2>&1; then
-        sudo -n "$@"
-    else
-        return 1
-    fi
-}
-
-APT_LOG="$(mktemp "${TMPDIR:-/tmp}/kerneldsl-apt.XXXXXX.log")"
+DEPS_CALLER=test.sh
+# shellcheck source=native-deps.sh
+source "$ROOT/scripts/native-deps.sh"
 RESULTS=""
 trap 'rm -f "$APT_LOG"; [ -z "$RESULTS" ] || rm -rf "$RESULTS"' EXIT
-APT_UPDATED=0
-apt_install() {  # apt_install WHAT PACKAGE
-    local what="$1" package="$2"
-    echo "test.sh: $what not found; installing Debian package $package ..."
-    if ! command -v apt-get >/dev/null 2>&1 || { [ "$(id -u)" -ne 0 ] && ! command -v sudo >/dev/null 2>&1; }; then
-        echo "test.sh: ERROR: cannot install $package (needs apt-get and root or sudo)." >&2
-        echo "test.sh: install it by hand (Debian 12: enable the non-free component, then apt-get install $package)." >&2
-        exit 1
-    fi
-    if [ "$APT_UPDATED" -eq 0 ]; then
-        local sources=/etc/apt/sources.list.d/debian.sources
-        if [ -f "$sources" ] && grep -q '^Components: main$' "$sources"; then
-            as_root sed -i 's/^Components: main$/Components: main non-free/' "$sources" >>"$APT_LOG" 2>&1 || true
-        fi
-        if ! as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >>"$APT_LOG" 2>&1; then
-            echo "test.sh: ERROR: apt-get update failed; its log:" >&2
-            cat "$APT_LOG" >&2
-            exit 1
-        fi
-        APT_UPDATED=1
-    fi
-    if ! as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$package" >>"$APT_LOG" 2>&1; then
-        echo "test.sh: ERROR: apt-get install $package failed; its log:" >&2
-        cat "$APT_LOG" >&2
-        exit 1
-    fi
-}
-
-if ! has_lib 'libnvrtc\.so\.(11\.2|12|13)[[:space:]]'; then
-    apt_install "NVRTC (libnvrtc.so.11.2/.12/.13)" libnvrtc11.2
-    has_lib 'libnvrtc\.so\.(11\.2|12|13)[[:space:]]' || { echo "test.sh: ERROR: libnvrtc still not found after install" >&2; exit 1; }
-fi
-if ! has_lib 'libopenblas\.so\.0[[:space:]]'; then
-    apt_install "OpenBLAS (libopenblas.so.0)" libopenblas0-pthread
-    has_lib 'libopenblas\.so\.0[[:space:]]' || { echo "test.sh: ERROR: libopenblas.so.0 still not found after install" >&2; exit 1; }
-fi
-if ! command -v mpirun >/dev/null 2>&1 || ! has_lib 'libmpi\.so\.40[[:space:]]'; then   # the MPI ring tests run ranks under mpirun
-    apt_install "Open MPI (mpirun, libmpi.so.40)" openmpi-bin
-    apt_install "Open MPI development files" libopenmpi-dev
-    { command -v mpirun >/dev/null 2>&1 && has_lib 'libmpi\.so\.40[[:space:]]'; } || { echo "test.sh: ERROR: mpirun or libmpi.so.40 still not found after install" >&2; exit 1; }
-fi
-if ! command -v python3 >/dev/null 2>&1; then   # reads the test results and the package
-    apt_install "python3" python3
-fi
+require_nvrtc
+require_openblas
+require_openmpi   # the MPI ring tests run ranks under mpirun
+require_python    # reads the test results and the package
 
 # ---------------------------------------------------------------- 2. test projects
 RESULTS="$(mktemp -d "${TMPDIR:-/tmp}/kerneldsl-tests.XXXXXX")"
@@ -136,6 +73,10 @@ for trx in trx_files:
         else:
             f += 1
             details.append(f"    FAILED:  {test} ({outcome})")
+            # The first lines of the message, so that a CI log says why without the .trx file.
+            message = r.find("t:Output/t:ErrorInfo/t:Message", ns)
+            for line in (message.text or "").strip().splitlines()[:6] if message is not None else []:
+                details.append(f"             {line}")
     print(f"  {name}: {p} passed, {f} failed, {s} skipped")
     for line in details:
         print(line)
