@@ -1,0 +1,23 @@
+namespace KernelDsl.Benchmarks;
+
+/// <summary>
+/// A ring of <see cref="Ranks"/> in-process ranks computing causal bf16 attention over <see cref="SequenceLength"/>
+/// tokens (zigzag layout), <see cref="Heads"/> heads of d = 128.
+/// </summary>
+public sealed record RingShape(int Ranks, int SequenceLength, int Heads) : IWorkload
+{
+    /// <summary>Head dimension of the suite's kernels.</summary>
+    public const int HeadDim = 128;
+
+    /// <summary>4·S²·d per head, halved by the causal mask.</summary>
+    public double Flops => 4.0 * SequenceLength * SequenceLength * HeadDim * Heads / 2;
+
+    /// <summary>Overlap efficiency (compute alone / ring) of 0.95 for the double-buffered ring.</summary>
+    public double? Target(string ours, string peer) => ours == nameof(RingOverlapBenchmarks.DoubleBuffered) ? 0.95 : null;
+
+    /// <summary>By ranks, then sequence length.</summary>
+    public int CompareTo(object? other) => other is RingShape shape ? (Ranks, SequenceLength).CompareTo((shape.Ranks, shape.SequenceLength)) : 1;
+
+    /// <inheritdoc />
+    public override string ToString() => $"{Ranks} ranks S={SequenceLength / 1024}k";
+}
