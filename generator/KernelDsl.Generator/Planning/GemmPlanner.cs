@@ -89,12 +89,15 @@ internal static class GemmPlanner
     /// BLIS blocking. The microkernel keeps Mr×Nr accumulators in registers: Mr rows of Nr/lanes
     /// vectors, using about half the vector registers for accumulators so the B vectors and the A
     /// broadcast fit beside them (32 registers with AVX-512 and NEON, 16 with AVX2 and SSE).
-    /// Kc: one Kc×Nr sliver of packed B fills L1 while the Mr-row slivers of A stream past. (Half of L1, Kc = 128
-    /// with AVX-512, cost C a load and a store per 128 steps of k and the calls an extra parallel loop per 128 of K:
-    /// SGEMM ran at 0.88 of OpenBLAS at n = 256 and 512; with Kc = 256, 0.92–1.0. docs/PERFORMANCE_NOTES.md.)
-    /// Mc: an Mc×Kc block of packed A stays in half of L2 while the Nr-column slivers of B stream past.
-    /// Nc: a Kc×Nc panel of packed B fills this core's share of L3 (every core reads it, so the panel has the
-    /// shares of all of them); Nc = 4096 at Kc = 256 packs B once per K block up to n = 4096 (with 2048: 0.89–0.91
+    /// Kc: deep enough that the load and store of each C tile, once per Kc steps of k, and the two parallel loops
+    /// per K block are small next to the FMAs; a Kc×Nr sliver of packed B of one and a half L1 (Kc = 384 with
+    /// AVX-512) is re-read from L1 and L2 for each A sliver, which L2's bandwidth sustains. (One L1, Kc = 256: 0.90
+    /// of OpenBLAS at n = 2048 and 4096, since C no longer fits in L3 there and every K block reloads it; with
+    /// 384, 0.95–1.0. Half an L1, Kc = 128: 0.88 at n = 256–512. docs/PERFORMANCE_NOTES.md.)
+    /// Mc: an Mc×Kc block of packed A stays in half of L2 while the Nr-column slivers of B stream past (the
+    /// runtime then evens the row blocks out, <c>CpuGemmShape</c>).
+    /// Nc: a Kc×Nc panel of packed B fits the L3 shares of two cores, the fewest a parallel call runs on (every
+    /// core reads the whole panel); Nc = 4096 packs B once per K block up to n = 4096 (with 2048: 0.89–0.91
     /// of OpenBLAS at n = 4096, with 4096: 0.96–1.00).
     /// </summary>
     private static CpuBlocking PlanCpu(CpuIsa isa)
@@ -106,9 +109,9 @@ internal static class GemmPlanner
             CpuIsa.Vector128 => (4, 6, 8),     // 12 accumulators of 16 xmm
             _ => (1, 4, 4),                    // 16 scalar accumulators
         };
-        int kc = RoundDown(Clamp(L1Bytes / (nr * sizeof(float)), 64, 512), 8);
+        int kc = RoundDown(Clamp(3 * L1Bytes / (2 * nr * sizeof(float)), 64, 512), 8);
         int mc = RoundDown(Clamp(L2Bytes / 2 / (kc * sizeof(float)), mr, 512), mr);
-        int nc = RoundDown(Clamp(L3BytesPerCore / (kc * sizeof(float)), nr, 4096), nr);
+        int nc = RoundDown(Clamp(2 * L3BytesPerCore / (kc * sizeof(float)), nr, 4096), nr);
         return new CpuBlocking(isa, lanes, mr, nr, kc, mc, nc);
     }
 

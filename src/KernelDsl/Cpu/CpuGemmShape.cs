@@ -32,9 +32,19 @@ internal readonly record struct CpuGemmShape(int M, int N, int K, int Mr, int Nr
         return new CpuGemmShape(
             m, n, k, mr, nr,
             Kc: Math.Max(1, TKernel.Kc),
-            Mc: Math.Max(mr, TKernel.Mc / mr * mr),
+            Mc: EvenRowBlock(m, Math.Max(mr, TKernel.Mc / mr * mr), mr),
             Nc: Math.Max(nr, TKernel.Nc / nr * nr),
             Workers: Math.Max(1, workers));
+    }
+
+    /// <summary>
+    /// Rows per row block: as many blocks as <paramref name="mc"/> rows need, made equal (up to <paramref name="mr"/>),
+    /// so that no task gets a sliver of a block: M = 1024 with Mc = 336 runs four blocks of 256, not 3 × 336 + 16.
+    /// </summary>
+    internal static int EvenRowBlock(int m, int mc, int mr)
+    {
+        int blocks = Math.Max(1, CeilDiv(m, mc));
+        return Math.Max(mr, CeilDiv(CeilDiv(m, blocks), mr) * mr);
     }
 
     /// <summary>Depth of the deepest K block (0 when K is 0).</summary>

@@ -211,7 +211,7 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) kd_gemm_GemmSample_Gate
             TileM: 64, TileN: 64, TileK: 32, WarpsM: 2, WarpsN: 2,
             ThreadTileM: 8, ThreadTileN: 4, Stages: 4, SharedMemoryBytes: 65536,
             ArithmeticIntensity: 16,
-            CpuBlocking: [new(global::KernelDsl.Cpu.CpuIsa.Vector512, 8, 32, 256, 512, 4096), new(global::KernelDsl.Cpu.CpuIsa.Vector256, 6, 16, 512, 252, 2048), new(global::KernelDsl.Cpu.CpuIsa.Vector128, 6, 8, 512, 252, 2048), new(global::KernelDsl.Cpu.CpuIsa.Scalar, 4, 4, 512, 256, 2048)]);
+            CpuBlocking: [new(global::KernelDsl.Cpu.CpuIsa.Vector512, 8, 32, 384, 336, 4096), new(global::KernelDsl.Cpu.CpuIsa.Vector256, 6, 16, 512, 252, 4096), new(global::KernelDsl.Cpu.CpuIsa.Vector128, 6, 8, 512, 252, 4096), new(global::KernelDsl.Cpu.CpuIsa.Scalar, 4, 4, 512, 256, 4096)]);
 
         /// <summary>
         /// C ← silu(α·op(A)·op(B) + β·C + bias) on the CPU fallback; A is K×M, B is K×N, C is M×N, all row-major and dense.
@@ -301,16 +301,17 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) kd_gemm_GemmSample_Gate
             // Blocking for Vector512 (16 floats per vector), 32 zmm registers (AVX-512):
             //   Mr×Nr = 8×32  register tile: 8 rows of 2 vectors = 16 accumulators; with the 2 B vectors
             //                 and one A broadcast, 19 registers are live in the k loop (no spills).
-            //   Kc = 256      a packed B sliver (Kc×Nr, 32 KiB) stays in L1 while the A slivers stream past it.
-            //   Mc = 512      a packed A block (Mc×Kc, 512 KiB) stays in L2 while a task's B slivers stream past it.
-            //   Nc = 4096     a packed B panel (Kc×Nc, 4 MiB) stays in L3 while every row block uses it.
+            //   Kc = 384      a C tile is loaded and stored once per Kc steps of k; the packed B sliver (Kc×Nr, 48 KiB)
+            //                 is read again from L1 or L2 for every A sliver that streams past it.
+            //   Mc = 336      a packed A block (Mc×Kc, 504 KiB) stays in L2 while a task's B slivers stream past it.
+            //   Nc = 4096     a packed B panel (Kc×Nc, 6 MiB) stays in L3 while every row block uses it.
             // op(A)(i, p) = a[p·lda + i] (A stored K×M); op(B)(p, j) = b[p·ldb + j] (B stored K×N).
             // Epilogue: c ← silu(α·acc + β·c + bias); β = 0 never reads c.
 
             public static int Mr => 8;
             public static int Nr => 32;
-            public static int Kc => 256;
-            public static int Mc => 512;
+            public static int Kc => 384;
+            public static int Mc => 336;
             public static int Nc => 4096;
 
             // op(A)(i, p) = a[p·lda + i] (A stored K×M): each depth's Mr values are contiguous.
@@ -529,9 +530,10 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) kd_gemm_GemmSample_Gate
             // Blocking for Vector256 (8 floats per vector), 16 ymm registers (AVX2):
             //   Mr×Nr = 6×16  register tile: 6 rows of 2 vectors = 12 accumulators; with the 2 B vectors
             //                 and one A broadcast, 15 registers are live in the k loop (no spills).
-            //   Kc = 512      a packed B sliver (Kc×Nr, 32 KiB) stays in L1 while the A slivers stream past it.
+            //   Kc = 512      a C tile is loaded and stored once per Kc steps of k; the packed B sliver (Kc×Nr, 32 KiB)
+            //                 is read again from L1 or L2 for every A sliver that streams past it.
             //   Mc = 252      a packed A block (Mc×Kc, 504 KiB) stays in L2 while a task's B slivers stream past it.
-            //   Nc = 2048     a packed B panel (Kc×Nc, 4 MiB) stays in L3 while every row block uses it.
+            //   Nc = 4096     a packed B panel (Kc×Nc, 8 MiB) stays in L3 while every row block uses it.
             // op(A)(i, p) = a[p·lda + i] (A stored K×M); op(B)(p, j) = b[p·ldb + j] (B stored K×N).
             // Epilogue: c ← silu(α·acc + β·c + bias); β = 0 never reads c.
 
@@ -539,7 +541,7 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) kd_gemm_GemmSample_Gate
             public static int Nr => 16;
             public static int Kc => 512;
             public static int Mc => 252;
-            public static int Nc => 2048;
+            public static int Nc => 4096;
 
             // op(A)(i, p) = a[p·lda + i] (A stored K×M): each depth's Mr values are contiguous.
             [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -731,9 +733,10 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) kd_gemm_GemmSample_Gate
             // Blocking for Vector128 (4 floats per vector), 16 xmm registers (SSE; NEON has 32):
             //   Mr×Nr = 6×8  register tile: 6 rows of 2 vectors = 12 accumulators; with the 2 B vectors
             //                and one A broadcast, 15 registers are live in the k loop (no spills).
-            //   Kc = 512     a packed B sliver (Kc×Nr, 16 KiB) stays in L1 while the A slivers stream past it.
+            //   Kc = 512     a C tile is loaded and stored once per Kc steps of k; the packed B sliver (Kc×Nr, 16 KiB)
+            //                is read again from L1 or L2 for every A sliver that streams past it.
             //   Mc = 252     a packed A block (Mc×Kc, 504 KiB) stays in L2 while a task's B slivers stream past it.
-            //   Nc = 2048    a packed B panel (Kc×Nc, 4 MiB) stays in L3 while every row block uses it.
+            //   Nc = 4096    a packed B panel (Kc×Nc, 8 MiB) stays in L3 while every row block uses it.
             // op(A)(i, p) = a[p·lda + i] (A stored K×M); op(B)(p, j) = b[p·ldb + j] (B stored K×N).
             // Epilogue: c ← silu(α·acc + β·c + bias); β = 0 never reads c.
 
@@ -741,7 +744,7 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) kd_gemm_GemmSample_Gate
             public static int Nr => 8;
             public static int Kc => 512;
             public static int Mc => 252;
-            public static int Nc => 2048;
+            public static int Nc => 4096;
 
             // op(A)(i, p) = a[p·lda + i] (A stored K×M): each depth's Mr values are contiguous.
             [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -933,9 +936,10 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) kd_gemm_GemmSample_Gate
             // Blocking for scalar floats, 16 xmm registers (x64 without AVX-512; 32 with it):
             //   Mr×Nr = 4×4  register tile: 4 rows of 4 floats = 16 accumulators; with the 4 B values
             //                and one A broadcast, 21 registers are live in the k loop.
-            //   Kc = 512     a packed B sliver (Kc×Nr, 8 KiB) stays in L1 while the A slivers stream past it.
+            //   Kc = 512     a C tile is loaded and stored once per Kc steps of k; the packed B sliver (Kc×Nr, 8 KiB)
+            //                is read again from L1 or L2 for every A sliver that streams past it.
             //   Mc = 256     a packed A block (Mc×Kc, 512 KiB) stays in L2 while a task's B slivers stream past it.
-            //   Nc = 2048    a packed B panel (Kc×Nc, 4 MiB) stays in L3 while every row block uses it.
+            //   Nc = 4096    a packed B panel (Kc×Nc, 8 MiB) stays in L3 while every row block uses it.
             // op(A)(i, p) = a[p·lda + i] (A stored K×M); op(B)(p, j) = b[p·ldb + j] (B stored K×N).
             // Epilogue: c ← silu(α·acc + β·c + bias); β = 0 never reads c.
 
@@ -943,7 +947,7 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) kd_gemm_GemmSample_Gate
             public static int Nr => 4;
             public static int Kc => 512;
             public static int Mc => 256;
-            public static int Nc => 2048;
+            public static int Nc => 4096;
 
             // op(A)(i, p) = a[p·lda + i] (A stored K×M): each depth's Mr values are contiguous.
             [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]

@@ -24,6 +24,21 @@ public sealed class CpuGemmShapeTests
             $"{tasks} tasks for {workers} workers");
     }
 
+    [Theory]
+    [InlineData(1024, 336, 256)]   // 4 blocks of 256, not 336 + 336 + 336 + 16
+    [InlineData(2048, 336, 296)]   // 7 blocks: 6 of 296 and one of 272
+    [InlineData(336, 336, 336)]    // one whole block
+    [InlineData(100, 336, 104)]    // one block, rounded up to whole register tiles
+    [InlineData(0, 336, 8)]        // no rows: still a valid block size
+    public void RowBlocksAreEven(int m, int mc, int expected)
+    {
+        int block = CpuGemmShape.EvenRowBlock(m, mc, mr: 8);
+        Assert.Equal(expected, block);
+        Assert.Equal(0, block % 8);
+        Assert.True(block <= mc, "never larger than the planned block");
+        Assert.Equal(System.Math.Max(1, CpuGemmShape.CeilDiv(m, mc)), System.Math.Max(1, CpuGemmShape.CeilDiv(m, block)));
+    }
+
     [Fact]
     public void PackedBuffersHoldOneKBlockOfEveryRowAndOnePanel()
     {

@@ -86,7 +86,8 @@ internal static class SimdGemmEmitter
         w.Line($"// Blocking for {Describe(isa)}, {Invariant.Int(isa.Registers)} {isa.RegisterKind}:");
         w.Line(Row(labels[0], $"register tile: {Invariant.Int(blocking.Mr)} rows of {perRow} = {Invariant.Int(blocking.Accumulators)} accumulators; with the {bRow}"));
         w.Line(Row("", $"and one A broadcast, {Invariant.Int(live)} registers are live in the k loop{fits}."));
-        w.Line(Row(labels[1], $"a packed B sliver (Kc×Nr, {Invariant.Bytes(4L * blocking.Kc * blocking.Nr)}) stays in L1 while the A slivers stream past it."));
+        w.Line(Row(labels[1], $"a C tile is loaded and stored once per Kc steps of k; the packed B sliver (Kc×Nr, {Invariant.Bytes(4L * blocking.Kc * blocking.Nr)})"));
+        w.Line(Row("", "is read again from L1 or L2 for every A sliver that streams past it."));
         w.Line(Row(labels[2], $"a packed A block (Mc×Kc, {Invariant.Bytes(4L * blocking.Mc * blocking.Kc)}) stays in L2 while a task's B slivers stream past it."));
         w.Line(Row(labels[3], $"a packed B panel (Kc×Nc, {Invariant.Bytes(4L * blocking.Kc * blocking.Nc)}) stays in L3 while every row block uses it."));
         w.Line($"// {PackedOperand.A(plan.Operands.TransposeA).Layout}; {PackedOperand.B(plan.Operands.TransposeB).Layout}.");
