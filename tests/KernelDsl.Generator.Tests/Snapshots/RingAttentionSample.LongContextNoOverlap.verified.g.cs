@@ -701,8 +701,9 @@ extern "C" __global__ void __launch_bounds__(FINALIZE_THREADS) kd_attn_finalize_
             public const float Scale = 0.088388346f;
 
             /// <summary>
-            /// Scale·log₂e. With it e^{Scale·s − M} = 2^{ScaleLog2·s − m} (s = q·k, m = M·log₂e): each probability is
-            /// one fused multiply-add and one exp2, and the running max m is kept in log₂ units.
+            /// Scale·log₂e. With it e^{Scale·s − M} = 2^{ScaleLog2·s − m} (s = q·k, m = M·log₂e). The queries are
+            /// multiplied by it as a task loads them, so scores, the running max m and the exponents are all in log₂
+            /// units and each probability is one subtraction and one exp2.
             /// </summary>
             public const float ScaleLog2 = 0.12751743f;
 
@@ -797,19 +798,22 @@ extern "C" __global__ void __launch_bounds__(FINALIZE_THREADS) kd_attn_finalize_
 
             /// <summary>Steps with fewer useful flops (4·heads·Sq·Skv·d) run on the calling thread only.</summary>
             static abstract long ParallelFlops { get; }
+            /// <summary>Q·ScaleLog2 in fp32 for <paramref name="count"/> values (a multiple of HeadDim): scores in log₂ units.</summary>
+            static abstract void LoadQueries(ref readonly global::KernelDsl.BFloat16 source, int count, ref float destination);
             /// <summary>Widens <paramref name="count"/> values (a multiple of HeadDim) to fp32.</summary>
             static abstract void Widen(ref readonly global::KernelDsl.BFloat16 source, int count, ref float destination);
             /// <summary>
             /// S = Q·Kᵀ for a block of QRows query rows (fp32, HeadDim apart) against the first
-            /// <paramref name="count"/> keys of a packed Kᵀ tile; row i of S at scores[i·KvRows]. Unscaled.
+            /// <paramref name="count"/> keys of a packed Kᵀ tile; row i of S at scores[i·KvRows]. In log₂ units, since
+            /// the queries came through LoadQueries.
             /// </summary>
             static abstract void Scores(ref readonly float queries, ref readonly float keys, int count, ref float scores);
 
-            /// <summary>The largest of the KvRows scores of one row (masked ones are −∞).</summary>
-            static abstract float RowMax(ref readonly float scores);
-
-            /// <summary>p = 2^{s·ScaleLog2 − max} in place over one row's KvRows scores; returns Σp.</summary>
-            static abstract float Exponentiate(ref float scores, float max);
+            /// <summary>
+            /// The online-softmax update of one block's QRows rows of S (log₂ units), in place over S, and of their m,
+            /// l (updated) and α (written), each QRows consecutive floats.
+            /// </summary>
+            static abstract void Softmax(ref float scores, ref float max, ref float sum, ref float rescale);
 
             /// <summary>
             /// O ← αᵢ·O + P·V for the block's QRows rows of O (HeadDim apart): P is QRows × <paramref name="keys"/>
@@ -973,7 +977,7 @@ extern "C" __global__ void __launch_bounds__(FINALIZE_THREADS) kd_attn_finalize_
                 int firstRow = head * queryLength + run.Start;
 
                 // The run's queries in fp32, zero rows up to whole blocks; O = 0, m = −∞, l = 0: no key seen yet.
-                TTiles.Widen(in tensors.Q[firstRow * HeadDim], rows * HeadDim, ref w.Queries[0]);
+                TTiles.LoadQueries(in tensors.Q[firstRow * HeadDim], rows * HeadDim, ref w.Queries[0]);
                 global::System.Array.Clear(w.Queries, rows * HeadDim, (padded - rows) * HeadDim);
                 global::System.Array.Clear(w.Output, 0, padded * HeadDim);
                 global::System.Array.Fill(w.Max, float.NegativeInfinity, 0, padded);
@@ -1032,26 +1036,7 @@ extern "C" __global__ void __launch_bounds__(FINALIZE_THREADS) kd_attn_finalize_
                 {
                     used = Mask(w.Scores, queries, keys, causalMask);
                 }
-                for (int i = 0; i < TTiles.QRows; i++)
-                {
-                    int r = first + i;
-                    ref float row = ref w.Scores[i * TTiles.KvRows];
-                    float previous = w.Max[r];
-                    // The running max in log₂ units; ScaleLog2 > 0, so max(s)·ScaleLog2 = max(s·ScaleLog2).
-                    float max = global::System.MathF.Max(previous, TTiles.RowMax(in row) * CpuAttention.ScaleLog2);
-                    if (float.IsNegativeInfinity(max))
-                    {
-                        // Nothing visible to this row yet: P = 0, and O (still 0) is left as it is.
-                        global::System.Array.Clear(w.Scores, i * TTiles.KvRows, TTiles.KvRows);
-                        w.Rescale[i] = 1f;
-                        continue;
-                    }
-                    // α = 2^{m_old − m_new} rescales what was accumulated against the old max (0 before the first key).
-                    float rescale = float.Exp2(previous - max);
-                    w.Sum[r] = w.Sum[r] * rescale + TTiles.Exponentiate(ref row, max);
-                    w.Max[r] = max;
-                    w.Rescale[i] = rescale;
-                }
+                TTiles.Softmax(ref w.Scores[0], ref w.Max[first], ref w.Sum[first], ref w.Rescale[0]);
                 TTiles.Accumulate(in w.Scores[0], in values, used, in w.Rescale[0], ref w.Output[first * HeadDim]);
             }
 
@@ -1140,6 +1125,21 @@ extern "C" __global__ void __launch_bounds__(FINALIZE_THREADS) kd_attn_finalize_
             /// <inheritdoc/>
             public static void Finalize(global::System.ReadOnlySpan<float> runningO, global::System.ReadOnlySpan<float> runningLse, global::System.Span<global::KernelDsl.BFloat16> o, global::System.Span<float> lse)
                 => CpuAttention.Finalize(runningO, runningLse, o, lse);
+
+            /// <summary>Q·ScaleLog2 in fp32 for <paramref name="count"/> values (a multiple of HeadDim): scores then come out in log₂ units.</summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+            public static void LoadQueries(ref readonly global::KernelDsl.BFloat16 source, int count, ref float destination)
+            {
+                var scale = global::System.Runtime.Intrinsics.Vector512.Create(CpuAttention.ScaleLog2);
+                ref global::KernelDsl.BFloat16 from = ref global::System.Runtime.CompilerServices.Unsafe.AsRef(in source);
+                ref float to = ref destination;
+                for (int i = 0; i < count; i += 16)
+                {
+                    global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(global::KernelDsl.Cpu.CpuConvert.LoadVector512(ref from, 0) * scale, ref to, 0);
+                    from = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref from, 16);
+                    to = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref to, 16);
+                }
+            }
 
             /// <summary>Widens <paramref name="count"/> values (a multiple of HeadDim) to fp32.</summary>
             [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -1258,38 +1258,108 @@ extern "C" __global__ void __launch_bounds__(FINALIZE_THREADS) kd_attn_finalize_
                 }
             }
 
-            /// <summary>The largest of one row's KvRows scores; masked ones are −∞.</summary>
+            /// <summary>
+            /// The online-softmax update of one block's 6 rows of S (KvRows apart, log₂ units; masked scores −∞), with m, l
+            /// and α of those rows at <paramref name="max"/>, <paramref name="sum"/>, <paramref name="rescale"/>: per row i,
+            /// m′ = max(mᵢ, maxⱼ s[i, j]); p[i, j] = 2^{s[i, j] − m′} in place over S; αᵢ = 2^{mᵢ − m′}; lᵢ ← αᵢ·lᵢ + Σⱼ p[i, j]; mᵢ ← m′.
+            /// αᵢ is exactly 1 when the max did not move (no scalar exp2 then); a row that has seen no key yet keeps m = −∞,
+            /// gets P = 0 (its shift is 0, so 2^{−∞} = 0) and α = 1.
+            /// </summary>
             [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-            public static float RowMax(ref readonly float scores)
+            public static void Softmax(ref float scores, ref float max, ref float sum, ref float rescale)
             {
-                ref float s = ref global::System.Runtime.CompilerServices.Unsafe.AsRef(in scores);
-                var max = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref s, 0);
+                // r{row}: the row's largest score so far, lane by lane.
+                var r0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref scores, 0);
+                var r1 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref scores, 128);
+                var r2 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref scores, 256);
+                var r3 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref scores, 384);
+                var r4 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref scores, 512);
+                var r5 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref scores, 640);
                 for (int j = 16; j < KvRows; j += 16)
                 {
-                    s = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref s, 16);
-                    max = global::System.Runtime.Intrinsics.Vector512.Max(max, global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref s, 0));
+                    ref float column = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scores, j);
+                    r0 = global::System.Runtime.Intrinsics.Vector512.Max(r0, global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref column, 0));
+                    r1 = global::System.Runtime.Intrinsics.Vector512.Max(r1, global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref column, 128));
+                    r2 = global::System.Runtime.Intrinsics.Vector512.Max(r2, global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref column, 256));
+                    r3 = global::System.Runtime.Intrinsics.Vector512.Max(r3, global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref column, 384));
+                    r4 = global::System.Runtime.Intrinsics.Vector512.Max(r4, global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref column, 512));
+                    r5 = global::System.Runtime.Intrinsics.Vector512.Max(r5, global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref column, 640));
                 }
-                var max8 = global::System.Runtime.Intrinsics.Vector256.Max(global::System.Runtime.Intrinsics.Vector512.GetLower(max), global::System.Runtime.Intrinsics.Vector512.GetUpper(max));
-                var max4 = global::System.Runtime.Intrinsics.Vector128.Max(global::System.Runtime.Intrinsics.Vector256.GetLower(max8), global::System.Runtime.Intrinsics.Vector256.GetUpper(max8));
-                return global::System.MathF.Max(global::System.MathF.Max(max4[0], max4[1]), global::System.MathF.Max(max4[2], max4[3]));
-            }
-
-            /// <summary>p = 2^{s·ScaleLog2 − max} in place over one row's KvRows scores (−∞ gives 0); returns Σp.</summary>
-            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-            public static float Exponentiate(ref float scores, float max)
-            {
-                var scale = global::System.Runtime.Intrinsics.Vector512.Create(CpuAttention.ScaleLog2);
-                var shift = global::System.Runtime.Intrinsics.Vector512.Create(-max);
-                var sum = global::System.Runtime.Intrinsics.Vector512<float>.Zero;
-                ref float s = ref scores;
+                // m{row}: the new running max; a{row}: α, which rescales what was accumulated against the old one.
+                float old0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref max, 0), m0 = global::System.MathF.Max(old0, MaxAcross(r0));
+                float old1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref max, 1), m1 = global::System.MathF.Max(old1, MaxAcross(r1));
+                float old2 = global::System.Runtime.CompilerServices.Unsafe.Add(ref max, 2), m2 = global::System.MathF.Max(old2, MaxAcross(r2));
+                float old3 = global::System.Runtime.CompilerServices.Unsafe.Add(ref max, 3), m3 = global::System.MathF.Max(old3, MaxAcross(r3));
+                float old4 = global::System.Runtime.CompilerServices.Unsafe.Add(ref max, 4), m4 = global::System.MathF.Max(old4, MaxAcross(r4));
+                float old5 = global::System.Runtime.CompilerServices.Unsafe.Add(ref max, 5), m5 = global::System.MathF.Max(old5, MaxAcross(r5));
+                float a0 = m0 == old0 ? 1f : float.Exp2(old0 - m0);
+                float a1 = m1 == old1 ? 1f : float.Exp2(old1 - m1);
+                float a2 = m2 == old2 ? 1f : float.Exp2(old2 - m2);
+                float a3 = m3 == old3 ? 1f : float.Exp2(old3 - m3);
+                float a4 = m4 == old4 ? 1f : float.Exp2(old4 - m4);
+                float a5 = m5 == old5 ? 1f : float.Exp2(old5 - m5);
+                // p = 2^{s − m}; l{row}: the row's Σp, lane by lane.
+                var shift0 = global::System.Runtime.Intrinsics.Vector512.Create(float.IsNegativeInfinity(m0) ? 0f : -m0);
+                var shift1 = global::System.Runtime.Intrinsics.Vector512.Create(float.IsNegativeInfinity(m1) ? 0f : -m1);
+                var shift2 = global::System.Runtime.Intrinsics.Vector512.Create(float.IsNegativeInfinity(m2) ? 0f : -m2);
+                var shift3 = global::System.Runtime.Intrinsics.Vector512.Create(float.IsNegativeInfinity(m3) ? 0f : -m3);
+                var shift4 = global::System.Runtime.Intrinsics.Vector512.Create(float.IsNegativeInfinity(m4) ? 0f : -m4);
+                var shift5 = global::System.Runtime.Intrinsics.Vector512.Create(float.IsNegativeInfinity(m5) ? 0f : -m5);
+                var l0 = global::System.Runtime.Intrinsics.Vector512<float>.Zero;
+                var l1 = global::System.Runtime.Intrinsics.Vector512<float>.Zero;
+                var l2 = global::System.Runtime.Intrinsics.Vector512<float>.Zero;
+                var l3 = global::System.Runtime.Intrinsics.Vector512<float>.Zero;
+                var l4 = global::System.Runtime.Intrinsics.Vector512<float>.Zero;
+                var l5 = global::System.Runtime.Intrinsics.Vector512<float>.Zero;
                 for (int j = 0; j < KvRows; j += 16)
                 {
-                    var p = Exp2(global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref s, 0), scale, shift));
-                    global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(p, ref s, 0);
-                    sum += p;
-                    s = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref s, 16);
+                    ref float column = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scores, j);
+                    var p0 = Exp2(global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref column, 0) + shift0);
+                    global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(p0, ref column, 0);
+                    l0 += p0;
+                    var p1 = Exp2(global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref column, 128) + shift1);
+                    global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(p1, ref column, 128);
+                    l1 += p1;
+                    var p2 = Exp2(global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref column, 256) + shift2);
+                    global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(p2, ref column, 256);
+                    l2 += p2;
+                    var p3 = Exp2(global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref column, 384) + shift3);
+                    global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(p3, ref column, 384);
+                    l3 += p3;
+                    var p4 = Exp2(global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref column, 512) + shift4);
+                    global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(p4, ref column, 512);
+                    l4 += p4;
+                    var p5 = Exp2(global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref column, 640) + shift5);
+                    global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(p5, ref column, 640);
+                    l5 += p5;
                 }
-                return global::System.Runtime.Intrinsics.Vector512.Sum(sum);
+                global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, 0) = global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, 0) * a0 + global::System.Runtime.Intrinsics.Vector512.Sum(l0);
+                global::System.Runtime.CompilerServices.Unsafe.Add(ref max, 0) = m0;
+                global::System.Runtime.CompilerServices.Unsafe.Add(ref rescale, 0) = a0;
+                global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, 1) = global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, 1) * a1 + global::System.Runtime.Intrinsics.Vector512.Sum(l1);
+                global::System.Runtime.CompilerServices.Unsafe.Add(ref max, 1) = m1;
+                global::System.Runtime.CompilerServices.Unsafe.Add(ref rescale, 1) = a1;
+                global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, 2) = global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, 2) * a2 + global::System.Runtime.Intrinsics.Vector512.Sum(l2);
+                global::System.Runtime.CompilerServices.Unsafe.Add(ref max, 2) = m2;
+                global::System.Runtime.CompilerServices.Unsafe.Add(ref rescale, 2) = a2;
+                global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, 3) = global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, 3) * a3 + global::System.Runtime.Intrinsics.Vector512.Sum(l3);
+                global::System.Runtime.CompilerServices.Unsafe.Add(ref max, 3) = m3;
+                global::System.Runtime.CompilerServices.Unsafe.Add(ref rescale, 3) = a3;
+                global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, 4) = global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, 4) * a4 + global::System.Runtime.Intrinsics.Vector512.Sum(l4);
+                global::System.Runtime.CompilerServices.Unsafe.Add(ref max, 4) = m4;
+                global::System.Runtime.CompilerServices.Unsafe.Add(ref rescale, 4) = a4;
+                global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, 5) = global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, 5) * a5 + global::System.Runtime.Intrinsics.Vector512.Sum(l5);
+                global::System.Runtime.CompilerServices.Unsafe.Add(ref max, 5) = m5;
+                global::System.Runtime.CompilerServices.Unsafe.Add(ref rescale, 5) = a5;
+            }
+
+            /// <summary>The largest lane of <paramref name="v"/>.</summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            private static float MaxAcross(global::System.Runtime.Intrinsics.Vector512<float> v)
+            {
+                var v8 = global::System.Runtime.Intrinsics.Vector256.Max(global::System.Runtime.Intrinsics.Vector512.GetLower(v), global::System.Runtime.Intrinsics.Vector512.GetUpper(v));
+                var v4 = global::System.Runtime.Intrinsics.Vector128.Max(global::System.Runtime.Intrinsics.Vector256.GetLower(v8), global::System.Runtime.Intrinsics.Vector256.GetUpper(v8));
+                return global::System.MathF.Max(global::System.MathF.Max(v4[0], v4[1]), global::System.MathF.Max(v4[2], v4[3]));
             }
 
             /// <summary>
@@ -1422,9 +1492,9 @@ extern "C" __global__ void __launch_bounds__(FINALIZE_THREADS) kd_attn_finalize_
             }
 
             /// <summary>
-            /// 2^x for x ≤ 0, relative error below 2e-7: x = n + f with n = round(x), f ∈ [−½, ½]; 2^f from Cephes' exp2f
-            /// polynomial, 2^n by writing n + 127 into the exponent field. x is clamped at −127, where that field is 0 and
-            /// the result exactly 0: a masked score (−∞) gives p = 0.
+            /// 2^x for x ≤ 0, relative error below 2e-7: x = n + f with n = round(x), f ∈ [−½, ½]; 2^f from a degree-5
+            /// minimax polynomial with 2^0 = 1 exactly, 2^n by writing n + 127 into the exponent field. x is clamped at −127,
+            /// where that field is 0 and the result exactly 0: a masked score (−∞) gives p = 0.
             /// </summary>
             [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
             private static global::System.Runtime.Intrinsics.Vector512<float> Exp2(global::System.Runtime.Intrinsics.Vector512<float> x)
@@ -1433,12 +1503,11 @@ extern "C" __global__ void __launch_bounds__(FINALIZE_THREADS) kd_attn_finalize_
                 // Adding 1.5·2²³ rounds x to the nearest integer n, which lands in the low mantissa bits of `rounded`.
                 var rounded = x + global::System.Runtime.Intrinsics.Vector512.Create(12582912f);
                 var f = x - (rounded - global::System.Runtime.Intrinsics.Vector512.Create(12582912f));
-                var p = global::System.Runtime.Intrinsics.Vector512.Create(1.5353362e-4f);
-                p = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(p, f, global::System.Runtime.Intrinsics.Vector512.Create(1.3398874e-3f));
-                p = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(p, f, global::System.Runtime.Intrinsics.Vector512.Create(9.6184373e-3f));
-                p = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(p, f, global::System.Runtime.Intrinsics.Vector512.Create(5.5503324e-2f));
-                p = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(p, f, global::System.Runtime.Intrinsics.Vector512.Create(0.24022648f));
-                p = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(p, f, global::System.Runtime.Intrinsics.Vector512.Create(0.6931472f));
+                var p = global::System.Runtime.Intrinsics.Vector512.Create(1.3264726e-3f);
+                p = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(p, f, global::System.Runtime.Intrinsics.Vector512.Create(9.671513e-3f));
+                p = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(p, f, global::System.Runtime.Intrinsics.Vector512.Create(5.5507336e-2f));
+                p = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(p, f, global::System.Runtime.Intrinsics.Vector512.Create(0.24022242f));
+                p = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(p, f, global::System.Runtime.Intrinsics.Vector512.Create(0.693147f));
                 p = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(p, f, global::System.Runtime.Intrinsics.Vector512.Create(1f));
                 // 2^n: the bits of `rounded` are 0x4B400000 + n; n + 127 shifted into the exponent field.
                 var power = global::System.Runtime.Intrinsics.Vector512.AsSingle((global::System.Runtime.Intrinsics.Vector512.AsInt32(rounded) - global::System.Runtime.Intrinsics.Vector512.Create(0x4B400000 - 127)) << 23);
@@ -1475,6 +1544,21 @@ extern "C" __global__ void __launch_bounds__(FINALIZE_THREADS) kd_attn_finalize_
             /// <inheritdoc/>
             public static void Finalize(global::System.ReadOnlySpan<float> runningO, global::System.ReadOnlySpan<float> runningLse, global::System.Span<global::KernelDsl.BFloat16> o, global::System.Span<float> lse)
                 => CpuAttention.Finalize(runningO, runningLse, o, lse);
+
+            /// <summary>Q·ScaleLog2 in fp32 for <paramref name="count"/> values (a multiple of HeadDim): scores then come out in log₂ units.</summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+            public static void LoadQueries(ref readonly global::KernelDsl.BFloat16 source, int count, ref float destination)
+            {
+                var scale = global::System.Runtime.Intrinsics.Vector256.Create(CpuAttention.ScaleLog2);
+                ref global::KernelDsl.BFloat16 from = ref global::System.Runtime.CompilerServices.Unsafe.AsRef(in source);
+                ref float to = ref destination;
+                for (int i = 0; i < count; i += 8)
+                {
+                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::KernelDsl.Cpu.CpuConvert.LoadVector256(ref from, 0) * scale, ref to, 0);
+                    from = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref from, 8);
+                    to = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref to, 8);
+                }
+            }
 
             /// <summary>Widens <paramref name="count"/> values (a multiple of HeadDim) to fp32.</summary>
             [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -1541,37 +1625,83 @@ extern "C" __global__ void __launch_bounds__(FINALIZE_THREADS) kd_attn_finalize_
                 }
             }
 
-            /// <summary>The largest of one row's KvRows scores; masked ones are −∞.</summary>
+            /// <summary>
+            /// The online-softmax update of one block's 4 rows of S (KvRows apart, log₂ units; masked scores −∞), with m, l
+            /// and α of those rows at <paramref name="max"/>, <paramref name="sum"/>, <paramref name="rescale"/>: per row i,
+            /// m′ = max(mᵢ, maxⱼ s[i, j]); p[i, j] = 2^{s[i, j] − m′} in place over S; αᵢ = 2^{mᵢ − m′}; lᵢ ← αᵢ·lᵢ + Σⱼ p[i, j]; mᵢ ← m′.
+            /// αᵢ is exactly 1 when the max did not move (no scalar exp2 then); a row that has seen no key yet keeps m = −∞,
+            /// gets P = 0 (its shift is 0, so 2^{−∞} = 0) and α = 1.
+            /// </summary>
             [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-            public static float RowMax(ref readonly float scores)
+            public static void Softmax(ref float scores, ref float max, ref float sum, ref float rescale)
             {
-                ref float s = ref global::System.Runtime.CompilerServices.Unsafe.AsRef(in scores);
-                var max = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref s, 0);
+                // r{row}: the row's largest score so far, lane by lane.
+                var r0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref scores, 0);
+                var r1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref scores, 128);
+                var r2 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref scores, 256);
+                var r3 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref scores, 384);
                 for (int j = 8; j < KvRows; j += 8)
                 {
-                    s = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref s, 8);
-                    max = global::System.Runtime.Intrinsics.Vector256.Max(max, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref s, 0));
+                    ref float column = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scores, j);
+                    r0 = global::System.Runtime.Intrinsics.Vector256.Max(r0, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref column, 0));
+                    r1 = global::System.Runtime.Intrinsics.Vector256.Max(r1, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref column, 128));
+                    r2 = global::System.Runtime.Intrinsics.Vector256.Max(r2, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref column, 256));
+                    r3 = global::System.Runtime.Intrinsics.Vector256.Max(r3, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref column, 384));
                 }
-                var max4 = global::System.Runtime.Intrinsics.Vector128.Max(global::System.Runtime.Intrinsics.Vector256.GetLower(max), global::System.Runtime.Intrinsics.Vector256.GetUpper(max));
-                return global::System.MathF.Max(global::System.MathF.Max(max4[0], max4[1]), global::System.MathF.Max(max4[2], max4[3]));
-            }
-
-            /// <summary>p = 2^{s·ScaleLog2 − max} in place over one row's KvRows scores (−∞ gives 0); returns Σp.</summary>
-            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-            public static float Exponentiate(ref float scores, float max)
-            {
-                var scale = global::System.Runtime.Intrinsics.Vector256.Create(CpuAttention.ScaleLog2);
-                var shift = global::System.Runtime.Intrinsics.Vector256.Create(-max);
-                var sum = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-                ref float s = ref scores;
+                // m{row}: the new running max; a{row}: α, which rescales what was accumulated against the old one.
+                float old0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref max, 0), m0 = global::System.MathF.Max(old0, MaxAcross(r0));
+                float old1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref max, 1), m1 = global::System.MathF.Max(old1, MaxAcross(r1));
+                float old2 = global::System.Runtime.CompilerServices.Unsafe.Add(ref max, 2), m2 = global::System.MathF.Max(old2, MaxAcross(r2));
+                float old3 = global::System.Runtime.CompilerServices.Unsafe.Add(ref max, 3), m3 = global::System.MathF.Max(old3, MaxAcross(r3));
+                float a0 = m0 == old0 ? 1f : float.Exp2(old0 - m0);
+                float a1 = m1 == old1 ? 1f : float.Exp2(old1 - m1);
+                float a2 = m2 == old2 ? 1f : float.Exp2(old2 - m2);
+                float a3 = m3 == old3 ? 1f : float.Exp2(old3 - m3);
+                // p = 2^{s − m}; l{row}: the row's Σp, lane by lane.
+                var shift0 = global::System.Runtime.Intrinsics.Vector256.Create(float.IsNegativeInfinity(m0) ? 0f : -m0);
+                var shift1 = global::System.Runtime.Intrinsics.Vector256.Create(float.IsNegativeInfinity(m1) ? 0f : -m1);
+                var shift2 = global::System.Runtime.Intrinsics.Vector256.Create(float.IsNegativeInfinity(m2) ? 0f : -m2);
+                var shift3 = global::System.Runtime.Intrinsics.Vector256.Create(float.IsNegativeInfinity(m3) ? 0f : -m3);
+                var l0 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                var l1 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                var l2 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                var l3 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
                 for (int j = 0; j < KvRows; j += 8)
                 {
-                    var p = Exp2(global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref s, 0), scale, shift));
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(p, ref s, 0);
-                    sum += p;
-                    s = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref s, 8);
+                    ref float column = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scores, j);
+                    var p0 = Exp2(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref column, 0) + shift0);
+                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(p0, ref column, 0);
+                    l0 += p0;
+                    var p1 = Exp2(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref column, 128) + shift1);
+                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(p1, ref column, 128);
+                    l1 += p1;
+                    var p2 = Exp2(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref column, 256) + shift2);
+                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(p2, ref column, 256);
+                    l2 += p2;
+                    var p3 = Exp2(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref column, 384) + shift3);
+                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(p3, ref column, 384);
+                    l3 += p3;
                 }
-                return global::System.Runtime.Intrinsics.Vector256.Sum(sum);
+                global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, 0) = global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, 0) * a0 + global::System.Runtime.Intrinsics.Vector256.Sum(l0);
+                global::System.Runtime.CompilerServices.Unsafe.Add(ref max, 0) = m0;
+                global::System.Runtime.CompilerServices.Unsafe.Add(ref rescale, 0) = a0;
+                global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, 1) = global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, 1) * a1 + global::System.Runtime.Intrinsics.Vector256.Sum(l1);
+                global::System.Runtime.CompilerServices.Unsafe.Add(ref max, 1) = m1;
+                global::System.Runtime.CompilerServices.Unsafe.Add(ref rescale, 1) = a1;
+                global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, 2) = global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, 2) * a2 + global::System.Runtime.Intrinsics.Vector256.Sum(l2);
+                global::System.Runtime.CompilerServices.Unsafe.Add(ref max, 2) = m2;
+                global::System.Runtime.CompilerServices.Unsafe.Add(ref rescale, 2) = a2;
+                global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, 3) = global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, 3) * a3 + global::System.Runtime.Intrinsics.Vector256.Sum(l3);
+                global::System.Runtime.CompilerServices.Unsafe.Add(ref max, 3) = m3;
+                global::System.Runtime.CompilerServices.Unsafe.Add(ref rescale, 3) = a3;
+            }
+
+            /// <summary>The largest lane of <paramref name="v"/>.</summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            private static float MaxAcross(global::System.Runtime.Intrinsics.Vector256<float> v)
+            {
+                var v4 = global::System.Runtime.Intrinsics.Vector128.Max(global::System.Runtime.Intrinsics.Vector256.GetLower(v), global::System.Runtime.Intrinsics.Vector256.GetUpper(v));
+                return global::System.MathF.Max(global::System.MathF.Max(v4[0], v4[1]), global::System.MathF.Max(v4[2], v4[3]));
             }
 
             /// <summary>
@@ -1648,9 +1778,9 @@ extern "C" __global__ void __launch_bounds__(FINALIZE_THREADS) kd_attn_finalize_
             }
 
             /// <summary>
-            /// 2^x for x ≤ 0, relative error below 2e-7: x = n + f with n = round(x), f ∈ [−½, ½]; 2^f from Cephes' exp2f
-            /// polynomial, 2^n by writing n + 127 into the exponent field. x is clamped at −127, where that field is 0 and
-            /// the result exactly 0: a masked score (−∞) gives p = 0.
+            /// 2^x for x ≤ 0, relative error below 2e-7: x = n + f with n = round(x), f ∈ [−½, ½]; 2^f from a degree-5
+            /// minimax polynomial with 2^0 = 1 exactly, 2^n by writing n + 127 into the exponent field. x is clamped at −127,
+            /// where that field is 0 and the result exactly 0: a masked score (−∞) gives p = 0.
             /// </summary>
             [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
             private static global::System.Runtime.Intrinsics.Vector256<float> Exp2(global::System.Runtime.Intrinsics.Vector256<float> x)
@@ -1659,12 +1789,11 @@ extern "C" __global__ void __launch_bounds__(FINALIZE_THREADS) kd_attn_finalize_
                 // Adding 1.5·2²³ rounds x to the nearest integer n, which lands in the low mantissa bits of `rounded`.
                 var rounded = x + global::System.Runtime.Intrinsics.Vector256.Create(12582912f);
                 var f = x - (rounded - global::System.Runtime.Intrinsics.Vector256.Create(12582912f));
-                var p = global::System.Runtime.Intrinsics.Vector256.Create(1.5353362e-4f);
-                p = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(p, f, global::System.Runtime.Intrinsics.Vector256.Create(1.3398874e-3f));
-                p = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(p, f, global::System.Runtime.Intrinsics.Vector256.Create(9.6184373e-3f));
-                p = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(p, f, global::System.Runtime.Intrinsics.Vector256.Create(5.5503324e-2f));
-                p = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(p, f, global::System.Runtime.Intrinsics.Vector256.Create(0.24022648f));
-                p = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(p, f, global::System.Runtime.Intrinsics.Vector256.Create(0.6931472f));
+                var p = global::System.Runtime.Intrinsics.Vector256.Create(1.3264726e-3f);
+                p = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(p, f, global::System.Runtime.Intrinsics.Vector256.Create(9.671513e-3f));
+                p = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(p, f, global::System.Runtime.Intrinsics.Vector256.Create(5.5507336e-2f));
+                p = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(p, f, global::System.Runtime.Intrinsics.Vector256.Create(0.24022242f));
+                p = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(p, f, global::System.Runtime.Intrinsics.Vector256.Create(0.693147f));
                 p = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(p, f, global::System.Runtime.Intrinsics.Vector256.Create(1f));
                 // 2^n: the bits of `rounded` are 0x4B400000 + n; n + 127 shifted into the exponent field.
                 var power = global::System.Runtime.Intrinsics.Vector256.AsSingle((global::System.Runtime.Intrinsics.Vector256.AsInt32(rounded) - global::System.Runtime.Intrinsics.Vector256.Create(0x4B400000 - 127)) << 23);
@@ -1701,6 +1830,21 @@ extern "C" __global__ void __launch_bounds__(FINALIZE_THREADS) kd_attn_finalize_
             /// <inheritdoc/>
             public static void Finalize(global::System.ReadOnlySpan<float> runningO, global::System.ReadOnlySpan<float> runningLse, global::System.Span<global::KernelDsl.BFloat16> o, global::System.Span<float> lse)
                 => CpuAttention.Finalize(runningO, runningLse, o, lse);
+
+            /// <summary>Q·ScaleLog2 in fp32 for <paramref name="count"/> values (a multiple of HeadDim): scores then come out in log₂ units.</summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+            public static void LoadQueries(ref readonly global::KernelDsl.BFloat16 source, int count, ref float destination)
+            {
+                var scale = global::System.Runtime.Intrinsics.Vector128.Create(CpuAttention.ScaleLog2);
+                ref global::KernelDsl.BFloat16 from = ref global::System.Runtime.CompilerServices.Unsafe.AsRef(in source);
+                ref float to = ref destination;
+                for (int i = 0; i < count; i += 4)
+                {
+                    global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(global::KernelDsl.Cpu.CpuConvert.LoadVector128(ref from, 0) * scale, ref to, 0);
+                    from = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref from, 4);
+                    to = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref to, 4);
+                }
+            }
 
             /// <summary>Widens <paramref name="count"/> values (a multiple of HeadDim) to fp32.</summary>
             [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -1767,36 +1911,82 @@ extern "C" __global__ void __launch_bounds__(FINALIZE_THREADS) kd_attn_finalize_
                 }
             }
 
-            /// <summary>The largest of one row's KvRows scores; masked ones are −∞.</summary>
+            /// <summary>
+            /// The online-softmax update of one block's 4 rows of S (KvRows apart, log₂ units; masked scores −∞), with m, l
+            /// and α of those rows at <paramref name="max"/>, <paramref name="sum"/>, <paramref name="rescale"/>: per row i,
+            /// m′ = max(mᵢ, maxⱼ s[i, j]); p[i, j] = 2^{s[i, j] − m′} in place over S; αᵢ = 2^{mᵢ − m′}; lᵢ ← αᵢ·lᵢ + Σⱼ p[i, j]; mᵢ ← m′.
+            /// αᵢ is exactly 1 when the max did not move (no scalar exp2 then); a row that has seen no key yet keeps m = −∞,
+            /// gets P = 0 (its shift is 0, so 2^{−∞} = 0) and α = 1.
+            /// </summary>
             [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-            public static float RowMax(ref readonly float scores)
+            public static void Softmax(ref float scores, ref float max, ref float sum, ref float rescale)
             {
-                ref float s = ref global::System.Runtime.CompilerServices.Unsafe.AsRef(in scores);
-                var max = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref s, 0);
+                // r{row}: the row's largest score so far, lane by lane.
+                var r0 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref scores, 0);
+                var r1 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref scores, 128);
+                var r2 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref scores, 256);
+                var r3 = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref scores, 384);
                 for (int j = 4; j < KvRows; j += 4)
                 {
-                    s = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref s, 4);
-                    max = global::System.Runtime.Intrinsics.Vector128.Max(max, global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref s, 0));
+                    ref float column = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scores, j);
+                    r0 = global::System.Runtime.Intrinsics.Vector128.Max(r0, global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref column, 0));
+                    r1 = global::System.Runtime.Intrinsics.Vector128.Max(r1, global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref column, 128));
+                    r2 = global::System.Runtime.Intrinsics.Vector128.Max(r2, global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref column, 256));
+                    r3 = global::System.Runtime.Intrinsics.Vector128.Max(r3, global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref column, 384));
                 }
-                return global::System.MathF.Max(global::System.MathF.Max(max[0], max[1]), global::System.MathF.Max(max[2], max[3]));
-            }
-
-            /// <summary>p = 2^{s·ScaleLog2 − max} in place over one row's KvRows scores (−∞ gives 0); returns Σp.</summary>
-            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-            public static float Exponentiate(ref float scores, float max)
-            {
-                var scale = global::System.Runtime.Intrinsics.Vector128.Create(CpuAttention.ScaleLog2);
-                var shift = global::System.Runtime.Intrinsics.Vector128.Create(-max);
-                var sum = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
-                ref float s = ref scores;
+                // m{row}: the new running max; a{row}: α, which rescales what was accumulated against the old one.
+                float old0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref max, 0), m0 = global::System.MathF.Max(old0, MaxAcross(r0));
+                float old1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref max, 1), m1 = global::System.MathF.Max(old1, MaxAcross(r1));
+                float old2 = global::System.Runtime.CompilerServices.Unsafe.Add(ref max, 2), m2 = global::System.MathF.Max(old2, MaxAcross(r2));
+                float old3 = global::System.Runtime.CompilerServices.Unsafe.Add(ref max, 3), m3 = global::System.MathF.Max(old3, MaxAcross(r3));
+                float a0 = m0 == old0 ? 1f : float.Exp2(old0 - m0);
+                float a1 = m1 == old1 ? 1f : float.Exp2(old1 - m1);
+                float a2 = m2 == old2 ? 1f : float.Exp2(old2 - m2);
+                float a3 = m3 == old3 ? 1f : float.Exp2(old3 - m3);
+                // p = 2^{s − m}; l{row}: the row's Σp, lane by lane.
+                var shift0 = global::System.Runtime.Intrinsics.Vector128.Create(float.IsNegativeInfinity(m0) ? 0f : -m0);
+                var shift1 = global::System.Runtime.Intrinsics.Vector128.Create(float.IsNegativeInfinity(m1) ? 0f : -m1);
+                var shift2 = global::System.Runtime.Intrinsics.Vector128.Create(float.IsNegativeInfinity(m2) ? 0f : -m2);
+                var shift3 = global::System.Runtime.Intrinsics.Vector128.Create(float.IsNegativeInfinity(m3) ? 0f : -m3);
+                var l0 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
+                var l1 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
+                var l2 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
+                var l3 = global::System.Runtime.Intrinsics.Vector128<float>.Zero;
                 for (int j = 0; j < KvRows; j += 4)
                 {
-                    var p = Exp2(global::System.Runtime.Intrinsics.Vector128.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref s, 0), scale, shift));
-                    global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(p, ref s, 0);
-                    sum += p;
-                    s = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref s, 4);
+                    ref float column = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scores, j);
+                    var p0 = Exp2(global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref column, 0) + shift0);
+                    global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(p0, ref column, 0);
+                    l0 += p0;
+                    var p1 = Exp2(global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref column, 128) + shift1);
+                    global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(p1, ref column, 128);
+                    l1 += p1;
+                    var p2 = Exp2(global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref column, 256) + shift2);
+                    global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(p2, ref column, 256);
+                    l2 += p2;
+                    var p3 = Exp2(global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref column, 384) + shift3);
+                    global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(p3, ref column, 384);
+                    l3 += p3;
                 }
-                return global::System.Runtime.Intrinsics.Vector128.Sum(sum);
+                global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, 0) = global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, 0) * a0 + global::System.Runtime.Intrinsics.Vector128.Sum(l0);
+                global::System.Runtime.CompilerServices.Unsafe.Add(ref max, 0) = m0;
+                global::System.Runtime.CompilerServices.Unsafe.Add(ref rescale, 0) = a0;
+                global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, 1) = global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, 1) * a1 + global::System.Runtime.Intrinsics.Vector128.Sum(l1);
+                global::System.Runtime.CompilerServices.Unsafe.Add(ref max, 1) = m1;
+                global::System.Runtime.CompilerServices.Unsafe.Add(ref rescale, 1) = a1;
+                global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, 2) = global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, 2) * a2 + global::System.Runtime.Intrinsics.Vector128.Sum(l2);
+                global::System.Runtime.CompilerServices.Unsafe.Add(ref max, 2) = m2;
+                global::System.Runtime.CompilerServices.Unsafe.Add(ref rescale, 2) = a2;
+                global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, 3) = global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, 3) * a3 + global::System.Runtime.Intrinsics.Vector128.Sum(l3);
+                global::System.Runtime.CompilerServices.Unsafe.Add(ref max, 3) = m3;
+                global::System.Runtime.CompilerServices.Unsafe.Add(ref rescale, 3) = a3;
+            }
+
+            /// <summary>The largest lane of <paramref name="v"/>.</summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            private static float MaxAcross(global::System.Runtime.Intrinsics.Vector128<float> v)
+            {
+                return global::System.MathF.Max(global::System.MathF.Max(v[0], v[1]), global::System.MathF.Max(v[2], v[3]));
             }
 
             /// <summary>
@@ -1873,9 +2063,9 @@ extern "C" __global__ void __launch_bounds__(FINALIZE_THREADS) kd_attn_finalize_
             }
 
             /// <summary>
-            /// 2^x for x ≤ 0, relative error below 2e-7: x = n + f with n = round(x), f ∈ [−½, ½]; 2^f from Cephes' exp2f
-            /// polynomial, 2^n by writing n + 127 into the exponent field. x is clamped at −127, where that field is 0 and
-            /// the result exactly 0: a masked score (−∞) gives p = 0.
+            /// 2^x for x ≤ 0, relative error below 2e-7: x = n + f with n = round(x), f ∈ [−½, ½]; 2^f from a degree-5
+            /// minimax polynomial with 2^0 = 1 exactly, 2^n by writing n + 127 into the exponent field. x is clamped at −127,
+            /// where that field is 0 and the result exactly 0: a masked score (−∞) gives p = 0.
             /// </summary>
             [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
             private static global::System.Runtime.Intrinsics.Vector128<float> Exp2(global::System.Runtime.Intrinsics.Vector128<float> x)
@@ -1884,12 +2074,11 @@ extern "C" __global__ void __launch_bounds__(FINALIZE_THREADS) kd_attn_finalize_
                 // Adding 1.5·2²³ rounds x to the nearest integer n, which lands in the low mantissa bits of `rounded`.
                 var rounded = x + global::System.Runtime.Intrinsics.Vector128.Create(12582912f);
                 var f = x - (rounded - global::System.Runtime.Intrinsics.Vector128.Create(12582912f));
-                var p = global::System.Runtime.Intrinsics.Vector128.Create(1.5353362e-4f);
-                p = global::System.Runtime.Intrinsics.Vector128.FusedMultiplyAdd(p, f, global::System.Runtime.Intrinsics.Vector128.Create(1.3398874e-3f));
-                p = global::System.Runtime.Intrinsics.Vector128.FusedMultiplyAdd(p, f, global::System.Runtime.Intrinsics.Vector128.Create(9.6184373e-3f));
-                p = global::System.Runtime.Intrinsics.Vector128.FusedMultiplyAdd(p, f, global::System.Runtime.Intrinsics.Vector128.Create(5.5503324e-2f));
-                p = global::System.Runtime.Intrinsics.Vector128.FusedMultiplyAdd(p, f, global::System.Runtime.Intrinsics.Vector128.Create(0.24022648f));
-                p = global::System.Runtime.Intrinsics.Vector128.FusedMultiplyAdd(p, f, global::System.Runtime.Intrinsics.Vector128.Create(0.6931472f));
+                var p = global::System.Runtime.Intrinsics.Vector128.Create(1.3264726e-3f);
+                p = global::System.Runtime.Intrinsics.Vector128.FusedMultiplyAdd(p, f, global::System.Runtime.Intrinsics.Vector128.Create(9.671513e-3f));
+                p = global::System.Runtime.Intrinsics.Vector128.FusedMultiplyAdd(p, f, global::System.Runtime.Intrinsics.Vector128.Create(5.5507336e-2f));
+                p = global::System.Runtime.Intrinsics.Vector128.FusedMultiplyAdd(p, f, global::System.Runtime.Intrinsics.Vector128.Create(0.24022242f));
+                p = global::System.Runtime.Intrinsics.Vector128.FusedMultiplyAdd(p, f, global::System.Runtime.Intrinsics.Vector128.Create(0.693147f));
                 p = global::System.Runtime.Intrinsics.Vector128.FusedMultiplyAdd(p, f, global::System.Runtime.Intrinsics.Vector128.Create(1f));
                 // 2^n: the bits of `rounded` are 0x4B400000 + n; n + 127 shifted into the exponent field.
                 var power = global::System.Runtime.Intrinsics.Vector128.AsSingle((global::System.Runtime.Intrinsics.Vector128.AsInt32(rounded) - global::System.Runtime.Intrinsics.Vector128.Create(0x4B400000 - 127)) << 23);
@@ -1926,6 +2115,21 @@ extern "C" __global__ void __launch_bounds__(FINALIZE_THREADS) kd_attn_finalize_
             /// <inheritdoc/>
             public static void Finalize(global::System.ReadOnlySpan<float> runningO, global::System.ReadOnlySpan<float> runningLse, global::System.Span<global::KernelDsl.BFloat16> o, global::System.Span<float> lse)
                 => CpuAttention.Finalize(runningO, runningLse, o, lse);
+
+            /// <summary>Q·ScaleLog2 in fp32 for <paramref name="count"/> values (a multiple of HeadDim): scores then come out in log₂ units.</summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+            public static void LoadQueries(ref readonly global::KernelDsl.BFloat16 source, int count, ref float destination)
+            {
+                var scale = CpuAttention.ScaleLog2;
+                ref global::KernelDsl.BFloat16 from = ref global::System.Runtime.CompilerServices.Unsafe.AsRef(in source);
+                ref float to = ref destination;
+                for (int i = 0; i < count; i += 1)
+                {
+                    to = global::KernelDsl.Cpu.CpuConvert.ToSingle(from) * scale;
+                    from = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref from, 1);
+                    to = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref to, 1);
+                }
+            }
 
             /// <summary>Widens <paramref name="count"/> values (a multiple of HeadDim) to fp32.</summary>
             [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -1992,36 +2196,82 @@ extern "C" __global__ void __launch_bounds__(FINALIZE_THREADS) kd_attn_finalize_
                 }
             }
 
-            /// <summary>The largest of one row's KvRows scores; masked ones are −∞.</summary>
+            /// <summary>
+            /// The online-softmax update of one block's 4 rows of S (KvRows apart, log₂ units; masked scores −∞), with m, l
+            /// and α of those rows at <paramref name="max"/>, <paramref name="sum"/>, <paramref name="rescale"/>: per row i,
+            /// m′ = max(mᵢ, maxⱼ s[i, j]); p[i, j] = 2^{s[i, j] − m′} in place over S; αᵢ = 2^{mᵢ − m′}; lᵢ ← αᵢ·lᵢ + Σⱼ p[i, j]; mᵢ ← m′.
+            /// αᵢ is exactly 1 when the max did not move (no scalar exp2 then); a row that has seen no key yet keeps m = −∞,
+            /// gets P = 0 (its shift is 0, so 2^{−∞} = 0) and α = 1.
+            /// </summary>
             [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-            public static float RowMax(ref readonly float scores)
+            public static void Softmax(ref float scores, ref float max, ref float sum, ref float rescale)
             {
-                ref float s = ref global::System.Runtime.CompilerServices.Unsafe.AsRef(in scores);
-                var max = global::System.Runtime.CompilerServices.Unsafe.Add(ref s, 0);
+                // r{row}: the row's largest score so far, lane by lane.
+                var r0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref scores, 0);
+                var r1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref scores, 128);
+                var r2 = global::System.Runtime.CompilerServices.Unsafe.Add(ref scores, 256);
+                var r3 = global::System.Runtime.CompilerServices.Unsafe.Add(ref scores, 384);
                 for (int j = 1; j < KvRows; j += 1)
                 {
-                    s = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref s, 1);
-                    max = global::System.MathF.Max(max, global::System.Runtime.CompilerServices.Unsafe.Add(ref s, 0));
+                    ref float column = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scores, j);
+                    r0 = global::System.MathF.Max(r0, global::System.Runtime.CompilerServices.Unsafe.Add(ref column, 0));
+                    r1 = global::System.MathF.Max(r1, global::System.Runtime.CompilerServices.Unsafe.Add(ref column, 128));
+                    r2 = global::System.MathF.Max(r2, global::System.Runtime.CompilerServices.Unsafe.Add(ref column, 256));
+                    r3 = global::System.MathF.Max(r3, global::System.Runtime.CompilerServices.Unsafe.Add(ref column, 384));
                 }
-                return max;
-            }
-
-            /// <summary>p = 2^{s·ScaleLog2 − max} in place over one row's KvRows scores (−∞ gives 0); returns Σp.</summary>
-            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-            public static float Exponentiate(ref float scores, float max)
-            {
-                var scale = CpuAttention.ScaleLog2;
-                var shift = -max;
-                var sum = 0f;
-                ref float s = ref scores;
+                // m{row}: the new running max; a{row}: α, which rescales what was accumulated against the old one.
+                float old0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref max, 0), m0 = global::System.MathF.Max(old0, MaxAcross(r0));
+                float old1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref max, 1), m1 = global::System.MathF.Max(old1, MaxAcross(r1));
+                float old2 = global::System.Runtime.CompilerServices.Unsafe.Add(ref max, 2), m2 = global::System.MathF.Max(old2, MaxAcross(r2));
+                float old3 = global::System.Runtime.CompilerServices.Unsafe.Add(ref max, 3), m3 = global::System.MathF.Max(old3, MaxAcross(r3));
+                float a0 = m0 == old0 ? 1f : float.Exp2(old0 - m0);
+                float a1 = m1 == old1 ? 1f : float.Exp2(old1 - m1);
+                float a2 = m2 == old2 ? 1f : float.Exp2(old2 - m2);
+                float a3 = m3 == old3 ? 1f : float.Exp2(old3 - m3);
+                // p = 2^{s − m}; l{row}: the row's Σp, lane by lane.
+                var shift0 = float.IsNegativeInfinity(m0) ? 0f : -m0;
+                var shift1 = float.IsNegativeInfinity(m1) ? 0f : -m1;
+                var shift2 = float.IsNegativeInfinity(m2) ? 0f : -m2;
+                var shift3 = float.IsNegativeInfinity(m3) ? 0f : -m3;
+                var l0 = 0f;
+                var l1 = 0f;
+                var l2 = 0f;
+                var l3 = 0f;
                 for (int j = 0; j < KvRows; j += 1)
                 {
-                    var p = Exp2(global::System.MathF.FusedMultiplyAdd(global::System.Runtime.CompilerServices.Unsafe.Add(ref s, 0), scale, shift));
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref s, 0) = p;
-                    sum += p;
-                    s = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref s, 1);
+                    ref float column = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scores, j);
+                    var p0 = Exp2(global::System.Runtime.CompilerServices.Unsafe.Add(ref column, 0) + shift0);
+                    global::System.Runtime.CompilerServices.Unsafe.Add(ref column, 0) = p0;
+                    l0 += p0;
+                    var p1 = Exp2(global::System.Runtime.CompilerServices.Unsafe.Add(ref column, 128) + shift1);
+                    global::System.Runtime.CompilerServices.Unsafe.Add(ref column, 128) = p1;
+                    l1 += p1;
+                    var p2 = Exp2(global::System.Runtime.CompilerServices.Unsafe.Add(ref column, 256) + shift2);
+                    global::System.Runtime.CompilerServices.Unsafe.Add(ref column, 256) = p2;
+                    l2 += p2;
+                    var p3 = Exp2(global::System.Runtime.CompilerServices.Unsafe.Add(ref column, 384) + shift3);
+                    global::System.Runtime.CompilerServices.Unsafe.Add(ref column, 384) = p3;
+                    l3 += p3;
                 }
-                return sum;
+                global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, 0) = global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, 0) * a0 + l0;
+                global::System.Runtime.CompilerServices.Unsafe.Add(ref max, 0) = m0;
+                global::System.Runtime.CompilerServices.Unsafe.Add(ref rescale, 0) = a0;
+                global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, 1) = global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, 1) * a1 + l1;
+                global::System.Runtime.CompilerServices.Unsafe.Add(ref max, 1) = m1;
+                global::System.Runtime.CompilerServices.Unsafe.Add(ref rescale, 1) = a1;
+                global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, 2) = global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, 2) * a2 + l2;
+                global::System.Runtime.CompilerServices.Unsafe.Add(ref max, 2) = m2;
+                global::System.Runtime.CompilerServices.Unsafe.Add(ref rescale, 2) = a2;
+                global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, 3) = global::System.Runtime.CompilerServices.Unsafe.Add(ref sum, 3) * a3 + l3;
+                global::System.Runtime.CompilerServices.Unsafe.Add(ref max, 3) = m3;
+                global::System.Runtime.CompilerServices.Unsafe.Add(ref rescale, 3) = a3;
+            }
+
+            /// <summary>The largest lane of <paramref name="v"/>.</summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            private static float MaxAcross(float v)
+            {
+                return v;
             }
 
             /// <summary>
@@ -2098,9 +2348,9 @@ extern "C" __global__ void __launch_bounds__(FINALIZE_THREADS) kd_attn_finalize_
             }
 
             /// <summary>
-            /// 2^x for x ≤ 0, relative error below 2e-7: x = n + f with n = round(x), f ∈ [−½, ½]; 2^f from Cephes' exp2f
-            /// polynomial, 2^n by writing n + 127 into the exponent field. x is clamped at −127, where that field is 0 and
-            /// the result exactly 0: a masked score (−∞) gives p = 0.
+            /// 2^x for x ≤ 0, relative error below 2e-7: x = n + f with n = round(x), f ∈ [−½, ½]; 2^f from a degree-5
+            /// minimax polynomial with 2^0 = 1 exactly, 2^n by writing n + 127 into the exponent field. x is clamped at −127,
+            /// where that field is 0 and the result exactly 0: a masked score (−∞) gives p = 0.
             /// </summary>
             [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
             private static float Exp2(float x)
@@ -2109,12 +2359,11 @@ extern "C" __global__ void __launch_bounds__(FINALIZE_THREADS) kd_attn_finalize_
                 // Adding 1.5·2²³ rounds x to the nearest integer n, which lands in the low mantissa bits of `rounded`.
                 var rounded = x + 12582912f;
                 var f = x - (rounded - 12582912f);
-                var p = 1.5353362e-4f;
-                p = global::System.MathF.FusedMultiplyAdd(p, f, 1.3398874e-3f);
-                p = global::System.MathF.FusedMultiplyAdd(p, f, 9.6184373e-3f);
-                p = global::System.MathF.FusedMultiplyAdd(p, f, 5.5503324e-2f);
-                p = global::System.MathF.FusedMultiplyAdd(p, f, 0.24022648f);
-                p = global::System.MathF.FusedMultiplyAdd(p, f, 0.6931472f);
+                var p = 1.3264726e-3f;
+                p = global::System.MathF.FusedMultiplyAdd(p, f, 9.671513e-3f);
+                p = global::System.MathF.FusedMultiplyAdd(p, f, 5.5507336e-2f);
+                p = global::System.MathF.FusedMultiplyAdd(p, f, 0.24022242f);
+                p = global::System.MathF.FusedMultiplyAdd(p, f, 0.693147f);
                 p = global::System.MathF.FusedMultiplyAdd(p, f, 1f);
                 // 2^n: the bits of `rounded` are 0x4B400000 + n; n + 127 shifted into the exponent field.
                 float power = global::System.BitConverter.Int32BitsToSingle((global::System.BitConverter.SingleToInt32Bits(rounded) - (0x4B400000 - 127)) << 23);

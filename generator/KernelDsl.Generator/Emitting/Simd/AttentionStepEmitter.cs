@@ -49,8 +49,9 @@ internal static class AttentionStepEmitter
                 public const float Scale = {{AttentionLaunchEmitter.Float(plan.Scale)}};
 
                 /// <summary>
-                /// Scale·log₂e. With it e^{Scale·s − M} = 2^{ScaleLog2·s − m} (s = q·k, m = M·log₂e): each probability is
-                /// one fused multiply-add and one exp2, and the running max m is kept in log₂ units.
+                /// Scale·log₂e. With it e^{Scale·s − M} = 2^{ScaleLog2·s − m} (s = q·k, m = M·log₂e). The queries are
+                /// multiplied by it as a task loads them, so scores, the running max m and the exponents are all in log₂
+                /// units and each probability is one subtraction and one exp2.
                 /// </summary>
                 public const float ScaleLog2 = {{AttentionLaunchEmitter.Float(plan.ScaleLog2)}};
 
@@ -168,6 +169,11 @@ internal static class AttentionStepEmitter
                 static abstract long ParallelFlops { get; }
 
             """);
+        w.Lines($$"""
+                /// <summary>Q·ScaleLog2 in fp32 for <paramref name="count"/> values (a multiple of HeadDim): scores in log₂ units.</summary>
+                static abstract void LoadQueries(ref readonly {{t}} source, int count, ref float destination);
+
+            """);
         if (elements.WidensInput)
         {
             w.Lines($$"""
@@ -179,15 +185,16 @@ internal static class AttentionStepEmitter
         w.Lines("""
                 /// <summary>
                 /// S = Q·Kᵀ for a block of QRows query rows (fp32, HeadDim apart) against the first
-                /// <paramref name="count"/> keys of a packed Kᵀ tile; row i of S at scores[i·KvRows]. Unscaled.
+                /// <paramref name="count"/> keys of a packed Kᵀ tile; row i of S at scores[i·KvRows]. In log₂ units, since
+                /// the queries came through LoadQueries.
                 /// </summary>
                 static abstract void Scores(ref readonly float queries, ref readonly float keys, int count, ref float scores);
 
-                /// <summary>The largest of the KvRows scores of one row (masked ones are −∞).</summary>
-                static abstract float RowMax(ref readonly float scores);
-
-                /// <summary>p = 2^{s·ScaleLog2 − max} in place over one row's KvRows scores; returns Σp.</summary>
-                static abstract float Exponentiate(ref float scores, float max);
+                /// <summary>
+                /// The online-softmax update of one block's QRows rows of S (log₂ units), in place over S, and of their m,
+                /// l (updated) and α (written), each QRows consecutive floats.
+                /// </summary>
+                static abstract void Softmax(ref float scores, ref float max, ref float sum, ref float rescale);
 
                 /// <summary>
                 /// O ← αᵢ·O + P·V for the block's QRows rows of O (HeadDim apart): P is QRows × <paramref name="keys"/>
@@ -360,9 +367,7 @@ internal static class AttentionStepEmitter
         string valuesRef = widens
             ? "ref packedValues[(kvHead * keyTiles.Length + t) * TTiles.KvRows * HeadDim]"
             : "ref tensors.V[(kvHead * keyLength + tile.Start) * HeadDim]";
-        string loadQueries = widens
-            ? "TTiles.Widen(in tensors.Q[firstRow * HeadDim], rows * HeadDim, ref w.Queries[0]);"
-            : "tensors.Q.Slice(firstRow * HeadDim, rows * HeadDim).CopyTo(w.Queries);";
+        const string loadQueries = "TTiles.LoadQueries(in tensors.Q[firstRow * HeadDim], rows * HeadDim, ref w.Queries[0]);";
         w.Lines($$"""
                 }
 
@@ -441,26 +446,7 @@ internal static class AttentionStepEmitter
                     {
                         used = Mask(w.Scores, queries, keys, causalMask);
                     }
-                    for (int i = 0; i < TTiles.QRows; i++)
-                    {
-                        int r = first + i;
-                        ref float row = ref w.Scores[i * TTiles.KvRows];
-                        float previous = w.Max[r];
-                        // The running max in log₂ units; ScaleLog2 > 0, so max(s)·ScaleLog2 = max(s·ScaleLog2).
-                        float max = global::System.MathF.Max(previous, TTiles.RowMax(in row) * {{Shared}}.ScaleLog2);
-                        if (float.IsNegativeInfinity(max))
-                        {
-                            // Nothing visible to this row yet: P = 0, and O (still 0) is left as it is.
-                            global::System.Array.Clear(w.Scores, i * TTiles.KvRows, TTiles.KvRows);
-                            w.Rescale[i] = 1f;
-                            continue;
-                        }
-                        // α = 2^{m_old − m_new} rescales what was accumulated against the old max (0 before the first key).
-                        float rescale = float.Exp2(previous - max);
-                        w.Sum[r] = w.Sum[r] * rescale + TTiles.Exponentiate(ref row, max);
-                        w.Max[r] = max;
-                        w.Rescale[i] = rescale;
-                    }
+                    TTiles.Softmax(ref w.Scores[0], ref w.Max[first], ref w.Sum[first], ref w.Rescale[0]);
                     TTiles.Accumulate(in w.Scores[0], in values, used, in w.Rescale[0], ref w.Output[first * HeadDim]);
                 }
 
