@@ -798,10 +798,13 @@ extern "C" __global__ void __launch_bounds__(FINALIZE_THREADS) kd_attn_finalize_
 
             /// <summary>Steps with fewer useful flops (4·heads·Sq·Skv·d) run on the calling thread only.</summary>
             static abstract long ParallelFlops { get; }
+
             /// <summary>Q·ScaleLog2 in fp32 for <paramref name="count"/> values (a multiple of HeadDim): scores in log₂ units.</summary>
             static abstract void LoadQueries(ref readonly global::KernelDsl.BFloat16 source, int count, ref float destination);
+
             /// <summary>Widens <paramref name="count"/> values (a multiple of HeadDim) to fp32.</summary>
             static abstract void Widen(ref readonly global::KernelDsl.BFloat16 source, int count, ref float destination);
+
             /// <summary>
             /// S = Q·Kᵀ for a block of QRows query rows (fp32, HeadDim apart) against the first
             /// <paramref name="count"/> keys of a packed Kᵀ tile; row i of S at scores[i·KvRows]. In log₂ units, since

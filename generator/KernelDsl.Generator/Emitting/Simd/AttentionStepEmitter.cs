@@ -168,19 +168,17 @@ internal static class AttentionStepEmitter
                 /// <summary>Steps with fewer useful flops (4·heads·Sq·Skv·d) run on the calling thread only.</summary>
                 static abstract long ParallelFlops { get; }
 
-            """);
-        w.Lines($$"""
                 /// <summary>Q·ScaleLog2 in fp32 for <paramref name="count"/> values (a multiple of HeadDim): scores in log₂ units.</summary>
                 static abstract void LoadQueries(ref readonly {{t}} source, int count, ref float destination);
-
             """);
+        w.Line();
         if (elements.WidensInput)
         {
             w.Lines($$"""
                     /// <summary>Widens <paramref name="count"/> values (a multiple of HeadDim) to fp32.</summary>
                     static abstract void Widen(ref readonly {{t}} source, int count, ref float destination);
-
                 """);
+            w.Line();
         }
         w.Lines("""
                 /// <summary>
