@@ -1011,15 +1011,16 @@ extern "C" __global__ void __launch_bounds__(FINALIZE_THREADS) kd_attn_finalize_
                 }
 
                 // The partial over this shard: O′ = O / l and L′ = ln Σ e^{logit} = ln(2^m·l) = (m + log₂ l)·ln 2.
-                // A row that saw no key keeps L′ = −∞.
+                // A row that saw no key keeps L′ = −∞; it is the row with l = 0 (one that saw a key has l ≥ 1, its max
+                // giving p = 1). Not m = −∞: a NaN score may be left out of m, and its row must come out NaN.
                 for (int r = 0; r < rows; r++)
                 {
-                    float max = w.Max[r];
-                    if (float.IsNegativeInfinity(max))
+                    float sum = w.Sum[r];
+                    if (sum == 0f)
                     {
                         continue;
                     }
-                    float sum = w.Sum[r];
+                    float max = w.Max[r];
                     TTiles.Normalize(in w.Output[r * HeadDim], 1f / sum, ref tensors.O[(firstRow + r) * HeadDim]);
                     tensors.Lse[firstRow + r] = (max + global::System.MathF.Log2(sum)) * CpuAttention.Ln2;
                 }
@@ -1266,7 +1267,8 @@ extern "C" __global__ void __launch_bounds__(FINALIZE_THREADS) kd_attn_finalize_
             /// and α of those rows at <paramref name="max"/>, <paramref name="sum"/>, <paramref name="rescale"/>: per row i,
             /// m′ = max(mᵢ, maxⱼ s[i, j]); p[i, j] = 2^{s[i, j] − m′} in place over S; αᵢ = 2^{mᵢ − m′}; lᵢ ← αᵢ·lᵢ + Σⱼ p[i, j]; mᵢ ← m′.
             /// αᵢ is exactly 1 when the max did not move (no scalar exp2 then); a row that has seen no key yet keeps m = −∞,
-            /// gets P = 0 (its shift is 0, so 2^{−∞} = 0) and α = 1.
+            /// gets P = 0 (its shift is 0, so 2^{−∞} = 0) and α = 1. The maxima take the platform's max (one instruction): a NaN
+            /// score may be left out of m′, but its p = 2^NaN is NaN and carries it into l and O.
             /// </summary>
             [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
             public static void Softmax(ref float scores, ref float max, ref float sum, ref float rescale)
@@ -1281,12 +1283,12 @@ extern "C" __global__ void __launch_bounds__(FINALIZE_THREADS) kd_attn_finalize_
                 for (int j = 16; j < KvRows; j += 16)
                 {
                     ref float column = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scores, j);
-                    r0 = global::System.Runtime.Intrinsics.Vector512.Max(r0, global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref column, 0));
-                    r1 = global::System.Runtime.Intrinsics.Vector512.Max(r1, global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref column, 128));
-                    r2 = global::System.Runtime.Intrinsics.Vector512.Max(r2, global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref column, 256));
-                    r3 = global::System.Runtime.Intrinsics.Vector512.Max(r3, global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref column, 384));
-                    r4 = global::System.Runtime.Intrinsics.Vector512.Max(r4, global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref column, 512));
-                    r5 = global::System.Runtime.Intrinsics.Vector512.Max(r5, global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref column, 640));
+                    r0 = global::System.Runtime.Intrinsics.Vector512.MaxNative(r0, global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref column, 0));
+                    r1 = global::System.Runtime.Intrinsics.Vector512.MaxNative(r1, global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref column, 128));
+                    r2 = global::System.Runtime.Intrinsics.Vector512.MaxNative(r2, global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref column, 256));
+                    r3 = global::System.Runtime.Intrinsics.Vector512.MaxNative(r3, global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref column, 384));
+                    r4 = global::System.Runtime.Intrinsics.Vector512.MaxNative(r4, global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref column, 512));
+                    r5 = global::System.Runtime.Intrinsics.Vector512.MaxNative(r5, global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref column, 640));
                 }
                 // m{row}: the new running max; a{row}: α, which rescales what was accumulated against the old one.
                 float old0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref max, 0), m0 = global::System.MathF.Max(old0, MaxAcross(r0));
@@ -1360,9 +1362,9 @@ extern "C" __global__ void __launch_bounds__(FINALIZE_THREADS) kd_attn_finalize_
             [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
             private static float MaxAcross(global::System.Runtime.Intrinsics.Vector512<float> v)
             {
-                var v8 = global::System.Runtime.Intrinsics.Vector256.Max(global::System.Runtime.Intrinsics.Vector512.GetLower(v), global::System.Runtime.Intrinsics.Vector512.GetUpper(v));
-                var v4 = global::System.Runtime.Intrinsics.Vector128.Max(global::System.Runtime.Intrinsics.Vector256.GetLower(v8), global::System.Runtime.Intrinsics.Vector256.GetUpper(v8));
-                return global::System.MathF.Max(global::System.MathF.Max(v4[0], v4[1]), global::System.MathF.Max(v4[2], v4[3]));
+                var v8 = global::System.Runtime.Intrinsics.Vector256.MaxNative(global::System.Runtime.Intrinsics.Vector512.GetLower(v), global::System.Runtime.Intrinsics.Vector512.GetUpper(v));
+                var v4 = global::System.Runtime.Intrinsics.Vector128.MaxNative(global::System.Runtime.Intrinsics.Vector256.GetLower(v8), global::System.Runtime.Intrinsics.Vector256.GetUpper(v8));
+                return float.MaxNative(float.MaxNative(v4[0], v4[1]), float.MaxNative(v4[2], v4[3]));
             }
 
             /// <summary>
@@ -1496,25 +1498,41 @@ extern "C" __global__ void __launch_bounds__(FINALIZE_THREADS) kd_attn_finalize_
 
             /// <summary>
             /// 2^x for x ≤ 0, relative error below 2e-7: x = n + f with n = round(x), f ∈ [−½, ½]; 2^f from a degree-5
-            /// minimax polynomial with 2^0 = 1 exactly, 2^n by writing n + 127 into the exponent field. x is clamped at −127,
-            /// where that field is 0 and the result exactly 0: a masked score (−∞) gives p = 0.
+            /// minimax polynomial with 2^0 = 1 exactly, times 2^n. x is clamped where 2^n is exactly 0 (−160 for vscalefps, −127
+            /// in the exponent field), so a masked score (−∞) gives p = 0.
             /// </summary>
             [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
             private static global::System.Runtime.Intrinsics.Vector512<float> Exp2(global::System.Runtime.Intrinsics.Vector512<float> x)
             {
-                x = global::System.Runtime.Intrinsics.Vector512.Max(x, global::System.Runtime.Intrinsics.Vector512.Create(-127f));
-                // Adding 1.5·2²³ rounds x to the nearest integer n, which lands in the low mantissa bits of `rounded`.
-                var rounded = x + global::System.Runtime.Intrinsics.Vector512.Create(12582912f);
-                var f = x - (rounded - global::System.Runtime.Intrinsics.Vector512.Create(12582912f));
-                var p = global::System.Runtime.Intrinsics.Vector512.Create(1.3264726e-3f);
-                p = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(p, f, global::System.Runtime.Intrinsics.Vector512.Create(9.671513e-3f));
-                p = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(p, f, global::System.Runtime.Intrinsics.Vector512.Create(5.5507336e-2f));
-                p = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(p, f, global::System.Runtime.Intrinsics.Vector512.Create(0.24022242f));
-                p = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(p, f, global::System.Runtime.Intrinsics.Vector512.Create(0.693147f));
-                p = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(p, f, global::System.Runtime.Intrinsics.Vector512.Create(1f));
-                // 2^n: the bits of `rounded` are 0x4B400000 + n; n + 127 shifted into the exponent field.
-                var power = global::System.Runtime.Intrinsics.Vector512.AsSingle((global::System.Runtime.Intrinsics.Vector512.AsInt32(rounded) - global::System.Runtime.Intrinsics.Vector512.Create(0x4B400000 - 127)) << 23);
-                return p * power;
+                if (global::System.Runtime.Intrinsics.X86.Avx512F.IsSupported)
+                {
+                    x = global::System.Runtime.Intrinsics.Vector512.Max(x, global::System.Runtime.Intrinsics.Vector512.Create(-160f));
+                    var n = global::System.Runtime.Intrinsics.X86.Avx512F.RoundScale(x, 0);  // to nearest
+                    var f = x - n;
+                    var p = global::System.Runtime.Intrinsics.Vector512.Create(1.3264726e-3f);
+                    p = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(p, f, global::System.Runtime.Intrinsics.Vector512.Create(9.671513e-3f));
+                    p = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(p, f, global::System.Runtime.Intrinsics.Vector512.Create(5.5507336e-2f));
+                    p = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(p, f, global::System.Runtime.Intrinsics.Vector512.Create(0.24022242f));
+                    p = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(p, f, global::System.Runtime.Intrinsics.Vector512.Create(0.693147f));
+                    p = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(p, f, global::System.Runtime.Intrinsics.Vector512.Create(1f));
+                    return global::System.Runtime.Intrinsics.X86.Avx512F.Scale(p, n);
+                }
+                else
+                {
+                    x = global::System.Runtime.Intrinsics.Vector512.Max(x, global::System.Runtime.Intrinsics.Vector512.Create(-127f));
+                    // Adding 1.5·2²³ rounds x to the nearest integer n, which lands in the low mantissa bits of `rounded`.
+                    var rounded = x + global::System.Runtime.Intrinsics.Vector512.Create(12582912f);
+                    var f = x - (rounded - global::System.Runtime.Intrinsics.Vector512.Create(12582912f));
+                    var p = global::System.Runtime.Intrinsics.Vector512.Create(1.3264726e-3f);
+                    p = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(p, f, global::System.Runtime.Intrinsics.Vector512.Create(9.671513e-3f));
+                    p = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(p, f, global::System.Runtime.Intrinsics.Vector512.Create(5.5507336e-2f));
+                    p = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(p, f, global::System.Runtime.Intrinsics.Vector512.Create(0.24022242f));
+                    p = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(p, f, global::System.Runtime.Intrinsics.Vector512.Create(0.693147f));
+                    p = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(p, f, global::System.Runtime.Intrinsics.Vector512.Create(1f));
+                    // 2^n: the bits of `rounded` are 0x4B400000 + n; n + 127 shifted into the exponent field.
+                    var power = global::System.Runtime.Intrinsics.Vector512.AsSingle((global::System.Runtime.Intrinsics.Vector512.AsInt32(rounded) - global::System.Runtime.Intrinsics.Vector512.Create(0x4B400000 - 127)) << 23);
+                    return p * power;
+                }
             }
         }
 
@@ -1633,7 +1651,8 @@ extern "C" __global__ void __launch_bounds__(FINALIZE_THREADS) kd_attn_finalize_
             /// and α of those rows at <paramref name="max"/>, <paramref name="sum"/>, <paramref name="rescale"/>: per row i,
             /// m′ = max(mᵢ, maxⱼ s[i, j]); p[i, j] = 2^{s[i, j] − m′} in place over S; αᵢ = 2^{mᵢ − m′}; lᵢ ← αᵢ·lᵢ + Σⱼ p[i, j]; mᵢ ← m′.
             /// αᵢ is exactly 1 when the max did not move (no scalar exp2 then); a row that has seen no key yet keeps m = −∞,
-            /// gets P = 0 (its shift is 0, so 2^{−∞} = 0) and α = 1.
+            /// gets P = 0 (its shift is 0, so 2^{−∞} = 0) and α = 1. The maxima take the platform's max (one instruction): a NaN
+            /// score may be left out of m′, but its p = 2^NaN is NaN and carries it into l and O.
             /// </summary>
             [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
             public static void Softmax(ref float scores, ref float max, ref float sum, ref float rescale)
@@ -1646,10 +1665,10 @@ extern "C" __global__ void __launch_bounds__(FINALIZE_THREADS) kd_attn_finalize_
                 for (int j = 8; j < KvRows; j += 8)
                 {
                     ref float column = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scores, j);
-                    r0 = global::System.Runtime.Intrinsics.Vector256.Max(r0, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref column, 0));
-                    r1 = global::System.Runtime.Intrinsics.Vector256.Max(r1, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref column, 128));
-                    r2 = global::System.Runtime.Intrinsics.Vector256.Max(r2, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref column, 256));
-                    r3 = global::System.Runtime.Intrinsics.Vector256.Max(r3, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref column, 384));
+                    r0 = global::System.Runtime.Intrinsics.Vector256.MaxNative(r0, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref column, 0));
+                    r1 = global::System.Runtime.Intrinsics.Vector256.MaxNative(r1, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref column, 128));
+                    r2 = global::System.Runtime.Intrinsics.Vector256.MaxNative(r2, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref column, 256));
+                    r3 = global::System.Runtime.Intrinsics.Vector256.MaxNative(r3, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref column, 384));
                 }
                 // m{row}: the new running max; a{row}: α, which rescales what was accumulated against the old one.
                 float old0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref max, 0), m0 = global::System.MathF.Max(old0, MaxAcross(r0));
@@ -1703,8 +1722,8 @@ extern "C" __global__ void __launch_bounds__(FINALIZE_THREADS) kd_attn_finalize_
             [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
             private static float MaxAcross(global::System.Runtime.Intrinsics.Vector256<float> v)
             {
-                var v4 = global::System.Runtime.Intrinsics.Vector128.Max(global::System.Runtime.Intrinsics.Vector256.GetLower(v), global::System.Runtime.Intrinsics.Vector256.GetUpper(v));
-                return global::System.MathF.Max(global::System.MathF.Max(v4[0], v4[1]), global::System.MathF.Max(v4[2], v4[3]));
+                var v4 = global::System.Runtime.Intrinsics.Vector128.MaxNative(global::System.Runtime.Intrinsics.Vector256.GetLower(v), global::System.Runtime.Intrinsics.Vector256.GetUpper(v));
+                return float.MaxNative(float.MaxNative(v4[0], v4[1]), float.MaxNative(v4[2], v4[3]));
             }
 
             /// <summary>
@@ -1782,8 +1801,8 @@ extern "C" __global__ void __launch_bounds__(FINALIZE_THREADS) kd_attn_finalize_
 
             /// <summary>
             /// 2^x for x ≤ 0, relative error below 2e-7: x = n + f with n = round(x), f ∈ [−½, ½]; 2^f from a degree-5
-            /// minimax polynomial with 2^0 = 1 exactly, 2^n by writing n + 127 into the exponent field. x is clamped at −127,
-            /// where that field is 0 and the result exactly 0: a masked score (−∞) gives p = 0.
+            /// minimax polynomial with 2^0 = 1 exactly, times 2^n. x is clamped where 2^n is exactly 0 (−160 for vscalefps, −127
+            /// in the exponent field), so a masked score (−∞) gives p = 0.
             /// </summary>
             [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
             private static global::System.Runtime.Intrinsics.Vector256<float> Exp2(global::System.Runtime.Intrinsics.Vector256<float> x)
@@ -1919,7 +1938,8 @@ extern "C" __global__ void __launch_bounds__(FINALIZE_THREADS) kd_attn_finalize_
             /// and α of those rows at <paramref name="max"/>, <paramref name="sum"/>, <paramref name="rescale"/>: per row i,
             /// m′ = max(mᵢ, maxⱼ s[i, j]); p[i, j] = 2^{s[i, j] − m′} in place over S; αᵢ = 2^{mᵢ − m′}; lᵢ ← αᵢ·lᵢ + Σⱼ p[i, j]; mᵢ ← m′.
             /// αᵢ is exactly 1 when the max did not move (no scalar exp2 then); a row that has seen no key yet keeps m = −∞,
-            /// gets P = 0 (its shift is 0, so 2^{−∞} = 0) and α = 1.
+            /// gets P = 0 (its shift is 0, so 2^{−∞} = 0) and α = 1. The maxima take the platform's max (one instruction): a NaN
+            /// score may be left out of m′, but its p = 2^NaN is NaN and carries it into l and O.
             /// </summary>
             [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
             public static void Softmax(ref float scores, ref float max, ref float sum, ref float rescale)
@@ -1932,10 +1952,10 @@ extern "C" __global__ void __launch_bounds__(FINALIZE_THREADS) kd_attn_finalize_
                 for (int j = 4; j < KvRows; j += 4)
                 {
                     ref float column = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scores, j);
-                    r0 = global::System.Runtime.Intrinsics.Vector128.Max(r0, global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref column, 0));
-                    r1 = global::System.Runtime.Intrinsics.Vector128.Max(r1, global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref column, 128));
-                    r2 = global::System.Runtime.Intrinsics.Vector128.Max(r2, global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref column, 256));
-                    r3 = global::System.Runtime.Intrinsics.Vector128.Max(r3, global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref column, 384));
+                    r0 = global::System.Runtime.Intrinsics.Vector128.MaxNative(r0, global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref column, 0));
+                    r1 = global::System.Runtime.Intrinsics.Vector128.MaxNative(r1, global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref column, 128));
+                    r2 = global::System.Runtime.Intrinsics.Vector128.MaxNative(r2, global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref column, 256));
+                    r3 = global::System.Runtime.Intrinsics.Vector128.MaxNative(r3, global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref column, 384));
                 }
                 // m{row}: the new running max; a{row}: α, which rescales what was accumulated against the old one.
                 float old0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref max, 0), m0 = global::System.MathF.Max(old0, MaxAcross(r0));
@@ -1989,7 +2009,7 @@ extern "C" __global__ void __launch_bounds__(FINALIZE_THREADS) kd_attn_finalize_
             [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
             private static float MaxAcross(global::System.Runtime.Intrinsics.Vector128<float> v)
             {
-                return global::System.MathF.Max(global::System.MathF.Max(v[0], v[1]), global::System.MathF.Max(v[2], v[3]));
+                return float.MaxNative(float.MaxNative(v[0], v[1]), float.MaxNative(v[2], v[3]));
             }
 
             /// <summary>
@@ -2067,8 +2087,8 @@ extern "C" __global__ void __launch_bounds__(FINALIZE_THREADS) kd_attn_finalize_
 
             /// <summary>
             /// 2^x for x ≤ 0, relative error below 2e-7: x = n + f with n = round(x), f ∈ [−½, ½]; 2^f from a degree-5
-            /// minimax polynomial with 2^0 = 1 exactly, 2^n by writing n + 127 into the exponent field. x is clamped at −127,
-            /// where that field is 0 and the result exactly 0: a masked score (−∞) gives p = 0.
+            /// minimax polynomial with 2^0 = 1 exactly, times 2^n. x is clamped where 2^n is exactly 0 (−160 for vscalefps, −127
+            /// in the exponent field), so a masked score (−∞) gives p = 0.
             /// </summary>
             [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
             private static global::System.Runtime.Intrinsics.Vector128<float> Exp2(global::System.Runtime.Intrinsics.Vector128<float> x)
@@ -2204,7 +2224,8 @@ extern "C" __global__ void __launch_bounds__(FINALIZE_THREADS) kd_attn_finalize_
             /// and α of those rows at <paramref name="max"/>, <paramref name="sum"/>, <paramref name="rescale"/>: per row i,
             /// m′ = max(mᵢ, maxⱼ s[i, j]); p[i, j] = 2^{s[i, j] − m′} in place over S; αᵢ = 2^{mᵢ − m′}; lᵢ ← αᵢ·lᵢ + Σⱼ p[i, j]; mᵢ ← m′.
             /// αᵢ is exactly 1 when the max did not move (no scalar exp2 then); a row that has seen no key yet keeps m = −∞,
-            /// gets P = 0 (its shift is 0, so 2^{−∞} = 0) and α = 1.
+            /// gets P = 0 (its shift is 0, so 2^{−∞} = 0) and α = 1. The maxima take the platform's max (one instruction): a NaN
+            /// score may be left out of m′, but its p = 2^NaN is NaN and carries it into l and O.
             /// </summary>
             [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
             public static void Softmax(ref float scores, ref float max, ref float sum, ref float rescale)
@@ -2217,10 +2238,10 @@ extern "C" __global__ void __launch_bounds__(FINALIZE_THREADS) kd_attn_finalize_
                 for (int j = 1; j < KvRows; j += 1)
                 {
                     ref float column = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scores, j);
-                    r0 = global::System.MathF.Max(r0, global::System.Runtime.CompilerServices.Unsafe.Add(ref column, 0));
-                    r1 = global::System.MathF.Max(r1, global::System.Runtime.CompilerServices.Unsafe.Add(ref column, 128));
-                    r2 = global::System.MathF.Max(r2, global::System.Runtime.CompilerServices.Unsafe.Add(ref column, 256));
-                    r3 = global::System.MathF.Max(r3, global::System.Runtime.CompilerServices.Unsafe.Add(ref column, 384));
+                    r0 = float.MaxNative(r0, global::System.Runtime.CompilerServices.Unsafe.Add(ref column, 0));
+                    r1 = float.MaxNative(r1, global::System.Runtime.CompilerServices.Unsafe.Add(ref column, 128));
+                    r2 = float.MaxNative(r2, global::System.Runtime.CompilerServices.Unsafe.Add(ref column, 256));
+                    r3 = float.MaxNative(r3, global::System.Runtime.CompilerServices.Unsafe.Add(ref column, 384));
                 }
                 // m{row}: the new running max; a{row}: α, which rescales what was accumulated against the old one.
                 float old0 = global::System.Runtime.CompilerServices.Unsafe.Add(ref max, 0), m0 = global::System.MathF.Max(old0, MaxAcross(r0));
@@ -2352,8 +2373,8 @@ extern "C" __global__ void __launch_bounds__(FINALIZE_THREADS) kd_attn_finalize_
 
             /// <summary>
             /// 2^x for x ≤ 0, relative error below 2e-7: x = n + f with n = round(x), f ∈ [−½, ½]; 2^f from a degree-5
-            /// minimax polynomial with 2^0 = 1 exactly, 2^n by writing n + 127 into the exponent field. x is clamped at −127,
-            /// where that field is 0 and the result exactly 0: a masked score (−∞) gives p = 0.
+            /// minimax polynomial with 2^0 = 1 exactly, times 2^n. x is clamped where 2^n is exactly 0 (−160 for vscalefps, −127
+            /// in the exponent field), so a masked score (−∞) gives p = 0.
             /// </summary>
             [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
             private static float Exp2(float x)

@@ -416,15 +416,16 @@ internal static class AttentionStepEmitter
                     }
 
                     // The partial over this shard: O′ = O / l and L′ = ln Σ e^{logit} = ln(2^m·l) = (m + log₂ l)·ln 2.
-                    // A row that saw no key keeps L′ = −∞.
+                    // A row that saw no key keeps L′ = −∞; it is the row with l = 0 (one that saw a key has l ≥ 1, its max
+                    // giving p = 1). Not m = −∞: a NaN score may be left out of m, and its row must come out NaN.
                     for (int r = 0; r < rows; r++)
                     {
-                        float max = w.Max[r];
-                        if (float.IsNegativeInfinity(max))
+                        float sum = w.Sum[r];
+                        if (sum == 0f)
                         {
                             continue;
                         }
-                        float sum = w.Sum[r];
+                        float max = w.Max[r];
                         TTiles.Normalize(in w.Output[r * HeadDim], 1f / sum, ref tensors.O[(firstRow + r) * HeadDim]);
                         tensors.Lse[firstRow + r] = (max + global::System.MathF.Log2(sum)) * {{Shared}}.Ln2;
                     }

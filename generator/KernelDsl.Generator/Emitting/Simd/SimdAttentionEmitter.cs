@@ -17,6 +17,7 @@ internal static class SimdAttentionEmitter
     private const string MathF = "global::System.MathF";
     private const string Optimized = "[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]";
     private const string Inline = "[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]";
+    private const string Avx512 = "global::System.Runtime.Intrinsics.X86.Avx512F";
 
     public static string KernelTypeName(CpuIsa isa) => "CpuAttention" + isa;
 
@@ -211,6 +212,8 @@ internal static class SimdAttentionEmitter
     /// Softmax: the online-softmax update of a block's QRows rows in one pass over S for the row maxima and one
     /// for the exponentials, every row's vector at each step. One row at a time, each row's reduction and exp2
     /// chain waited on the one before (latency-bound: 13–15 % of a d = 64 step in `perf`); interleaved, they overlap.
+    /// The maxima use the platform's max (one <c>vmaxps</c>, not IEEE's three instructions): a NaN score may be
+    /// dropped from mᵢ, but its own p = 2^NaN is NaN and carries it into l and O.
     /// </summary>
     private static void EmitSoftmax(CodeWriter w, SimdIsa isa, CpuAttentionBlocking b)
     {
@@ -222,7 +225,8 @@ internal static class SimdAttentionEmitter
         w.Line("/// and α of those rows at <paramref name=\"max\"/>, <paramref name=\"sum\"/>, <paramref name=\"rescale\"/>: per row i,");
         w.Line("/// m′ = max(mᵢ, maxⱼ s[i, j]); p[i, j] = 2^{s[i, j] − m′} in place over S; αᵢ = 2^{mᵢ − m′}; lᵢ ← αᵢ·lᵢ + Σⱼ p[i, j]; mᵢ ← m′.");
         w.Line("/// αᵢ is exactly 1 when the max did not move (no scalar exp2 then); a row that has seen no key yet keeps m = −∞,");
-        w.Line("/// gets P = 0 (its shift is 0, so 2^{−∞} = 0) and α = 1.");
+        w.Line("/// gets P = 0 (its shift is 0, so 2^{−∞} = 0) and α = 1. The maxima take the platform's max (one instruction): a NaN");
+        w.Line("/// score may be left out of m′, but its p = 2^NaN is NaN and carries it into l and O.");
         w.Line("/// </summary>");
         w.Line(Optimized);
         w.Open("public static void Softmax(ref float scores, ref float max, ref float sum, ref float rescale)");
@@ -235,7 +239,7 @@ internal static class SimdAttentionEmitter
         w.Line($"ref float column = ref {Unsafe}.Add(ref scores, j);");
         for (int r = 0; r < rows; r++)
         {
-            w.Line($"r{V(r)} = {isa.Max($"r{V(r)}", isa.Load("column", r * b.KvRows))};");
+            w.Line($"r{V(r)} = {isa.MaxNative($"r{V(r)}", isa.Load("column", r * b.KvRows))};");
         }
         w.Close();
         w.Line("// m{row}: the new running max; a{row}: α, which rescales what was accumulated against the old one.");
@@ -295,10 +299,10 @@ internal static class SimdAttentionEmitter
                 string half = "v" + Invariant.Int(width);
                 string api = "global::System.Runtime.Intrinsics.Vector" + Invariant.Int(width * 32);
                 string whole = "global::System.Runtime.Intrinsics.Vector" + Invariant.Int(width * 64);
-                w.Line($"var {half} = {api}.Max({whole}.GetLower({current}), {whole}.GetUpper({current}));");
+                w.Line($"var {half} = {api}.MaxNative({whole}.GetLower({current}), {whole}.GetUpper({current}));");
                 current = half;
             }
-            w.Line($"return {MathF}.Max({MathF}.Max({current}[0], {current}[1]), {MathF}.Max({current}[2], {current}[3]));");
+            w.Line($"return float.MaxNative(float.MaxNative({current}[0], {current}[1]), float.MaxNative({current}[2], {current}[3]));");
         }
         w.Close();
     }
@@ -378,8 +382,12 @@ internal static class SimdAttentionEmitter
     /// <summary>
     /// 2^x for x ≤ 0 (a score minus the running max): x = n + f with n = round(x) and f ∈ [−½, ½]; 2^f by
     /// a degree-5 minimax polynomial with p(0) = 1 (relative error below 2e-7, about 1.4 ulp; Cephes' degree 6
-    /// is 0.7 ulp for one more multiply-add per vector), 2^n by writing n + 127 into the exponent field.
-    /// x is clamped at −127, where the exponent field is 0 and the result exactly 0, so masked scores (−∞) give 0.
+    /// is 0.7 ulp for one more multiply-add per vector), then p·2^n. The portable form rounds by adding and
+    /// subtracting 1.5·2²³ and builds 2^n in the exponent field; AVX-512 has each step as one instruction
+    /// (<c>vrndscaleps</c>, <c>vscalefps</c>), three vector operations fewer per vector of exponentials (Softmax
+    /// 9.9 % → 8.3 % of a d = 64 step, docs/PERFORMANCE_NOTES.md note 12). The Vector512 kernel prints both behind
+    /// <c>Avx512F.IsSupported</c>, a JIT-time constant, so a forced Vector512 still runs (emulated) without AVX-512.
+    /// Masked scores (−∞) give exactly 0 either way: x is clamped where 2^n is 0.
     /// </summary>
     private static void EmitExp2(CodeWriter w, SimdIsa isa)
     {
@@ -387,20 +395,25 @@ internal static class SimdAttentionEmitter
         string C(string literal) => isa.Broadcast(literal);
         w.Line("/// <summary>");
         w.Line("/// 2^x for x ≤ 0, relative error below 2e-7: x = n + f with n = round(x), f ∈ [−½, ½]; 2^f from a degree-5");
-        w.Line("/// minimax polynomial with 2^0 = 1 exactly, 2^n by writing n + 127 into the exponent field. x is clamped at −127,");
-        w.Line("/// where that field is 0 and the result exactly 0: a masked score (−∞) gives p = 0.");
+        w.Line("/// minimax polynomial with 2^0 = 1 exactly, times 2^n. x is clamped where 2^n is exactly 0 (−160 for vscalefps, −127");
+        w.Line("/// in the exponent field), so a masked score (−∞) gives p = 0.");
         w.Line("/// </summary>");
         w.Line(Inline);
         w.Open($"private static {v} Exp2({v} x)");
+        if (isa.HasScale)
+        {
+            w.Open($"if ({Avx512}.IsSupported)");
+            w.Line($"x = {isa.Max("x", C("-160f"))};");
+            w.Line($"var n = {Avx512}.RoundScale(x, 0);  // to nearest");
+            EmitExp2Polynomial(w, isa, "x - n");
+            w.Line($"return {Avx512}.Scale(p, n);");
+            w.Close();
+            w.Open("else");
+        }
         w.Line($"x = {isa.Max("x", C("-127f"))};");
         w.Line("// Adding 1.5·2²³ rounds x to the nearest integer n, which lands in the low mantissa bits of `rounded`.");
         w.Line($"var rounded = x + {C("12582912f")};");
-        w.Line($"var f = x - (rounded - {C("12582912f")});");
-        w.Line($"var p = {C("1.3264726e-3f")};");
-        foreach (string coefficient in new[] { "9.671513e-3f", "5.5507336e-2f", "0.24022242f", "0.693147f", "1f" })
-        {
-            w.Line($"p = {isa.MultiplyAdd("p", "f", C(coefficient))};");
-        }
+        EmitExp2Polynomial(w, isa, $"x - (rounded - {C("12582912f")})");
         w.Line("// 2^n: the bits of `rounded` are 0x4B400000 + n; n + 127 shifted into the exponent field.");
         if (isa.IsScalar)
         {
@@ -412,7 +425,22 @@ internal static class SimdAttentionEmitter
             w.Line($"var power = {api}.AsSingle(({api}.AsInt32(rounded) - {api}.Create(0x4B400000 - 127)) << 23);");
         }
         w.Line("return p * power;");
+        if (isa.HasScale)
+        {
+            w.Close();
+        }
         w.Close();
+    }
+
+    /// <summary>f = <paramref name="fraction"/> and p = 2^f by Horner's rule.</summary>
+    private static void EmitExp2Polynomial(CodeWriter w, SimdIsa isa, string fraction)
+    {
+        w.Line($"var f = {fraction};");
+        w.Line($"var p = {isa.Broadcast("1.3264726e-3f")};");
+        foreach (string coefficient in new[] { "9.671513e-3f", "5.5507336e-2f", "0.24022242f", "0.693147f", "1f" })
+        {
+            w.Line($"p = {isa.MultiplyAdd("p", "f", isa.Broadcast(coefficient))};");
+        }
     }
 
     private static string Api(SimdIsa isa) => "global::System.Runtime.Intrinsics." + isa.Isa;

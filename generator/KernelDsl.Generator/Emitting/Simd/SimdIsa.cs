@@ -44,6 +44,12 @@ internal sealed class SimdIsa
 
     public bool IsScalar => Lanes == 1;
 
+    /// <summary>
+    /// Whether kernels of this width print AVX-512's <c>vrndscaleps</c> and <c>vscalefps</c> (<c>Avx512F.RoundScale</c>,
+    /// <c>Avx512F.Scale</c>), behind <c>Avx512F.IsSupported</c>: where Vector512 is accelerated, AVX-512F is there.
+    /// </summary>
+    public bool HasScale => Isa == CpuIsa.Vector512;
+
     /// <summary>The type of one vector of floats.</summary>
     public string VectorType => IsScalar ? "float" : Intrinsics + Isa + "<float>";
 
@@ -67,6 +73,14 @@ internal sealed class SimdIsa
         => $"{(IsScalar ? MathF : Api)}.FusedMultiplyAdd({a}, {b}, {addend})";
 
     public string Max(string x, string y) => $"{(IsScalar ? MathF : Api)}.Max({x}, {y})";
+
+    /// <summary>
+    /// The larger of <paramref name="x"/> and <paramref name="y"/> per lane by the platform's own rule for NaN and −0
+    /// (x86 <c>maxps</c>: the second operand's lane where either is NaN). One instruction, where <see cref="Max"/>
+    /// costs three with AVX-512 (<c>vrangeps</c> and two <c>vfixupimmps</c>, for IEEE's NaN and −0): for maxima whose
+    /// NaN lanes reach the result another way.
+    /// </summary>
+    public string MaxNative(string x, string y) => $"{(IsScalar ? "float" : Api)}.MaxNative({x}, {y})";
 
     /// <summary>e^x per lane (<c>VectorNNN.Exp</c>, .NET 9 and later).</summary>
     public string Exp(string x) => $"{(IsScalar ? MathF : Api)}.Exp({x})";
