@@ -50,11 +50,8 @@ internal readonly record struct CpuGemmShape(int M, int N, int K, int Mr, int Nr
     /// <summary>Depth of the deepest K block (0 when K is 0).</summary>
     public int MaxDepth => Math.Min(Kc, K);
 
-    /// <summary>Mr-row slivers covering all M rows.</summary>
-    public int ASlivers => CeilDiv(M, Mr);
-
-    /// <summary>Elements of the packed A buffer: every row of op(A), one K block deep.</summary>
-    public int PackedALength => Math.Max(1, checked(ASlivers * Mr * MaxDepth));
+    /// <summary>Elements of a task's packed A block: <see cref="Mc"/> rows (whole Mr slivers), one K block deep.</summary>
+    public int PackedABlockLength => Math.Max(1, checked(Mc * MaxDepth));
 
     /// <summary>Elements of the packed B buffer: the widest panel, one K block deep.</summary>
     public int PackedBLength => Math.Max(1, checked(CeilDiv(PanelWidth, Nr) * Nr * MaxDepth));

@@ -40,12 +40,12 @@ public sealed class CpuGemmShapeTests
     }
 
     [Fact]
-    public void PackedBuffersHoldOneKBlockOfEveryRowAndOnePanel()
+    public void PackedBuffersHoldOneKBlockOfARowBlockAndOfAPanel()
     {
         var shape = Shape(1000, 2);
-        Assert.Equal(125 * 8 * 128, shape.PackedALength);
+        Assert.Equal(256 * 128, shape.PackedABlockLength);
         Assert.Equal(32 * 32 * 128, shape.PackedBLength);
-        Assert.Equal(1, (shape with { K = 0 }).PackedALength);
+        Assert.Equal(1, (shape with { K = 0 }).PackedABlockLength);
     }
 
     /// <summary>A 16-bit C accumulates in an fp32 workspace of every row of one panel.</summary>
