@@ -59,6 +59,7 @@ public static class CpuGemm
 
         var shape = CpuGemmShape.For<TKernel, TInput>(args.M, args.N, args.K);
         bool fp32Output = typeof(TOutput) == typeof(float);
+        float[] packedA = ArrayPool<float>.Shared.Rent(shape.PackedALength);
         float[] packedB = ArrayPool<float>.Shared.Rent(shape.PackedBLength);
         // A 16-bit C keeps its partial sums in fp32 between K blocks: one panel of all rows.
         float[]? workspace = fp32Output ? null : ArrayPool<float>.Shared.Rent(shape.WorkspaceLength);
@@ -80,16 +81,17 @@ public static class CpuGemm
             }
             fixed (TInput* aPointer = a, bPointer = b)
             fixed (TOutput* cPointer = c)
-            fixed (float* biasPointer = biasValues, packedBPointer = packedB, workspacePointer = workspace)
+            fixed (float* biasPointer = biasValues, packedAPointer = packedA, packedBPointer = packedB, workspacePointer = workspace)
             {
                 var job = new CpuGemmJob<TKernel, TInput, TOutput>(
-                    shape, args, aPointer, bPointer, cPointer, args.HasBias ? biasPointer : null, packedBPointer,
+                    shape, args, aPointer, bPointer, cPointer, args.HasBias ? biasPointer : null, packedAPointer, packedBPointer,
                     fp32Output ? (float*)cPointer : workspacePointer);
                 job.Execute();
             }
         }
         finally
         {
+            ArrayPool<float>.Shared.Return(packedA);
             ArrayPool<float>.Shared.Return(packedB);
             if (workspace is not null)
             {

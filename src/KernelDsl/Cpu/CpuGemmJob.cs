@@ -12,17 +12,18 @@ namespace KernelDsl.Cpu;
 /// <code>
 /// for jc in Nc panels of C's columns
 ///   for pc in Kc blocks of K
-///     pack B[pc block, jc panel] into Nr-column slivers   (parallel over slivers; the panel stays in L3)
+///     pack B[pc block, jc panel] into Nr-column slivers   ┐ one parallel loop over slivers
+///     (shared A only) pack A[all rows, pc block]          ┘
 ///     parallel over tasks = (Mc block of rows) × (chunk of Nr slivers)
-///       pack A[ic block, pc block] into Mr-row slivers  (the task's own buffer: packed into L2, used from L2)
+///       (own A only) pack A[ic block, pc block] into Mr-row slivers
 ///       for jr in the chunk's slivers        (the B sliver stays in L1)
 ///         for ir in the block's Mr slivers   (the A block stays in L2)
 ///           microkernel: Mr×Nr tile of C
 /// </code>
-/// A task packs its A block itself, as BLIS's ic loop does, rather than all rows being packed up front: the block
-/// then goes from A into this core's L2 and is read from there, never written to and read back from L3. When a
-/// row block is split into several chunks, each of its tasks packs it again, at a cost of Mc·Kc copies against
-/// Mc·Kc·(chunk columns)·2 FLOPs: under 1 % for chunks of 64 columns or more.
+/// Who packs A is <see cref="CpuGemmShape.SharesPackedA"/>: when each row block is one task, that task packs its
+/// block itself, as BLIS's ic loop does, so the block goes from A into this core's L2 and is used from there
+/// instead of being written to L3 and read back; when row blocks are split into chunks, their tasks share one
+/// packing of all rows, done with B's.
 /// The microkernel works on an fp32 "work" matrix: C itself when C is float, else a workspace
 /// holding one panel of C in fp32, which a tile enters converted from C when the first K block
 /// reads it (β ≠ 0) and leaves rounded to C after the last. Which case applies is a JIT-time
@@ -39,9 +40,9 @@ internal sealed unsafe class CpuGemmJob<TKernel, TInput, TOutput>
     private readonly GemmArguments args;
     private readonly TInput* a, b;
     private readonly TOutput* c;
-    private readonly float* bias, packedB, work;
+    private readonly float* bias, packedA, packedB, work;
     private readonly int ldw;
-    private readonly Action<int> packBSliver, computeTask;
+    private readonly Action<int> packSliver, computeTask;
 
     // The current panel and block, set before each parallel loop.
     private int panelColumn, panelColumns, panelSlivers, chunkSize, chunks;
@@ -59,9 +60,10 @@ internal sealed unsafe class CpuGemmJob<TKernel, TInput, TOutput>
     /// <param name="b">Pinned B.</param>
     /// <param name="c">Pinned C.</param>
     /// <param name="bias">Pinned bias as floats, or null when the kernel has none.</param>
+    /// <param name="packedA">Pinned buffer of <see cref="CpuGemmShape.PackedALength"/> elements: A shared by the tasks of a split row block.</param>
     /// <param name="packedB">Pinned buffer of <see cref="CpuGemmShape.PackedBLength"/> elements.</param>
     /// <param name="work">C itself when it is float, else a pinned workspace of <see cref="CpuGemmShape.WorkspaceLength"/> floats.</param>
-    public CpuGemmJob(CpuGemmShape shape, GemmArguments args, TInput* a, TInput* b, TOutput* c, float* bias, float* packedB, float* work)
+    public CpuGemmJob(CpuGemmShape shape, GemmArguments args, TInput* a, TInput* b, TOutput* c, float* bias, float* packedA, float* packedB, float* work)
     {
         this.shape = shape;
         this.args = args;
@@ -69,11 +71,12 @@ internal sealed unsafe class CpuGemmJob<TKernel, TInput, TOutput>
         this.b = b;
         this.c = c;
         this.bias = bias;
+        this.packedA = packedA;
         this.packedB = packedB;
         this.work = work;
         // The workspace holds one panel; C as float is its own work matrix.
         ldw = ConvertsC ? shape.PanelWidth : args.Ldc;
-        packBSliver = PackBSliver;
+        packSliver = PackSliver;
         computeTask = ComputeTask;
     }
 
@@ -98,7 +101,7 @@ internal sealed unsafe class CpuGemmJob<TKernel, TInput, TOutput>
 
                 if (depth > 0)
                 {
-                    For(panelSlivers, packBSliver);
+                    For(panelSlivers + (shape.SharesPackedA ? shape.ASlivers : 0), packSliver);
                 }
                 For(shape.RowBlocks * chunks, computeTask);
                 if (lastBlock)
@@ -124,17 +127,28 @@ internal sealed unsafe class CpuGemmJob<TKernel, TInput, TOutput>
         }
     }
 
-    /// <summary>Packs B's sliver <paramref name="sliver"/> of the current panel and K block.</summary>
+    /// <summary>Slivers 0 … panelSlivers − 1 are B's, the rest (with a shared A) A's.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void PackBSliver(int sliver)
+    private void PackSliver(int sliver)
     {
-        int column = sliver * shape.Nr;
-        TKernel.PackB(
-            in *b, args.Ldb,
-            panelColumn + column, Math.Min(shape.Nr, panelColumns - column),
-            depthStart, depth,
-            ref packedB[(nint)column * depth]);
+        if (sliver < panelSlivers)
+        {
+            int column = sliver * shape.Nr;
+            TKernel.PackB(
+                in *b, args.Ldb,
+                panelColumn + column, Math.Min(shape.Nr, panelColumns - column),
+                depthStart, depth,
+                ref packedB[(nint)column * depth]);
+        }
+        else
+        {
+            PackA(packedA, 0, (sliver - panelSlivers) * shape.Mr);
+        }
     }
+
+    /// <summary>Packs the Mr rows of A from <paramref name="row"/> into the sliver of <paramref name="block"/>, whose first row is <paramref name="firstRow"/>.</summary>
+    private void PackA(float* block, int firstRow, int row)
+        => TKernel.PackA(in *a, args.Lda, row, Math.Min(shape.Mr, shape.M - row), depthStart, depth, ref block[(nint)(row - firstRow) * depth]);
 
     /// <summary>One Mc block of rows times one chunk of the panel's Nr slivers.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -144,17 +158,22 @@ internal sealed unsafe class CpuGemmJob<TKernel, TInput, TOutput>
         int rowEnd = Math.Min(shape.M, rowStart + shape.Mc);
         int sliverStart = task % chunks * chunkSize;
         int sliverEnd = Math.Min(panelSlivers, sliverStart + chunkSize);
+        if (shape.SharesPackedA)
+        {
+            ComputeBlock(packedA + (nint)rowStart * depth, rowStart, rowEnd, sliverStart, sliverEnd);
+            return;
+        }
         // The pool hands a thread back the array it returned last, so the block is packed into memory already in L2.
         float[] block = ArrayPool<float>.Shared.Rent(shape.PackedABlockLength);
         try
         {
-            fixed (float* packedA = block)
+            fixed (float* ownA = block)
             {
                 for (int row = rowStart; row < rowEnd; row += shape.Mr)
                 {
-                    TKernel.PackA(in *a, args.Lda, row, Math.Min(shape.Mr, shape.M - row), depthStart, depth, ref packedA[(nint)(row - rowStart) * depth]);
+                    PackA(ownA, rowStart, row);
                 }
-                ComputeBlock(packedA, rowStart, rowEnd, sliverStart, sliverEnd);
+                ComputeBlock(ownA, rowStart, rowEnd, sliverStart, sliverEnd);
             }
         }
         finally
@@ -163,9 +182,9 @@ internal sealed unsafe class CpuGemmJob<TKernel, TInput, TOutput>
         }
     }
 
-    /// <summary>Rows <paramref name="rowStart"/>…<paramref name="rowEnd"/> (packed at <paramref name="packedA"/>) times the panel's slivers <paramref name="sliverStart"/>…<paramref name="sliverEnd"/>.</summary>
+    /// <summary>Rows <paramref name="rowStart"/>…<paramref name="rowEnd"/> (packed at <paramref name="aBlock"/>) times the panel's slivers <paramref name="sliverStart"/>…<paramref name="sliverEnd"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void ComputeBlock(float* packedA, int rowStart, int rowEnd, int sliverStart, int sliverEnd)
+    private void ComputeBlock(float* aBlock, int rowStart, int rowEnd, int sliverStart, int sliverEnd)
     {
         for (int sliver = sliverStart; sliver < sliverEnd; sliver++)
         {
@@ -177,7 +196,7 @@ internal sealed unsafe class CpuGemmJob<TKernel, TInput, TOutput>
             for (int row = rowStart; row < rowEnd; row += shape.Mr)
             {
                 int rows = Math.Min(shape.Mr, shape.M - row);
-                float* aSliver = packedA + (nint)(row - rowStart) * depth;
+                float* aSliver = aBlock + (nint)(row - rowStart) * depth;
                 float* tile = workColumn + (nint)row * ldw;
                 TOutput* cTile = c + (nint)row * args.Ldc + panelColumn + column;
                 if (ConvertsC && firstBlock && args.Beta != 0f)

@@ -50,7 +50,21 @@ internal readonly record struct CpuGemmShape(int M, int N, int K, int Mr, int Nr
     /// <summary>Depth of the deepest K block (0 when K is 0).</summary>
     public int MaxDepth => Math.Min(Kc, K);
 
-    /// <summary>Elements of a task's packed A block: <see cref="Mc"/> rows (whole Mr slivers), one K block deep.</summary>
+    /// <summary>Mr-row slivers covering all M rows.</summary>
+    public int ASlivers => CeilDiv(M, Mr);
+
+    /// <summary>
+    /// Whether the tasks of a row block share one packing of A, done for all rows before them: when row blocks are split
+    /// into chunks of slivers (too few blocks for the workers). Otherwise each task packs its own block into L2. A task
+    /// packing a block that other tasks pack too would copy each element once more against only 2·(chunk columns)
+    /// FLOPs, at 32 FLOPs a cycle and about one copy: half the time again for a chunk of one 32-column sliver.
+    /// </summary>
+    public bool SharesPackedA => SplitPanel(CeilDiv(PanelWidth, Nr)).Chunks > 1;
+
+    /// <summary>Elements of the shared packed A: every row of op(A), one K block deep, when <see cref="SharesPackedA"/>; else 1.</summary>
+    public int PackedALength => SharesPackedA ? Math.Max(1, checked(ASlivers * Mr * MaxDepth)) : 1;
+
+    /// <summary>Elements of a task's own packed A block: <see cref="Mc"/> rows (whole Mr slivers), one K block deep.</summary>
     public int PackedABlockLength => Math.Max(1, checked(Mc * MaxDepth));
 
     /// <summary>Elements of the packed B buffer: the widest panel, one K block deep.</summary>

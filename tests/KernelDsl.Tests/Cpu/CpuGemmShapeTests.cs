@@ -48,6 +48,22 @@ public sealed class CpuGemmShapeTests
         Assert.Equal(1, (shape with { K = 0 }).PackedABlockLength);
     }
 
+    /// <summary>
+    /// Row blocks split into chunks (4 blocks for 2 workers wanting 8 tasks) share one packing of every row of A;
+    /// blocks that are one task each (4 blocks for 1 worker) are packed by their task, and no shared buffer is needed.
+    /// </summary>
+    [Fact]
+    public void SplitRowBlocksShareOnePackingOfA()
+    {
+        var split = Shape(1000, 2);
+        Assert.True(split.SharesPackedA);
+        Assert.Equal(125 * 8 * 128, split.PackedALength);
+        Assert.Equal(1, (split with { K = 0 }).PackedALength);
+        var whole = Shape(1000, 1);
+        Assert.False(whole.SharesPackedA);
+        Assert.Equal(1, whole.PackedALength);
+    }
+
     /// <summary>A 16-bit C accumulates in an fp32 workspace of every row of one panel.</summary>
     [Fact]
     public void WorkspaceHoldsOnePanelOfEveryRow()

@@ -179,6 +179,18 @@ public sealed class CpuGemmTests(ITestOutputHelper output)
             $"{check}: relative error {error:E2}; kernel {kernelTime.TotalMilliseconds:F1} ms, whole check {clock.ElapsedMilliseconds} ms."));
     }
 
+    /// <summary>
+    /// Tall and narrow: so many row blocks (M = 4000, Mc ≈ 336 with AVX-512) that each is one task, which packs its own
+    /// block of A (CpuGemmShape.SharesPackedA is false), over three K blocks, an edge sliver (N = 70) and padded rows;
+    /// with β, a bias and a transposed A.
+    /// </summary>
+    [Fact]
+    public void TallNarrowRowBlocksPackTheirOwnA()
+    {
+        Check(new GemmCheck(GemmKernel.BiasOnly, 4000, 70, 800) { Isa = CpuFeatures.Best, Beta = 0.5f, PadA = 3, PadC = 5, ReferenceRowStep = 7 });
+        Check(new GemmCheck(GemmKernel.TransposedA, 4000, 70, 800) { Isa = CpuFeatures.Best, Alpha = -1.5f, ReferenceRowStep = 7 });
+    }
+
     private void Check(GemmCheck check) => Check(output, check);
 
     private bool Accelerated(CpuIsa isa) => Accelerated(output, isa);
