@@ -138,7 +138,7 @@ public sealed class AttentionFragmentTests
         for (int register = 0; register < 4; register++)
         {
             var (tile, element) = AttentionFragments.PackSource(register);
-            Assert.Contains($"a[i][{register}] = pack_pair(s[i][2 * kk + {tile}][{element}], s[i][2 * kk + {tile}][{element + 1}]);", cuda, StringComparison.Ordinal);
+            Assert.Contains($"a[i][{register}] = pack_bf16x2(s[i][2 * kk + {tile}][{element}], s[i][2 * kk + {tile}][{element + 1}]);", cuda, StringComparison.Ordinal);
         }
         Assert.Contains("ldmatrix_x4(b, Ks + k_fragment(ks + 8 * j, kk));", cuda, StringComparison.Ordinal);
         Assert.Contains("ldmatrix_x4_trans(b, Vs + v_fragment(ks + 16 * kk, 8 * n));", cuda, StringComparison.Ordinal);

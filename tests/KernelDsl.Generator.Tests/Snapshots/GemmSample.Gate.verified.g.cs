@@ -44,13 +44,16 @@ constexpr int A_STAGE = BK * A_STRIDE, B_STAGE = BK * B_STRIDE;  // floats per s
 static_assert(WARPS_M * WTM == BM && WARPS_N * WTN == BN, "warps tile the block");
 static_assert(LANES_M * LANES_N == 32 && LANES_M * TM == WTM && LANES_N * TN == WTN, "lanes tile the warp");
 
-// Asynchronous global -> shared copies (sm_80). src_bytes below the copy size zero-fills the rest,
-// which is how out-of-range elements become zeros without a branch around the copy.
+// ---- PTX prelude: the inline-PTX helpers this kernel calls (fixed names). Built with
+// ---- -DKERNELDSL_EMULATION, the KernelDsl emulator's header defines the same names instead.
+#ifndef KERNELDSL_EMULATION
 __device__ __forceinline__ unsigned shared_address(const void* p)
 {
     return static_cast<unsigned>(__cvta_generic_to_shared(p));
 }
 
+// Asynchronous global -> shared copies (sm_80). src_bytes below the copy size zero-fills the rest,
+// which is how out-of-range elements become zeros without a branch around the copy.
 __device__ __forceinline__ void copy_async_4(void* dst, const void* src, int src_bytes)
 {
     asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;\n" :: "r"(shared_address(dst)), "l"(src), "r"(src_bytes));
@@ -72,6 +75,7 @@ __device__ __forceinline__ void copy_async_wait()
 {
     asm volatile("cp.async.wait_group %0;\n" :: "n"(pending));
 }
+#endif  // KERNELDSL_EMULATION (end of the PTX prelude)
 
 typedef float in_t;  // A and B elements
 typedef float out_t;

@@ -61,13 +61,16 @@ constexpr int KS = 64;  // keys per online-softmax step inside a KV tile
 constexpr int NS = KS / 8, NO = D / 8;  // 8-wide MMA n-tiles of S (keys of a step) and of O (head dims)
 static_assert(RW % 16 == 0 && CHUNK_ELEMS == 8 && KS % 16 == 0 && BKV % KS == 0, "whole MMA row tiles and key steps; 16-bit elements");
 
-// Asynchronous global -> shared copies (sm_80). src_bytes below the copy size zero-fills the rest,
-// which is how out-of-range elements become zeros without a branch around the copy.
+// ---- PTX prelude: the inline-PTX helpers this kernel calls (fixed names). Built with
+// ---- -DKERNELDSL_EMULATION, the KernelDsl emulator's header defines the same names instead.
+#ifndef KERNELDSL_EMULATION
 __device__ __forceinline__ unsigned shared_address(const void* p)
 {
     return static_cast<unsigned>(__cvta_generic_to_shared(p));
 }
 
+// Asynchronous global -> shared copies (sm_80). src_bytes below the copy size zero-fills the rest,
+// which is how out-of-range elements become zeros without a branch around the copy.
 __device__ __forceinline__ void copy_async_4(void* dst, const void* src, int src_bytes)
 {
     asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;\n" :: "r"(shared_address(dst)), "l"(src), "r"(src_bytes));
@@ -90,20 +93,48 @@ __device__ __forceinline__ void copy_async_wait()
     asm volatile("cp.async.wait_group %0;\n" :: "n"(pending));
 }
 
+// ldmatrix: each lane gets its share of four 8x8 matrices of 16-bit elements; lane l supplies the address
+// of row l % 8 of matrix l / 8 (.trans: each matrix transposed on the way).
+__device__ __forceinline__ void ldmatrix_x4(unsigned (&r)[4], const void* p)
+{
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];\n"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(shared_address(p)));
+}
+
+__device__ __forceinline__ void ldmatrix_x4_trans(unsigned (&r)[4], const void* p)
+{
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0, %1, %2, %3}, [%4];\n"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(shared_address(p)));
+}
+
+// d (16x8, fp32) += a (16x16, row-major) * b (16x8, column-major), bf16 operands.
+__device__ __forceinline__ void mma_16x8x16_bf16(float (&d)[4], const unsigned (&a)[4], const unsigned (&b)[2])
+{
+    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};\n"
+                 : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+}
+
+// Two fp32 values as one register of two 16-bit elements, rounded to nearest even; `lo` in the low half.
+__device__ __forceinline__ unsigned pack_bf16x2(float lo, float hi)
+{
+    unsigned r;
+    asm("cvt.rn.bf16x2.f32 %0, %1, %2;" : "=r"(r) : "f"(hi), "f"(lo));
+    return r;
+}
+
+__device__ __forceinline__ unsigned short float_to_bf16(float x) { unsigned short h; asm("cvt.rn.bf16.f32 %0, %1;" : "=h"(h) : "f"(x)); return h; }
+
+// 2^x on the SFU (about 2 ulp; subnormal results flush to 0); ex2(-inf) = 0.
+__device__ __forceinline__ float ex2_approx(float x) { float y; asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x)); return y; }
+#endif  // KERNELDSL_EMULATION (end of the PTX prelude)
+
 typedef unsigned short in_t;  // Q, K and V elements
 typedef unsigned short out_t;  // bf16 bits: the high half of an fp32
 __device__ __forceinline__ float to_float(out_t h) { return __uint_as_float(static_cast<unsigned>(h) << 16); }
-__device__ __forceinline__ out_t from_float(float x) { out_t h; asm("cvt.rn.bf16.f32 %0, %1;" : "=h"(h) : "f"(x)); return h; }
+__device__ __forceinline__ out_t from_float(float x) { return float_to_bf16(x); }
 
 __device__ __forceinline__ float minus_infinity() { return __int_as_float(0xff800000); }
-
-// 2^x on the SFU; exp2(-inf) = 0.
-__device__ __forceinline__ float fast_exp2(float x)
-{
-    float y;
-    asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x));
-    return y;
-}
 
 // Global position of local row i of a shard of (at most) two segments.
 __device__ __forceinline__ int position(int i, int start0, int len0, int stride0, int start1, int stride1)
@@ -131,34 +162,6 @@ __device__ __forceinline__ float merge_lse(float la, float lb, float& wa, float&
     wa = running_is_max ? hi_weight : lo_weight;
     wb = running_is_max ? lo_weight : hi_weight;
     return hi + log1pf(e);
-}
-
-__device__ __forceinline__ void ldmatrix_x4(unsigned (&r)[4], const void* p)
-{
-    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];\n"
-                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(shared_address(p)));
-}
-
-__device__ __forceinline__ void ldmatrix_x4_trans(unsigned (&r)[4], const void* p)
-{
-    asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0, %1, %2, %3}, [%4];\n"
-                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(shared_address(p)));
-}
-
-// d (16x8, fp32) += a (16x16, row-major) * b (16x8, column-major), bf16 operands.
-__device__ __forceinline__ void mma_16x8x16(float (&d)[4], const unsigned (&a)[4], const unsigned (&b)[2])
-{
-    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};\n"
-                 : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
-                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
-}
-
-// Two fp32 values as one register of 16-bit elements, `lo` in the low half (the lower column of a fragment).
-__device__ __forceinline__ unsigned pack_pair(float lo, float hi)
-{
-    unsigned r;
-    asm("cvt.rn.bf16x2.f32 %0, %1, %2;" : "=r"(r) : "f"(hi), "f"(lo));
-    return r;
 }
 
 // Row and column, within its 16 x 8 MMA tile, of accumulator element e (0..3) of this lane.
@@ -303,8 +306,8 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) kd_attn_step_RingAttent
                         const unsigned b_lo[2] = {b[0], b[1]}, b_hi[2] = {b[2], b[3]};  // n-tiles j and j + 1
                         #pragma unroll
                         for (int i = 0; i < MI; ++i) {
-                            mma_16x8x16(s[i][j], a[i], b_lo);
-                            mma_16x8x16(s[i][j + 1], a[i], b_hi);
+                            mma_16x8x16_bf16(s[i][j], a[i], b_lo);
+                            mma_16x8x16_bf16(s[i][j + 1], a[i], b_hi);
                         }
                     }
                 }
@@ -349,7 +352,7 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) kd_attn_step_RingAttent
                         step_max = fmaxf(step_max, __shfl_xor_sync(FULL_MASK, step_max, 2));
                         const float new_max = fmaxf(row_max[i][h], step_max);
                         const float base = new_max == minus_infinity() ? 0.0f : new_max;  // no key seen yet: exp2(-inf) = 0, not NaN
-                        const float rescale = fast_exp2(row_max[i][h] - base);
+                        const float rescale = ex2_approx(row_max[i][h] - base);
                         row_max[i][h] = new_max;
                         row_sum[i][h] *= rescale;
                         #pragma unroll
@@ -361,7 +364,7 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) kd_attn_step_RingAttent
                         for (int j = 0; j < NS; ++j) {
                             #pragma unroll
                             for (int c = 0; c < 2; ++c) {
-                                const float p = fast_exp2(s[i][j][2 * h + c] - base);
+                                const float p = ex2_approx(s[i][j][2 * h + c] - base);
                                 s[i][j][2 * h + c] = p;
                                 row_sum[i][h] += p;
                             }
@@ -375,10 +378,10 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) kd_attn_step_RingAttent
                     unsigned a[MI][4];
                     #pragma unroll
                     for (int i = 0; i < MI; ++i) {
-                        a[i][0] = pack_pair(s[i][2 * kk + 0][0], s[i][2 * kk + 0][1]);
-                        a[i][1] = pack_pair(s[i][2 * kk + 0][2], s[i][2 * kk + 0][3]);
-                        a[i][2] = pack_pair(s[i][2 * kk + 1][0], s[i][2 * kk + 1][1]);
-                        a[i][3] = pack_pair(s[i][2 * kk + 1][2], s[i][2 * kk + 1][3]);
+                        a[i][0] = pack_bf16x2(s[i][2 * kk + 0][0], s[i][2 * kk + 0][1]);
+                        a[i][1] = pack_bf16x2(s[i][2 * kk + 0][2], s[i][2 * kk + 0][3]);
+                        a[i][2] = pack_bf16x2(s[i][2 * kk + 1][0], s[i][2 * kk + 1][1]);
+                        a[i][3] = pack_bf16x2(s[i][2 * kk + 1][2], s[i][2 * kk + 1][3]);
                     }
                     #pragma unroll
                     for (int n = 0; n < NO; n += 2) {
@@ -387,8 +390,8 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) kd_attn_step_RingAttent
                         const unsigned b_lo[2] = {b[0], b[1]}, b_hi[2] = {b[2], b[3]};  // n-tiles n and n + 1
                         #pragma unroll
                         for (int i = 0; i < MI; ++i) {
-                            mma_16x8x16(o[i][n], a[i], b_lo);
-                            mma_16x8x16(o[i][n + 1], a[i], b_hi);
+                            mma_16x8x16_bf16(o[i][n], a[i], b_lo);
+                            mma_16x8x16_bf16(o[i][n + 1], a[i], b_hi);
                         }
                     }
                 }

@@ -36,22 +36,11 @@ internal sealed class AttentionMmaEmitter(AttentionPlan plan) : AttentionWarpEmi
         w.Line("static_assert(RW % 16 == 0 && CHUNK_ELEMS == 8 && KS % 16 == 0 && BKV % KS == 0, \"whole MMA row tiles and key steps; 16-bit elements\");");
     }
 
+    public override PtxHelpers PtxHelpers => PtxPrelude.TensorCores(plan.Element);
+
     public override void DeviceFunctions(CodeWriter w)
     {
-        string pack = plan.Element == Element.BF16 ? "bf16x2" : "f16x2";
-        w.Lines(CudaDeviceFunctions.Ldmatrix);
-        w.Line();
-        w.Lines(CudaDeviceFunctions.Mma(plan.Element));
-        w.Line();
         w.Lines($$"""
-            // Two fp32 values as one register of 16-bit elements, `lo` in the low half (the lower column of a fragment).
-            __device__ __forceinline__ unsigned pack_pair(float lo, float hi)
-            {
-                unsigned r;
-                asm("cvt.rn.{{pack}}.f32 %0, %1, %2;" : "=r"(r) : "f"(hi), "f"(lo));
-                return r;
-            }
-
             // Row and column, within its 16 x 8 MMA tile, of accumulator element e (0..3) of this lane.
             __device__ __forceinline__ int acc_row(int e) { const int lane = threadIdx.x % 32; return {{AttentionFragments.AccumulatorRow}}; }
             __device__ __forceinline__ int acc_col(int e) { const int lane = threadIdx.x % 32; return {{AttentionFragments.AccumulatorCol}}; }
@@ -105,6 +94,7 @@ internal sealed class AttentionMmaEmitter(AttentionPlan plan) : AttentionWarpEmi
 
     public override void AttendTile(CodeWriter w)
     {
+        string mma = PtxPrelude.MmaName(plan.Element);
         w.Lines($$"""
                         for (int ks = 0; ks < BKV; ks += KS) {
                             // S = Q K^T for keys ks .. ks + KS - 1: MI x NS tiles of 16 x 8, over d in steps of 16 (unrolled by 2
@@ -122,8 +112,8 @@ internal sealed class AttentionMmaEmitter(AttentionPlan plan) : AttentionWarpEmi
                                     const unsigned b_lo[2] = {b[0], b[1]}, b_hi[2] = {b[2], b[3]};  // n-tiles j and j + 1
                                     #pragma unroll
                                     for (int i = 0; i < MI; ++i) {
-                                        mma_16x8x16(s[i][j], a[i], b_lo);
-                                        mma_16x8x16(s[i][j + 1], a[i], b_hi);
+                                        {{mma}}(s[i][j], a[i], b_lo);
+                                        {{mma}}(s[i][j + 1], a[i], b_hi);
                                     }
                                 }
                             }
@@ -168,7 +158,7 @@ internal sealed class AttentionMmaEmitter(AttentionPlan plan) : AttentionWarpEmi
                                     step_max = fmaxf(step_max, __shfl_xor_sync(FULL_MASK, step_max, 2));
                                     const float new_max = fmaxf(row_max[i][h], step_max);
                                     const float base = new_max == minus_infinity() ? 0.0f : new_max;  // no key seen yet: exp2(-inf) = 0, not NaN
-                                    const float rescale = fast_exp2(row_max[i][h] - base);
+                                    const float rescale = ex2_approx(row_max[i][h] - base);
                                     row_max[i][h] = new_max;
                                     row_sum[i][h] *= rescale;
                                     #pragma unroll
@@ -180,7 +170,7 @@ internal sealed class AttentionMmaEmitter(AttentionPlan plan) : AttentionWarpEmi
                                     for (int j = 0; j < NS; ++j) {
                                         #pragma unroll
                                         for (int c = 0; c < 2; ++c) {
-                                            const float p = fast_exp2(s[i][j][2 * h + c] - base);
+                                            const float p = ex2_approx(s[i][j][2 * h + c] - base);
                                             s[i][j][2 * h + c] = p;
                                             row_sum[i][h] += p;
                                         }
@@ -203,8 +193,8 @@ internal sealed class AttentionMmaEmitter(AttentionPlan plan) : AttentionWarpEmi
                                     const unsigned b_lo[2] = {b[0], b[1]}, b_hi[2] = {b[2], b[3]};  // n-tiles n and n + 1
                                     #pragma unroll
                                     for (int i = 0; i < MI; ++i) {
-                                        mma_16x8x16(o[i][n], a[i], b_lo);
-                                        mma_16x8x16(o[i][n + 1], a[i], b_hi);
+                                        {{mma}}(o[i][n], a[i], b_lo);
+                                        {{mma}}(o[i][n + 1], a[i], b_hi);
                                     }
                                 }
                             }
@@ -212,14 +202,14 @@ internal sealed class AttentionMmaEmitter(AttentionPlan plan) : AttentionWarpEmi
             """);
     }
 
-    /// <summary>The four pack_pair lines of P's A fragment, from <see cref="AttentionFragments.PackSource"/>.</summary>
-    private static string PackLines()
+    /// <summary>The four pack lines of P's A fragment, from <see cref="AttentionFragments.PackSource"/>.</summary>
+    private string PackLines()
     {
         var lines = new string[4];
         for (int register = 0; register < 4; register++)
         {
             var (tile, element) = AttentionFragments.PackSource(register);
-            lines[register] = $"                        a[i][{register}] = pack_pair(s[i][2 * kk + {tile}][{element}], s[i][2 * kk + {tile}][{element + 1}]);";
+            lines[register] = $"                        a[i][{register}] = {PtxPrelude.PackName(plan.Element)}(s[i][2 * kk + {tile}][{element}], s[i][2 * kk + {tile}][{element + 1}]);";
         }
         return string.Join("\n", lines);
     }

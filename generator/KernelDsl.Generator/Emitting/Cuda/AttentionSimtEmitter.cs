@@ -35,6 +35,8 @@ internal sealed class AttentionSimtEmitter(AttentionPlan plan) : AttentionWarpEm
         w.Line("static_assert(CHUNK_ELEMS == 4 && TR * LANES_R == RW && TC * LANES_C == KS && BKV % KS == 0 && KS % 4 == 0 && TD * LANES_C == CHUNKS, \"the lane grid tiles the warp\");");
     }
 
+    public override PtxHelpers PtxHelpers => PtxHelpers.None;
+
     public override void DeviceFunctions(CodeWriter w)
     {
     }
@@ -102,7 +104,7 @@ internal sealed class AttentionSimtEmitter(AttentionPlan plan) : AttentionWarpEm
                                 for (int offset = LANES_C / 2; offset > 0; offset /= 2) step_max = fmaxf(step_max, __shfl_xor_sync(FULL_MASK, step_max, offset));
                                 const float new_max = fmaxf(row_max[i], step_max);
                                 const float base = new_max == minus_infinity() ? 0.0f : new_max;  // no key seen yet: exp2(-inf) = 0, not NaN
-                                const float rescale = fast_exp2(row_max[i] - base);
+                                const float rescale = ex2_approx(row_max[i] - base);
                                 row_max[i] = new_max;
                                 row_sum[i] *= rescale;
                                 #pragma unroll
@@ -113,7 +115,7 @@ internal sealed class AttentionSimtEmitter(AttentionPlan plan) : AttentionWarpEm
                                 float* const p_row = Ps + (lane_r + LANES_R * i) * P_STRIDE + ks;
                                 #pragma unroll
                                 for (int j = 0; j < TC; ++j) {
-                                    const float p = fast_exp2(s[i][j] - base);
+                                    const float p = ex2_approx(s[i][j] - base);
                                     row_sum[i] += p;
                                     if (writer) p_row[lane_c + LANES_C * j] = p;
                                 }

@@ -21,6 +21,9 @@ internal abstract class AttentionWarpEmitter
     /// <summary>Constants beyond the shared ones.</summary>
     public abstract void Constants(CodeWriter w);
 
+    /// <summary>The <see cref="PtxPrelude"/> groups the warp's math calls, beyond cp.async, ex2 and the conversions.</summary>
+    public abstract PtxHelpers PtxHelpers { get; }
+
     /// <summary>Device functions beyond the shared ones.</summary>
     public abstract void DeviceFunctions(CodeWriter w);
 

@@ -23,7 +23,7 @@ internal static class CudaAttentionEmitter
         EmitConstants(w, plan);
         warp.Constants(w);
         w.Line();
-        w.Lines(CudaDeviceFunctions.AsyncCopy);
+        PtxPrelude.Emit(w, PtxHelpers.AsyncCopy | PtxHelpers.Exp2 | PtxPrelude.Conversions(plan.Element) | warp.PtxHelpers);
         w.Line();
         w.Line($"typedef {CudaDeviceFunctions.StorageType(plan.Element)} in_t;  // Q, K and V elements");
         w.Lines(CudaDeviceFunctions.OutputConversions(plan.Element));
@@ -109,14 +109,6 @@ internal static class CudaAttentionEmitter
     {
         w.Lines($$"""
             __device__ __forceinline__ float minus_infinity() { return __int_as_float(0xff800000); }
-
-            // 2^x on the SFU; exp2(-inf) = 0.
-            __device__ __forceinline__ float fast_exp2(float x)
-            {
-                float y;
-                asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x));
-                return y;
-            }
 
             // Global position of local row i of a shard of (at most) two segments.
             __device__ __forceinline__ int position(int i, int start0, int len0, int stride0, int start1, int stride1)

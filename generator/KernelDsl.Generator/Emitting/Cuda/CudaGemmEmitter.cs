@@ -19,7 +19,7 @@ internal static class CudaGemmEmitter
         EmitHeader(w, plan, warp);
         warp.Constants(w);
         w.Line();
-        w.Lines(CudaDeviceFunctions.AsyncCopy);
+        PtxPrelude.Emit(w, PtxHelpers.AsyncCopy | PtxPrelude.Conversions(plan.Operands.Output) | warp.PtxHelpers);
         w.Line();
         warp.DeviceFunctions(w);
         w.Line($"typedef {CudaDeviceFunctions.StorageType(plan.Operands.Element)} in_t;  // A and B elements");

@@ -56,12 +56,10 @@ internal sealed class MmaWarpTileEmitter(MmaGemmPlan plan, Element element) : Wa
         w.Line("static_assert(WTM % 16 == 0 && WTN % 16 == 0 && BK % 16 == 0, \"whole MMA tiles; B fragments come in pairs\");");
     }
 
+    public override PtxHelpers PtxHelpers => PtxPrelude.TensorCores(element);
+
     public override void DeviceFunctions(CodeWriter w)
     {
-        w.Lines(CudaDeviceFunctions.Ldmatrix);
-        w.Line();
-        w.Lines(CudaDeviceFunctions.Mma(element));
-        w.Line();
         foreach (var operand in new[] { plan.A, plan.B })
         {
             EmitOffset(w, operand);
@@ -158,7 +156,7 @@ internal sealed class MmaWarpTileEmitter(MmaGemmPlan plan, Element element) : Wa
         w.Line("            #pragma unroll");
         w.Line("            for (int i = 0; i < MI; ++i) {");
         w.Line("                #pragma unroll");
-        w.Line("                for (int j = 0; j < NI; ++j) mma_16x8x16(acc[i][j], a[i], b[j]);");
+        w.Line($"                for (int j = 0; j < NI; ++j) {PtxPrelude.MmaName(element)}(acc[i][j], a[i], b[j]);");
         w.Line("            }");
         w.Line("        }");
     }

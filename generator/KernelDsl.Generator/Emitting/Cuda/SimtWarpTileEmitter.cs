@@ -43,6 +43,8 @@ internal sealed class SimtWarpTileEmitter(SimtGemmPlan plan) : WarpTileEmitter
         w.Line("static_assert(LANES_M * LANES_N == 32 && LANES_M * TM == WTM && LANES_N * TN == WTN, \"lanes tile the warp\");");
     }
 
+    public override PtxHelpers PtxHelpers => PtxHelpers.None;
+
     public override void DeviceFunctions(CodeWriter w)
     {
     }

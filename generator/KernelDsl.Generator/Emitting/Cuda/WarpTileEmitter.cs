@@ -25,6 +25,9 @@ internal abstract class WarpTileEmitter
 
     public abstract void Constants(CodeWriter w);
 
+    /// <summary>The <see cref="PtxPrelude"/> groups the warp's math calls, beyond cp.async and the output conversions.</summary>
+    public abstract PtxHelpers PtxHelpers { get; }
+
     public abstract void DeviceFunctions(CodeWriter w);
 
     /// <summary>Per-thread indices computed once (after tid, lane, warp_m, warp_n).</summary>
