@@ -1,0 +1,994 @@
+// KernelDsl emulator engine: runs a kernel compiled against kerneldsl_emulation.h with CUDA's execution
+// model on the CPU, checking what a GPU would leave to chance.
+//
+// Execution model
+//   - The blocks of the grid run one after another in a seeded shuffled order (a kernel whose result
+//     depends on block order shows it).
+//   - The threads of a block are fibers on the launching OS thread. A fiber runs until it reaches
+//     __syncthreads, a warp collective or its end; the scheduler then runs the next. __syncthreads
+//     releases when every thread of the block waits at the same call; a thread that exited, or waits at
+//     another __syncthreads, is a divergent barrier (an error, never a hang). Fibers resume in a fresh
+//     shuffled order after every barrier.
+//   - Warp collectives (mma.sync, ldmatrix, __shfl_xor_sync, __syncwarp) execute once every lane they
+//     name has arrived at the same call, with the fragment layouts of the PTX ISA.
+//   - cp.async poisons its destination (0xFF bytes: NaN in fp32, fp16 and bf16) when issued and delivers
+//     the data at the cp.async.wait_group that requires it; reading the destination before is an error.
+// Memory checks (every load and store the compiler keeps, through the __tsan_* hooks at the end)
+//   - shared memory: within the launch's dynamic size; a byte written by one thread and read or written
+//     by another between the same two barriers (same warp: the same two __syncwarp) is a race;
+//   - global memory: inside one of the launch's buffers; anything else (another thread's stack included)
+//     is an out-of-bounds access naming the nearest buffer.
+// Counters: instructions by kind, shared-memory wavefronts against the conflict-free ideal (the k-th
+// access of each lane of a warp between two barriers is taken as one warp-wide request, as a converged
+// warp issues it), global 32-byte sectors per request against the ideal.
+#include <algorithm>
+#include <cmath>
+#include <cstdarg>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+#include <sys/mman.h>
+#if !defined(__x86_64__)
+#include <ucontext.h>
+#endif
+
+#define KD_EXPORT extern "C" __attribute__((visibility("default")))
+
+struct uint3 { unsigned x, y, z; };
+struct dim3 { unsigned x, y, z; };
+
+extern "C" {
+struct kd_emu_buffer { uint64_t base, bytes; const char* label; };
+
+struct kd_emu_launch_desc {
+    const char* kernel;
+    void (*entry)(void**);
+    unsigned char* (*shared)();
+    void** args;
+    uint32_t grid[3], block[3];
+    uint32_t shared_bytes;
+    uint64_t seed;
+    const kd_emu_buffer* buffers;
+    int32_t buffer_count;
+};
+
+struct kd_emu_report {
+    uint64_t blocks, threads, barriers, mma, ldmatrix, shfl, syncwarp, cp_async, cp_async_bytes, ex2;
+    uint64_t shared_requests, shared_wavefronts, shared_ideal_wavefronts;
+    uint64_t ldmatrix_wavefronts, ldmatrix_ideal_wavefronts;
+    uint64_t global_requests, global_sectors, global_ideal_sectors;
+};
+}
+
+namespace { struct Fiber; }
+extern "C" __attribute__((visibility("hidden"), used)) void kd_emu_fiber_main(Fiber* f);
+
+// ---- Fibers: a minimal context switch (callee-saved registers, MXCSR and the x87 control word).
+#if defined(__x86_64__)
+extern "C" void kd_emu_switch(void** save_sp, void* next_sp);
+extern "C" void kd_emu_fiber_start();
+asm(R"(
+    .pushsection .text
+    .p2align 4
+    .hidden kd_emu_switch
+kd_emu_switch:
+    pushq %rbp
+    pushq %rbx
+    pushq %r12
+    pushq %r13
+    pushq %r14
+    pushq %r15
+    subq $8, %rsp
+    stmxcsr (%rsp)
+    fnstcw 4(%rsp)
+    movq %rsp, (%rdi)
+    movq %rsi, %rsp
+    ldmxcsr (%rsp)
+    fldcw 4(%rsp)
+    addq $8, %rsp
+    popq %r15
+    popq %r14
+    popq %r13
+    popq %r12
+    popq %rbx
+    popq %rbp
+    ret
+    .p2align 4
+    .hidden kd_emu_fiber_start
+kd_emu_fiber_start:
+    movq %r12, %rdi
+    call kd_emu_fiber_main
+    ud2
+    .popsection
+)");
+#endif
+
+namespace {
+
+constexpr int MaxSharedBytes = 232448;
+constexpr size_t StackBytes = 256 * 1024;
+constexpr size_t GuardBytes = 4096;
+constexpr unsigned char Poison = 0xFF;
+
+enum class State : uint8_t { Runnable, Running, Barrier, Collective, Exited };
+enum class Op : uint8_t { SyncWarp, Shfl, Ldmatrix, Mma };
+const char* OpName(Op op)
+{
+    switch (op) {
+        case Op::SyncWarp: return "__syncwarp";
+        case Op::Shfl: return "__shfl_xor_sync";
+        case Op::Ldmatrix: return "ldmatrix";
+        default: return "mma.sync";
+    }
+}
+
+struct Copy { uint32_t dst; const unsigned char* src; int size, src_bytes; };
+
+struct Fiber {
+    void* sp = nullptr;
+    unsigned char* stack = nullptr;  // usable stack, above the guard page
+    int tid = 0, warp = 0, lane = 0;
+    uint3 index{};
+    State state = State::Runnable;
+    int line = 0;
+    // The collective this fiber waits in, and its operands.
+    Op op = Op::SyncWarp;
+    unsigned mask = 0, value = 0, result = 0;
+    int lane_mask = 0, width = 32, count = 0, trans = 0, bf16 = 0;
+    uint32_t addr = 0;
+    unsigned* regs = nullptr;
+    float* d = nullptr;
+    const unsigned* a = nullptr;
+    const unsigned* b = nullptr;
+    std::vector<std::vector<Copy>> committed;  // cp.async groups, oldest first
+    std::vector<Copy> open;                      // issued since the last commit
+    uint32_t shared_seq = 0, global_seq = 0;     // accesses since the last barrier
+};
+
+// One shared-memory byte's history since the last barrier.
+struct Shadow {
+    uint32_t w_epoch, r_epoch;
+    uint16_t w_tid, r_tid, w_wepoch, r_wepoch, w_line;
+    int16_t r_warp;  // warp of the readers, -1 when several warps read
+    uint8_t pending, r_multi;
+};
+
+struct Request { uint32_t lanes; uint64_t addr[32]; uint8_t size[32]; };
+
+struct Launch {
+    const kd_emu_launch_desc* desc = nullptr;
+    kd_emu_report report{};
+    std::string error;
+    bool failed = false;
+    unsigned char* shared = nullptr;
+    uint32_t shared_bytes = 0;
+    std::vector<Shadow> shadow;
+    std::vector<kd_emu_buffer> buffers;  // sorted by base
+    std::vector<Fiber> fibers;
+    std::vector<uint16_t> warp_epoch;
+    std::vector<std::vector<Request>> shared_requests, global_requests;  // per warp, by sequence number
+    unsigned char* stacks = nullptr;
+    size_t stacks_bytes = 0;
+    void* scheduler_sp = nullptr;
+    uint3 block{};
+    uint32_t epoch = 1;
+    int threads = 0, warps = 0;
+    std::mt19937_64 random;
+#if !defined(__x86_64__)
+    std::vector<ucontext_t> contexts;
+    ucontext_t scheduler_context;
+#endif
+};
+
+thread_local Launch* current = nullptr;
+thread_local Fiber* running = nullptr;
+
+[[noreturn]] void Abandon(Fiber* f);
+
+#if !defined(__x86_64__)
+void FiberTrampoline(unsigned hi, unsigned lo)
+{
+    kd_emu_fiber_main(reinterpret_cast<Fiber*>((static_cast<uintptr_t>(hi) << 32) | lo));
+}
+#endif
+
+void ToScheduler(Fiber* f)
+{
+#if defined(__x86_64__)
+    kd_emu_switch(&f->sp, current->scheduler_sp);
+#else
+    swapcontext(&current->contexts[f->tid], &current->scheduler_context);
+#endif
+}
+
+[[noreturn]] void Abandon(Fiber* f)
+{
+    ToScheduler(f);
+    __builtin_trap();  // an exited or failed fiber is never resumed
+}
+
+}  // namespace
+
+extern "C" void kd_emu_fiber_main(Fiber* f)
+{
+    current->desc->entry(current->desc->args);
+    f->state = State::Exited;
+    Abandon(f);
+}
+
+namespace {
+
+void Resume(Launch& l, Fiber* f)
+{
+    running = f;
+    f->state = State::Running;
+#if defined(__x86_64__)
+    kd_emu_switch(&l.scheduler_sp, f->sp);
+#else
+    swapcontext(&l.scheduler_context, &l.contexts[f->tid]);
+#endif
+    running = nullptr;
+}
+
+void StartFiber(Launch& l, Fiber* f)
+{
+#if defined(__x86_64__)
+    // Frame popped by kd_emu_switch: MXCSR/FPCW slot, r15, r14, r13, r12 (= f), rbx, rbp, return address.
+    auto* top = reinterpret_cast<uint64_t*>(f->stack + StackBytes - GuardBytes);
+    uint64_t* p = top;
+    *--p = reinterpret_cast<uint64_t>(&kd_emu_fiber_start);
+    *--p = 0;                                 // rbp
+    *--p = 0;                                 // rbx
+    *--p = reinterpret_cast<uint64_t>(f);     // r12
+    *--p = 0;                                 // r13
+    *--p = 0;                                 // r14
+    *--p = 0;                                 // r15
+    *--p = 0x037F00001F80ull;                 // MXCSR default, x87 control word default
+    f->sp = p;
+#else
+    ucontext_t& c = l.contexts[f->tid];
+    getcontext(&c);
+    c.uc_stack.ss_sp = f->stack;
+    c.uc_stack.ss_size = StackBytes - GuardBytes;
+    c.uc_link = nullptr;
+    uintptr_t bits = reinterpret_cast<uintptr_t>(f);
+    makecontext(&c, reinterpret_cast<void (*)()>(FiberTrampoline), 2, static_cast<unsigned>(bits >> 32), static_cast<unsigned>(bits));
+#endif
+}
+
+// ---- Errors: the first one wins; a fiber that fails is abandoned, the launch stops after it.
+void Fail(const char* format, ...) __attribute__((format(printf, 1, 2)));
+void Fail(const char* format, ...)
+{
+    Launch& l = *current;
+    if (!l.failed) {
+        char text[1024];
+        va_list args;
+        va_start(args, format);
+        vsnprintf(text, sizeof text, format, args);
+        va_end(args);
+        char where[160];
+        snprintf(where, sizeof where, "%s, block (%u, %u, %u): ", l.desc->kernel, l.block.x, l.block.y, l.block.z);
+        l.error = std::string(where) + text;
+        l.failed = true;
+    }
+    if (running != nullptr) {
+        Fiber* f = running;
+        f->state = State::Exited;
+        Abandon(f);
+    }
+}
+
+Fiber* Self(const char* what)
+{
+    if (current == nullptr || running == nullptr) {
+        fprintf(stderr, "KernelDsl emulator: %s called outside an emulated launch\n", what);
+        __builtin_trap();
+    }
+    return running;
+}
+
+// ---- Shared memory: bounds, races, unfinished copies.
+bool SameWarpOrdered(const Launch& l, int other_tid, uint16_t other_wepoch, const Fiber* f)
+{
+    return other_tid / 32 == f->warp && other_wepoch != l.warp_epoch[f->warp];
+}
+
+void CheckSharedRange(const Launch& l, const Fiber* f, uint64_t offset, int size, const char* what)
+{
+    if (offset + size > l.shared_bytes) {
+        Fail("thread %d: %s of %d bytes at shared offset %llu, past the launch's %u bytes of dynamic shared memory",
+             f->tid, what, size, static_cast<unsigned long long>(offset), l.shared_bytes);
+    }
+}
+
+void SharedRead(Launch& l, Fiber* f, uint32_t offset, int size)
+{
+    for (int i = 0; i < size; ++i) {
+        Shadow& s = l.shadow[offset + i];
+        if (s.pending) {
+            Fail("thread %d reads shared offset %u before the cp.async issued into it by thread %d (line %d) has "
+                 "completed: a cp.async.wait_group is missing or too shallow", f->tid, offset + i, s.w_tid, s.w_line);
+        }
+        if (s.w_epoch == l.epoch && s.w_tid != f->tid && !SameWarpOrdered(l, s.w_tid, s.w_wepoch, f)) {
+            Fail("race on shared offset %u: thread %d reads it after thread %d wrote it (line %d) with no __syncthreads "
+                 "between", offset + i, f->tid, s.w_tid, s.w_line);
+        }
+        if (s.r_epoch != l.epoch) {
+            s.r_epoch = l.epoch;
+            s.r_tid = static_cast<uint16_t>(f->tid);
+            s.r_warp = static_cast<int16_t>(f->warp);
+            s.r_multi = 0;
+        } else {
+            if (s.r_tid != f->tid) s.r_multi = 1;
+            if (s.r_warp != f->warp) s.r_warp = -1;
+        }
+        s.r_wepoch = l.warp_epoch[f->warp];
+    }
+}
+
+void SharedWrite(Launch& l, Fiber* f, uint32_t offset, int size, int line, bool async)
+{
+    for (int i = 0; i < size; ++i) {
+        Shadow& s = l.shadow[offset + i];
+        if (s.pending) {
+            Fail("thread %d writes shared offset %u while the cp.async issued into it by thread %d (line %d) has not "
+                 "completed", f->tid, offset + i, s.w_tid, s.w_line);
+        }
+        if (s.w_epoch == l.epoch && s.w_tid != f->tid && !SameWarpOrdered(l, s.w_tid, s.w_wepoch, f)) {
+            Fail("race on shared offset %u: threads %d (line %d) and %d both write it with no __syncthreads between",
+                 offset + i, s.w_tid, s.w_line, f->tid);
+        }
+        if (s.r_epoch == l.epoch) {
+            bool other_warp = s.r_warp != f->warp;
+            bool other_lane = s.r_multi || s.r_tid != f->tid;
+            if (other_warp || (other_lane && s.r_wepoch == l.warp_epoch[f->warp])) {
+                Fail("race on shared offset %u: thread %d %s it while thread %d reads it with no __syncthreads between",
+                     offset + i, f->tid, async ? "copies (cp.async) into" : "writes", s.r_tid);
+            }
+        }
+        s.w_epoch = l.epoch;
+        s.w_tid = static_cast<uint16_t>(f->tid);
+        s.w_wepoch = l.warp_epoch[f->warp];
+        s.w_line = static_cast<uint16_t>(line);
+        s.pending = async ? 1 : 0;
+    }
+}
+
+// ---- Global memory: inside one of the launch's buffers.
+void CheckGlobal(const Launch& l, const Fiber* f, uint64_t address, int size, const char* what)
+{
+    auto after = std::upper_bound(l.buffers.begin(), l.buffers.end(), address,
+                                  [](uint64_t a, const kd_emu_buffer& b) { return a < b.base; });
+    if (after != l.buffers.begin()) {
+        const kd_emu_buffer& b = *(after - 1);
+        if (address >= b.base && address + size <= b.base + b.bytes) return;
+        if (address < b.base + b.bytes + 4096) {
+            Fail("thread %d: out-of-bounds %s of %d bytes at byte %lld of %s (%llu bytes)", f->tid, what, size,
+                 static_cast<long long>(address - b.base), b.label, static_cast<unsigned long long>(b.bytes));
+        }
+    }
+    if (after != l.buffers.end() && after->base - address <= 4096) {
+        Fail("thread %d: out-of-bounds %s of %d bytes at byte -%llu of %s (%llu bytes)", f->tid, what, size,
+             static_cast<unsigned long long>(after->base - address), after->label, static_cast<unsigned long long>(after->bytes));
+    }
+    Fail("thread %d: %s of %d bytes at address 0x%llx, which is in no device buffer of the launch, not shared memory "
+         "and not the thread's own stack", f->tid, what, size, static_cast<unsigned long long>(address));
+}
+
+// ---- Counters: the k-th access of each lane between two barriers is one warp-wide request.
+void Record(std::vector<Request>& requests, uint32_t& seq, int lane, uint64_t address, int size)
+{
+    if (seq >= requests.size()) requests.resize(seq + 1, Request{});
+    Request& r = requests[seq++];
+    r.lanes |= 1u << lane;
+    r.addr[lane] = address;
+    r.size[lane] = static_cast<uint8_t>(size);
+}
+
+// Wavefronts of one request: lanes go in phases of 128 bytes; a phase takes as many wavefronts as the most
+// distinct 4-byte words any of the 32 banks holds. The ideal is the phase's distinct words / 32, rounded up.
+void SharedWavefronts(const Request& r, uint64_t& wavefronts, uint64_t& ideal)
+{
+    int size = 4;
+    for (int lane = 0; lane < 32; ++lane) {
+        if (r.lanes >> lane & 1) size = std::max<int>(size, r.size[lane]);
+    }
+    int per_phase = 128 / size;
+    for (int first = 0; first < 32; first += per_phase) {
+        std::vector<uint64_t> words;
+        for (int lane = first; lane < first + per_phase; ++lane) {
+            if (!(r.lanes >> lane & 1)) continue;
+            for (uint64_t w = r.addr[lane] / 4; w <= (r.addr[lane] + r.size[lane] - 1) / 4; ++w) words.push_back(w);
+        }
+        if (words.empty()) continue;
+        std::sort(words.begin(), words.end());
+        words.erase(std::unique(words.begin(), words.end()), words.end());
+        int per_bank[32] = {};
+        int most = 0;
+        for (uint64_t w : words) most = std::max(most, ++per_bank[w % 32]);
+        wavefronts += most;
+        ideal += (words.size() + 31) / 32;
+    }
+}
+
+void GlobalSectors(const Request& r, uint64_t& sectors, uint64_t& ideal)
+{
+    std::vector<uint64_t> s, bytes;
+    for (int lane = 0; lane < 32; ++lane) {
+        if (!(r.lanes >> lane & 1)) continue;
+        for (uint64_t x = r.addr[lane] / 32; x <= (r.addr[lane] + r.size[lane] - 1) / 32; ++x) s.push_back(x);
+        for (int i = 0; i < r.size[lane]; ++i) bytes.push_back(r.addr[lane] + i);
+    }
+    std::sort(s.begin(), s.end());
+    sectors += std::unique(s.begin(), s.end()) - s.begin();
+    std::sort(bytes.begin(), bytes.end());
+    ideal += (std::unique(bytes.begin(), bytes.end()) - bytes.begin() + 31) / 32;
+}
+
+void FlushRequests(Launch& l)
+{
+    for (int w = 0; w < l.warps; ++w) {
+        for (const Request& r : l.shared_requests[w]) {
+            if (!r.lanes) continue;
+            ++l.report.shared_requests;
+            SharedWavefronts(r, l.report.shared_wavefronts, l.report.shared_ideal_wavefronts);
+        }
+        for (const Request& r : l.global_requests[w]) {
+            if (!r.lanes) continue;
+            ++l.report.global_requests;
+            GlobalSectors(r, l.report.global_sectors, l.report.global_ideal_sectors);
+        }
+        l.shared_requests[w].clear();
+        l.global_requests[w].clear();
+    }
+    for (Fiber& f : l.fibers) f.shared_seq = f.global_seq = 0;
+}
+
+void Access(void* p, int size, bool write)
+{
+    Launch* l = current;
+    Fiber* f = running;
+    if (l == nullptr || f == nullptr) return;
+    uint64_t a = reinterpret_cast<uint64_t>(p);
+    if (a - reinterpret_cast<uint64_t>(f->stack) < StackBytes - GuardBytes) return;  // the thread's own locals
+    uint64_t offset = a - reinterpret_cast<uint64_t>(l->shared);
+    if (offset < MaxSharedBytes) {
+        CheckSharedRange(*l, f, offset, size, write ? "write" : "read");
+        if (write) SharedWrite(*l, f, static_cast<uint32_t>(offset), size, 0, false);
+        else SharedRead(*l, f, static_cast<uint32_t>(offset), size);
+        Record(l->shared_requests[f->warp], f->shared_seq, f->lane, offset, size);
+        return;
+    }
+    CheckGlobal(*l, f, a, size, write ? "write" : "read");
+    Record(l->global_requests[f->warp], f->global_seq, f->lane, a, size);
+}
+
+// ---- Warp collectives.
+std::string Lanes(uint32_t bits)
+{
+    std::string s;
+    for (int i = 0; i < 32; ++i) {
+        if (bits >> i & 1) s += (s.empty() ? "" : ",") + std::to_string(i);
+    }
+    return s;
+}
+
+uint16_t Half(const unsigned char* shared, uint32_t offset)
+{
+    uint16_t h;
+    std::memcpy(&h, shared + offset, 2);
+    return h;
+}
+
+float Bf16ToFloat(uint16_t h)
+{
+    uint32_t bits = static_cast<uint32_t>(h) << 16;
+    float x;
+    std::memcpy(&x, &bits, 4);
+    return x;
+}
+
+float F16ToFloat(uint16_t h)
+{
+    uint32_t sign = (h >> 15) & 1, exponent = (h >> 10) & 0x1F, mantissa = h & 0x3FF;
+    float magnitude;
+    if (exponent == 0) magnitude = std::ldexp(static_cast<float>(mantissa), -24);
+    else if (exponent == 31) magnitude = mantissa ? NAN : INFINITY;
+    else magnitude = std::ldexp(static_cast<float>(mantissa | 0x400), static_cast<int>(exponent) - 25);
+    return sign ? -magnitude : magnitude;
+}
+
+void ExecuteLdmatrix(Launch& l, Fiber* lanes)
+{
+    const Fiber& first = lanes[0];
+    ++l.report.ldmatrix;
+    for (int m = 0; m < first.count; ++m) {
+        // Rows of matrix m come from lanes 8m .. 8m + 7: one 128-byte phase.
+        Request phase{};
+        for (int row = 0; row < 8; ++row) {
+            Fiber& source = lanes[8 * m + row];
+            if (source.addr % 16 != 0) {
+                Fail("thread %d: ldmatrix row address (shared offset %u) is not 16-byte aligned", source.tid, source.addr);
+                return;
+            }
+            CheckSharedRange(l, &source, source.addr, 16, "ldmatrix read");
+            if (l.failed) return;
+            SharedRead(l, &source, source.addr, 16);
+            phase.lanes |= 1u << row;
+            phase.addr[row] = source.addr;
+            phase.size[row] = 16;
+        }
+        SharedWavefronts(phase, l.report.ldmatrix_wavefronts, l.report.ldmatrix_ideal_wavefronts);
+        for (int lane = 0; lane < 32; ++lane) {
+            int g = lane / 4, t = lane % 4;
+            uint16_t lo, hi;
+            if (first.trans) {
+                lo = Half(l.shared, lanes[8 * m + 2 * t].addr + 2 * g);
+                hi = Half(l.shared, lanes[8 * m + 2 * t + 1].addr + 2 * g);
+            } else {
+                lo = Half(l.shared, lanes[8 * m + g].addr + 4 * t);
+                hi = Half(l.shared, lanes[8 * m + g].addr + 4 * t + 2);
+            }
+            lanes[lane].regs[m] = static_cast<unsigned>(lo) | (static_cast<unsigned>(hi) << 16);
+        }
+    }
+}
+
+// mma.sync.m16n8k16.row.col with fp32 accumulation (PTX ISA, "Matrix Fragments for mma.m16n8k16"):
+// g = lane / 4, t = lane % 4. A: register i holds elements 2i, 2i + 1; element e is at row g + 8 ((e / 2) % 2),
+// column 2t + e % 2 + 8 (e / 4). B: element e at k = 2t + e % 2 + 8 (e / 2), n = g. C/D: d[i] at row
+// g + 8 (i / 2), column 2t + i % 2. Products and sums in double, rounded once to fp32.
+void ExecuteMma(Launch& l, Fiber* lanes)
+{
+    ++l.report.mma;
+    bool bf16 = lanes[0].bf16;
+    auto value = [bf16](unsigned reg, int half) {
+        uint16_t h = static_cast<uint16_t>(half ? reg >> 16 : reg);
+        return bf16 ? Bf16ToFloat(h) : F16ToFloat(h);
+    };
+    double A[16][16], B[16][8], C[16][8];
+    for (int lane = 0; lane < 32; ++lane) {
+        int g = lane / 4, t = lane % 4;
+        for (int e = 0; e < 8; ++e) A[g + 8 * ((e / 2) % 2)][2 * t + e % 2 + 8 * (e / 4)] = value(lanes[lane].a[e / 2], e % 2);
+        for (int e = 0; e < 4; ++e) B[2 * t + e % 2 + 8 * (e / 2)][g] = value(lanes[lane].b[e / 2], e % 2);
+        for (int i = 0; i < 4; ++i) C[g + 8 * (i / 2)][2 * t + i % 2] = lanes[lane].d[i];
+    }
+    for (int lane = 0; lane < 32; ++lane) {
+        int g = lane / 4, t = lane % 4;
+        for (int i = 0; i < 4; ++i) {
+            int row = g + 8 * (i / 2), col = 2 * t + i % 2;
+            double sum = C[row][col];
+            for (int k = 0; k < 16; ++k) sum += A[row][k] * B[k][col];
+            lanes[lane].d[i] = static_cast<float>(sum);
+        }
+    }
+}
+
+void Push(Launch& l, std::vector<Fiber*>& runnable, std::vector<Fiber*> wake)
+{
+    std::shuffle(wake.begin(), wake.end(), l.random);
+    runnable.insert(runnable.end(), wake.begin(), wake.end());
+}
+
+// A lane of warp w has arrived at a collective: run it if every lane it names is there.
+void TryCollective(Launch& l, int w, std::vector<Fiber*>& runnable)
+{
+    Fiber* lanes = &l.fibers[32 * w];
+    int count = std::min(32, l.threads - 32 * w);
+    const Fiber* arrived = nullptr;
+    for (int i = 0; i < count; ++i) {
+        if (lanes[i].state == State::Collective) { arrived = &lanes[i]; break; }
+    }
+    uint32_t needed = arrived->mask;
+    if (arrived->op == Op::Ldmatrix || arrived->op == Op::Mma) needed = 0xffffffffu;  // .aligned: the whole warp
+    if (count < 32 && (needed >> count) != 0) {
+        Fail("warp %d has %d threads but %s on line %d names lanes %s", w, count, OpName(arrived->op), arrived->line,
+             Lanes(needed & ~((1u << count) - 1)).c_str());
+        return;
+    }
+    for (int i = 0; i < count; ++i) {
+        if (!(needed >> i & 1)) continue;
+        const Fiber& f = lanes[i];
+        if (f.state == State::Exited) {
+            Fail("divergent warp: thread %d exited while lanes of warp %d wait in %s on line %d", f.tid, w,
+                 OpName(arrived->op), arrived->line);
+            return;
+        }
+        if (f.state == State::Barrier) {
+            Fail("divergent warp: thread %d waits at __syncthreads() on line %d while lanes of warp %d wait in %s on line %d",
+                 f.tid, f.line, w, OpName(arrived->op), arrived->line);
+            return;
+        }
+        if (f.state != State::Collective) return;  // still on its way
+        if (f.op != arrived->op || f.line != arrived->line || f.mask != arrived->mask) {
+            Fail("divergent warp %d: lane %d is in %s on line %d (mask 0x%08x), lane %d in %s on line %d (mask 0x%08x)", w,
+                 arrived->lane, OpName(arrived->op), arrived->line, arrived->mask, f.lane, OpName(f.op), f.line, f.mask);
+            return;
+        }
+    }
+    switch (arrived->op) {
+        case Op::SyncWarp:
+            ++l.warp_epoch[w];
+            ++l.report.syncwarp;
+            break;
+        case Op::Shfl:
+            ++l.report.shfl;
+            for (int i = 0; i < count; ++i) {
+                if (!(needed >> i & 1)) continue;
+                int source = i ^ lanes[i].lane_mask;
+                if (source / lanes[i].width != i / lanes[i].width) source = i;
+                if (source >= count || !(needed >> source & 1)) {
+                    Fail("thread %d: __shfl_xor_sync on line %d reads lane %d, which is not in its mask 0x%08x",
+                         lanes[i].tid, lanes[i].line, source, needed);
+                    return;
+                }
+                lanes[i].result = lanes[source].value;
+            }
+            break;
+        case Op::Ldmatrix:
+            ExecuteLdmatrix(l, lanes);
+            break;
+        case Op::Mma:
+            ExecuteMma(l, lanes);
+            break;
+    }
+    std::vector<Fiber*> wake;
+    for (int i = 0; i < count; ++i) {
+        if (needed >> i & 1) {
+            lanes[i].state = State::Runnable;
+            wake.push_back(&lanes[i]);
+        }
+    }
+    Push(l, runnable, std::move(wake));
+}
+
+void Arrive(Fiber* f, Op op, int line)
+{
+    f->op = op;
+    f->line = line;
+    f->state = State::Collective;
+    ToScheduler(f);
+}
+
+// Why the block cannot go on, when nothing is runnable and not every thread waits at one barrier.
+void Stuck(Launch& l, int exited)
+{
+    int barrier = -1, barrier_line = 0;
+    for (const Fiber& f : l.fibers) {
+        if (f.state == State::Barrier) {
+            if (barrier < 0) { barrier = f.tid; barrier_line = f.line; }
+            else if (f.line != barrier_line) {
+                Fail("divergent barrier: thread %d waits at __syncthreads() on line %d, thread %d at the one on line %d",
+                     barrier, barrier_line, f.tid, f.line);
+            }
+        }
+    }
+    for (const Fiber& f : l.fibers) {
+        if (f.state == State::Collective) {
+            Fail("deadlock: thread %d waits in %s on line %d for lanes of its warp that never arrive", f.tid,
+                 OpName(f.op), f.line);
+        }
+    }
+    if (barrier >= 0 && exited > 0) {
+        int gone = -1;
+        for (const Fiber& f : l.fibers) {
+            if (f.state == State::Exited) { gone = f.tid; break; }
+        }
+        Fail("divergent barrier: thread %d exited while thread %d (and others) wait at __syncthreads() on line %d",
+             gone, barrier, barrier_line);
+    }
+}
+
+void RunBlock(Launch& l)
+{
+    std::memset(l.shared, Poison, l.shared_bytes);
+    std::memset(l.shadow.data(), 0, l.shadow.size() * sizeof(Shadow));
+    std::fill(l.warp_epoch.begin(), l.warp_epoch.end(), 0);
+    l.epoch = 1;
+    std::vector<Fiber*> runnable;
+    for (Fiber& f : l.fibers) {
+        f.state = State::Runnable;
+        f.committed.clear();
+        f.open.clear();
+        f.shared_seq = f.global_seq = 0;
+        StartFiber(l, &f);
+        runnable.push_back(&f);
+    }
+    std::shuffle(runnable.begin(), runnable.end(), l.random);
+    int exited = 0, at_barrier = 0;
+    size_t next = 0;
+    for (;;) {
+        while (next < runnable.size()) {
+            Fiber* f = runnable[next++];
+            Resume(l, f);
+            if (l.failed) return;
+            if (f->state == State::Exited) ++exited;
+            else if (f->state == State::Barrier) ++at_barrier;
+            else if (f->state == State::Collective) TryCollective(l, f->warp, runnable);
+            if (l.failed) return;
+        }
+        runnable.clear();
+        next = 0;
+        if (exited == l.threads) break;
+        if (at_barrier == l.threads) {
+            int line = l.fibers[0].line;
+            for (const Fiber& f : l.fibers) {
+                if (f.line != line) {
+                    Fail("divergent barrier: thread 0 waits at __syncthreads() on line %d, thread %d at the one on line %d",
+                         line, f.tid, f.line);
+                    return;
+                }
+            }
+            ++l.report.barriers;
+            FlushRequests(l);
+            ++l.epoch;
+            at_barrier = 0;
+            for (Fiber& f : l.fibers) {
+                f.state = State::Runnable;
+                runnable.push_back(&f);
+            }
+            std::shuffle(runnable.begin(), runnable.end(), l.random);
+            continue;
+        }
+        Stuck(l, exited);
+        if (!l.failed) Fail("the block stopped with %d threads exited and %d at a barrier", exited, at_barrier);
+        return;
+    }
+    FlushRequests(l);
+}
+
+}  // namespace
+
+// ---- The kernel's side (declared in kerneldsl_emulation.h).
+KD_EXPORT uint3 kd_emu_thread_idx() { return Self("threadIdx")->index; }
+KD_EXPORT uint3 kd_emu_block_idx() { Self("blockIdx"); return current->block; }
+KD_EXPORT dim3 kd_emu_block_dim()
+{
+    Self("blockDim");
+    return dim3{current->desc->block[0], current->desc->block[1], current->desc->block[2]};
+}
+KD_EXPORT dim3 kd_emu_grid_dim()
+{
+    Self("gridDim");
+    return dim3{current->desc->grid[0], current->desc->grid[1], current->desc->grid[2]};
+}
+
+KD_EXPORT void kd_emu_syncthreads(int line)
+{
+    Fiber* f = Self("__syncthreads");
+    f->line = line;
+    f->state = State::Barrier;
+    ToScheduler(f);
+}
+
+KD_EXPORT void kd_emu_syncwarp(unsigned mask, int line)
+{
+    Fiber* f = Self("__syncwarp");
+    f->mask = mask;
+    Arrive(f, Op::SyncWarp, line);
+}
+
+KD_EXPORT unsigned kd_emu_shfl_xor(unsigned mask, unsigned value, int lane_mask, int width, int line)
+{
+    Fiber* f = Self("__shfl_xor_sync");
+    if (!(mask >> f->lane & 1)) Fail("thread %d calls __shfl_xor_sync on line %d with a mask 0x%08x that leaves it out", f->tid, line, mask);
+    f->mask = mask;
+    f->value = value;
+    f->lane_mask = lane_mask;
+    f->width = width;
+    Arrive(f, Op::Shfl, line);
+    return f->result;
+}
+
+KD_EXPORT void kd_emu_ldmatrix(unsigned* r, int count, int trans, const void* p, int line)
+{
+    Fiber* f = Self("ldmatrix");
+    uint64_t offset = reinterpret_cast<uint64_t>(p) - reinterpret_cast<uint64_t>(current->shared);
+    if (offset >= MaxSharedBytes) Fail("thread %d: ldmatrix on line %d reads address %p, which is not shared memory", f->tid, line, p);
+    f->regs = r;
+    f->count = count;
+    f->trans = trans;
+    f->addr = static_cast<uint32_t>(offset);
+    f->mask = 0xffffffffu;
+    Arrive(f, Op::Ldmatrix, line);
+}
+
+KD_EXPORT void kd_emu_mma_16x8x16(float* d, const unsigned* a, const unsigned* b, int bf16, int line)
+{
+    Fiber* f = Self("mma.sync");
+    f->d = d;
+    f->a = a;
+    f->b = b;
+    f->bf16 = bf16;
+    f->mask = 0xffffffffu;
+    Arrive(f, Op::Mma, line);
+}
+
+KD_EXPORT void kd_emu_cp_async(void* dst, const void* src, int size, int src_bytes, int line)
+{
+    Fiber* f = Self("cp.async");
+    Launch& l = *current;
+    uint64_t offset = reinterpret_cast<uint64_t>(dst) - reinterpret_cast<uint64_t>(l.shared);
+    if (offset >= MaxSharedBytes) Fail("thread %d: cp.async on line %d writes %p, which is not shared memory", f->tid, line, dst);
+    if (offset % size != 0 || reinterpret_cast<uint64_t>(src) % size != 0) {
+        Fail("thread %d: cp.async of %d bytes on line %d is misaligned (shared offset %llu, global address %p)", f->tid,
+             size, line, static_cast<unsigned long long>(offset), src);
+    }
+    if (src_bytes < 0 || src_bytes > size) Fail("thread %d: cp.async on line %d copies %d of %d bytes", f->tid, line, src_bytes, size);
+    CheckSharedRange(l, f, offset, size, "cp.async write");
+    if (src_bytes > 0) {
+        CheckGlobal(l, f, reinterpret_cast<uint64_t>(src), src_bytes, "cp.async read");
+        Record(l.global_requests[f->warp], f->global_seq, f->lane, reinterpret_cast<uint64_t>(src), src_bytes);
+    }
+    SharedWrite(l, f, static_cast<uint32_t>(offset), size, line, true);
+    std::memset(l.shared + offset, Poison, size);
+    f->open.push_back(Copy{static_cast<uint32_t>(offset), static_cast<const unsigned char*>(src), size, src_bytes});
+    ++l.report.cp_async;
+    l.report.cp_async_bytes += src_bytes;
+}
+
+KD_EXPORT void kd_emu_cp_async_commit()
+{
+    Fiber* f = Self("cp.async.commit_group");
+    f->committed.push_back(std::move(f->open));
+    f->open.clear();
+}
+
+KD_EXPORT void kd_emu_cp_async_wait(int pending, int line)
+{
+    Fiber* f = Self("cp.async.wait_group");
+    Launch& l = *current;
+    while (static_cast<int>(f->committed.size()) > pending) {
+        for (const Copy& c : f->committed.front()) {
+            std::memcpy(l.shared + c.dst, c.src, c.src_bytes);
+            std::memset(l.shared + c.dst + c.src_bytes, 0, c.size - c.src_bytes);
+            for (int i = 0; i < c.size; ++i) l.shadow[c.dst + i].pending = 0;
+            SharedWrite(l, f, c.dst, c.size, line, false);
+        }
+        f->committed.erase(f->committed.begin());
+    }
+}
+
+// Conversions with the hardware's rounding: to nearest even; NaN stays NaN (canonical quiet NaN).
+KD_EXPORT unsigned short kd_emu_float_to_bf16(float x)
+{
+    uint32_t bits;
+    std::memcpy(&bits, &x, 4);
+    if ((bits & 0x7FFFFFFFu) > 0x7F800000u) return 0x7FFF;
+    bits += 0x7FFFu + ((bits >> 16) & 1);
+    return static_cast<unsigned short>(bits >> 16);
+}
+
+KD_EXPORT unsigned short kd_emu_float_to_f16(float x)
+{
+    uint32_t bits;
+    std::memcpy(&bits, &x, 4);
+    uint32_t sign = (bits >> 16) & 0x8000u, magnitude = bits & 0x7FFFFFFFu;
+    if (magnitude > 0x7F800000u) return static_cast<unsigned short>(sign | 0x7FFF);
+    if (magnitude >= 0x477FF000u) return static_cast<unsigned short>(sign | 0x7C00);  // rounds to infinity
+    if (magnitude < 0x38800000u) {                                                    // subnormal or zero in fp16
+        float a;
+        std::memcpy(&a, &magnitude, 4);
+        return static_cast<unsigned short>(sign | static_cast<uint32_t>(std::nearbyint(a * 16777216.0f)));
+    }
+    uint32_t rounded = magnitude + 0xFFFu + ((magnitude >> 13) & 1);
+    return static_cast<unsigned short>(sign | ((rounded - 0x38000000u) >> 13));
+}
+
+KD_EXPORT float kd_emu_f16_to_float(unsigned short h) { return F16ToFloat(h); }
+
+// ex2.approx.ftz.f32: exp2 in fp32 (the hardware's is within 2 ulp); subnormal results flush to zero.
+KD_EXPORT float kd_emu_ex2_approx(float x)
+{
+    if (current != nullptr) ++current->report.ex2;
+    float y = exp2f(x);
+    return std::fpclassify(y) == FP_SUBNORMAL ? 0.0f : y;
+}
+
+// ---- The launch (called from C#).
+KD_EXPORT int kd_emu_launch(const kd_emu_launch_desc* desc, kd_emu_report* report, char* error, int capacity)
+{
+    Launch l;
+    l.desc = desc;
+    l.threads = static_cast<int>(desc->block[0] * desc->block[1] * desc->block[2]);
+    l.warps = (l.threads + 31) / 32;
+    l.shared = desc->shared();
+    l.shared_bytes = desc->shared_bytes;
+    l.shadow.resize(std::max<uint32_t>(desc->shared_bytes, 1));
+    l.buffers.assign(desc->buffers, desc->buffers + desc->buffer_count);
+    std::sort(l.buffers.begin(), l.buffers.end(), [](const kd_emu_buffer& a, const kd_emu_buffer& b) { return a.base < b.base; });
+    l.warp_epoch.resize(l.warps);
+    l.shared_requests.resize(l.warps);
+    l.global_requests.resize(l.warps);
+    l.random.seed(desc->seed);
+    l.stacks_bytes = StackBytes * l.threads;
+    void* stacks = mmap(nullptr, l.stacks_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (stacks == MAP_FAILED) {
+        snprintf(error, capacity, "%s: could not map %zu bytes of fiber stacks", desc->kernel, l.stacks_bytes);
+        return 1;
+    }
+    l.stacks = static_cast<unsigned char*>(stacks);
+    l.fibers.resize(l.threads);
+#if !defined(__x86_64__)
+    l.contexts.resize(l.threads);
+#endif
+    for (int t = 0; t < l.threads; ++t) {
+        Fiber& f = l.fibers[t];
+        unsigned char* base = l.stacks + StackBytes * t;
+        mprotect(base + StackBytes - GuardBytes, GuardBytes, PROT_NONE);  // an overflow faults, it does not corrupt
+        f.stack = base;
+        f.tid = t;
+        f.warp = t / 32;
+        f.lane = t % 32;
+        f.index = uint3{t % desc->block[0], t / desc->block[0] % desc->block[1], t / (desc->block[0] * desc->block[1])};
+    }
+    // Stacks grow down from StackBytes - GuardBytes; the guard page sits above so the frame copy never
+    // touches it, and an overflow runs into the neighbouring fiber's guard.
+    std::vector<uint3> blocks;
+    for (unsigned z = 0; z < desc->grid[2]; ++z)
+        for (unsigned y = 0; y < desc->grid[1]; ++y)
+            for (unsigned x = 0; x < desc->grid[0]; ++x) blocks.push_back(uint3{x, y, z});
+    std::shuffle(blocks.begin(), blocks.end(), l.random);
+    Launch* outer = current;
+    current = &l;
+    for (const uint3& b : blocks) {
+        l.block = b;
+        RunBlock(l);
+        ++l.report.blocks;
+        if (l.failed) break;
+    }
+    current = outer;
+    munmap(l.stacks, l.stacks_bytes);
+    l.report.threads = static_cast<uint64_t>(l.threads) * l.report.blocks;
+    *report = l.report;
+    if (l.failed) {
+        snprintf(error, capacity, "%s", l.error.c_str());
+        return 1;
+    }
+    return 0;
+}
+
+// ---- ThreadSanitizer's instrumentation calls, answered by the checks above.
+#define KD_TSAN_SIZES(X) X(1) X(2) X(4) X(8) X(16)
+#define KD_TSAN_ACCESS(n)                                                            \
+    KD_EXPORT void __tsan_read##n(void* p) { Access(p, n, false); }                  \
+    KD_EXPORT void __tsan_write##n(void* p) { Access(p, n, true); }                  \
+    KD_EXPORT void __tsan_unaligned_read##n(void* p) { Access(p, n, false); }        \
+    KD_EXPORT void __tsan_unaligned_write##n(void* p) { Access(p, n, true); }        \
+    KD_EXPORT void __tsan_volatile_read##n(void* p) { Access(p, n, false); }         \
+    KD_EXPORT void __tsan_volatile_write##n(void* p) { Access(p, n, true); }
+KD_TSAN_SIZES(KD_TSAN_ACCESS)
+KD_EXPORT void __tsan_read_range(void* p, unsigned long size)
+{
+    for (unsigned long i = 0; i < size; i += 16) Access(static_cast<char*>(p) + i, static_cast<int>(std::min(16ul, size - i)), false);
+}
+KD_EXPORT void __tsan_write_range(void* p, unsigned long size)
+{
+    for (unsigned long i = 0; i < size; i += 16) Access(static_cast<char*>(p) + i, static_cast<int>(std::min(16ul, size - i)), true);
+}
+KD_EXPORT void* __tsan_memcpy(void* dst, const void* src, unsigned long size)
+{
+    __tsan_read_range(const_cast<void*>(src), size);
+    __tsan_write_range(dst, size);
+    return std::memcpy(dst, src, size);
+}
+KD_EXPORT void* __tsan_memmove(void* dst, const void* src, unsigned long size)
+{
+    __tsan_read_range(const_cast<void*>(src), size);
+    __tsan_write_range(dst, size);
+    return std::memmove(dst, src, size);
+}
+KD_EXPORT void* __tsan_memset(void* dst, int value, unsigned long size)
+{
+    __tsan_write_range(dst, size);
+    return std::memset(dst, value, size);
+}
+KD_EXPORT void __tsan_init() {}
+KD_EXPORT void __tsan_func_entry(void*) {}
+KD_EXPORT void __tsan_func_exit() {}
+KD_EXPORT void __tsan_vptr_update(void**, void*) {}
+KD_EXPORT void __tsan_vptr_read(void**) {}
