@@ -5,6 +5,7 @@
 #   require_openblas  OpenBLAS (libopenblas.so.0), the GEMM peer of tests and benchmarks
 #   require_openmpi   Open MPI (mpirun, libmpi.so.40) for the MPI ring tests
 #   require_python    python3, which reads the test results
+#   require_cxx       a C++ compiler (g++ or clang++) for the emulator, which compiles kernels at run time
 # The caller removes "$APT_LOG" when it exits.
 : "${DEPS_CALLER:=native-deps.sh}"
 
@@ -87,5 +88,12 @@ require_openmpi() {
 require_python() {
     if ! command -v python3 >/dev/null 2>&1; then
         apt_install "python3" python3
+    fi
+}
+
+require_cxx() {
+    if ! command -v g++ >/dev/null 2>&1 && ! command -v clang++ >/dev/null 2>&1; then
+        apt_install "a C++ compiler (g++ or clang++)" g++
+        command -v g++ >/dev/null 2>&1 || { echo "$DEPS_CALLER: ERROR: g++ still not found after install" >&2; exit 1; }
     fi
 }

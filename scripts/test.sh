@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command (README). From any directory:
 #   1. installs what the tests need when it is missing (NVRTC, OpenBLAS, Open MPI; Debian, as root or via sudo),
-#   2. runs every test project in KernelDsl.sln (Release),
+#   2. runs every test project in KernelDsl.sln (Release), then every GPU test (trait Device=Gpu) a second time
+#      on the CPU emulator (KERNELDSL_BACKEND=emulator): the GPU tests' emulator twins,
 #   3. runs the package smoke test (scripts/pack-smoke.sh) as one more test,
 #   4. ends with one line: "N passed, N failed, N skipped"; exits non-zero if anything failed.
 set -euo pipefail
@@ -37,6 +38,16 @@ dotnet test KernelDsl.sln -c Release --nologo \
     --blame-hang-timeout 10m --blame-hang-dump-type none \
     || test_rc=$?
 
+echo
+echo "test.sh: the GPU tests again on the emulator (KERNELDSL_BACKEND=emulator, --filter Device=Gpu)"
+KERNELDSL_BACKEND=emulator dotnet test tests/KernelDsl.Tests -c Release --nologo --no-build \
+    --filter "Device=Gpu" \
+    --logger "console;verbosity=minimal" \
+    --logger "trx;LogFilePrefix=emulator" \
+    --results-directory "$RESULTS" \
+    --blame-hang-timeout 10m --blame-hang-dump-type none \
+    || test_rc=$?
+
 # ---------------------------------------------------------------- 3. package smoke test
 echo
 echo "test.sh: package smoke test (scripts/pack-smoke.sh)"
@@ -58,6 +69,8 @@ for trx in trx_files:
     root = ET.parse(trx).getroot()
     assemblies = {os.path.basename(m.get("codeBase", "")) for m in root.iterfind(".//t:TestDefinitions/t:UnitTest/t:TestMethod", ns)}
     name = ", ".join(sorted(a for a in assemblies if a)) or os.path.basename(trx)
+    if os.path.basename(trx).startswith("emulator"):
+        name += " (GPU tests on the emulator)"
     p = f = s = 0
     details = []
     for r in root.iterfind(".//t:Results/t:UnitTestResult", ns):

@@ -6,11 +6,11 @@ using KernelDsl.Cuda;
 namespace KernelDsl;
 
 /// <summary>
-/// Chooses where a kernel call runs. A call that names <see cref="KernelBackend.Cuda"/> or
-/// <see cref="KernelBackend.Cpu"/> gets it; a call that asks for <see cref="KernelBackend.Auto"/>
+/// Chooses where a kernel call runs. A call that names <see cref="KernelBackend.Cuda"/>,
+/// <see cref="KernelBackend.Cpu"/> or <see cref="KernelBackend.Emulator"/> gets it; a call that asks for <see cref="KernelBackend.Auto"/>
 /// gets the process default (<see cref="Default"/>, from <c>KERNELDSL_BACKEND</c> unless set in
 /// code), and when that is <see cref="KernelBackend.Auto"/> too, CUDA if a device is available,
-/// else the CPU fallback.
+/// else the CPU fallback. The emulator runs only when named.
 /// </summary>
 /// <remarks>
 /// The first automatic choice in a process is written to <see cref="Trace"/> with the reason,
@@ -19,7 +19,7 @@ namespace KernelDsl;
 public static class BackendSelector
 {
     /// <summary>
-    /// The environment variable that sets the process default: <c>cpu</c>, <c>cuda</c> or
+    /// The environment variable that sets the process default: <c>cpu</c>, <c>cuda</c>, <c>emulator</c> or
     /// <c>auto</c> (any case); unset or empty means <c>auto</c>.
     /// </summary>
     public const string EnvironmentVariable = "KERNELDSL_BACKEND";
@@ -35,7 +35,7 @@ public static class BackendSelector
     /// from <c>KERNELDSL_BACKEND</c> on every use; once set, the value set wins for the rest of
     /// the process.
     /// </summary>
-    /// <exception cref="InvalidOperationException">On get: <c>KERNELDSL_BACKEND</c> holds something other than cpu, cuda or auto.</exception>
+    /// <exception cref="InvalidOperationException">On get: <c>KERNELDSL_BACKEND</c> holds something other than cpu, cuda, emulator or auto.</exception>
     /// <exception cref="ArgumentOutOfRangeException">On set: the value is not a defined <see cref="KernelBackend"/>.</exception>
     public static KernelBackend Default
     {
@@ -56,10 +56,10 @@ public static class BackendSelector
         }
     }
 
-    /// <summary>The backend a call asking for <paramref name="requested"/> runs on: <see cref="KernelBackend.Cuda"/> or <see cref="KernelBackend.Cpu"/>, never Auto.</summary>
+    /// <summary>The backend a call asking for <paramref name="requested"/> runs on: <see cref="KernelBackend.Cuda"/>, <see cref="KernelBackend.Cpu"/> or <see cref="KernelBackend.Emulator"/>, never Auto.</summary>
     /// <param name="requested">What the caller asked for; <see cref="KernelBackend.Auto"/> defers to <see cref="Default"/>.</param>
     /// <exception cref="CudaUnavailableException">CUDA was asked for (by the caller or the default) and no device is available; the message says why.</exception>
-    /// <exception cref="InvalidOperationException"><c>KERNELDSL_BACKEND</c> holds something other than cpu, cuda or auto.</exception>
+    /// <exception cref="InvalidOperationException"><c>KERNELDSL_BACKEND</c> holds something other than cpu, cuda, emulator or auto.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="requested"/> is not a defined <see cref="KernelBackend"/>.</exception>
     public static KernelBackend Resolve(KernelBackend requested = KernelBackend.Auto)
     {
@@ -75,7 +75,7 @@ public static class BackendSelector
 
         // Only an automatic choice needs the device probe; an explicit Cpu must work on a
         // machine where probing the driver misbehaves.
-        string? unavailable = wanted == KernelBackend.Cpu ? null : CudaDevice.UnavailableReason;
+        string? unavailable = wanted is KernelBackend.Cpu or KernelBackend.Emulator ? null : CudaDevice.UnavailableReason;
         KernelBackend chosen = Resolve(requested, wanted, origin, unavailable);
         if (wanted == KernelBackend.Auto && Interlocked.Exchange(ref announced, 1) == 0)
         {
@@ -103,6 +103,7 @@ public static class BackendSelector
         return wanted switch
         {
             KernelBackend.Cpu => KernelBackend.Cpu,
+            KernelBackend.Emulator => KernelBackend.Emulator,
             KernelBackend.Cuda when unavailableReason is null => KernelBackend.Cuda,
             KernelBackend.Cuda => throw new CudaUnavailableException(
                 $"The CUDA backend was requested {origin}, but no CUDA device is available: {unavailableReason}. " +
@@ -112,7 +113,7 @@ public static class BackendSelector
     }
 
     /// <summary>Reads a <c>KERNELDSL_BACKEND</c> value.</summary>
-    /// <exception cref="InvalidOperationException"><paramref name="value"/> is not cpu, cuda or auto.</exception>
+    /// <exception cref="InvalidOperationException"><paramref name="value"/> is not cpu, cuda, emulator or auto.</exception>
     internal static KernelBackend Parse(string? value)
     {
         string trimmed = value?.Trim() ?? "";
@@ -131,7 +132,12 @@ public static class BackendSelector
             return KernelBackend.Cpu;
         }
 
+        if (trimmed.Equals("emulator", StringComparison.OrdinalIgnoreCase))
+        {
+            return KernelBackend.Emulator;
+        }
+
         throw new InvalidOperationException(
-            $"{EnvironmentVariable}='{value}' is not a backend: use cpu, cuda or auto (any case), or leave it unset for auto.");
+            $"{EnvironmentVariable}='{value}' is not a backend: use cpu, cuda, emulator or auto (any case), or leave it unset for auto.");
     }
 }

@@ -11,4 +11,11 @@ public enum KernelBackend
 
     /// <summary>The SIMD C# fallback, whatever hardware is present.</summary>
     Cpu,
+
+    /// <summary>
+    /// The CUDA kernel on <see cref="Cuda.CudaDevice.Emulator"/>: the same generated CUDA C, compiled with the machine's
+    /// C++ compiler and run on the CPU with CUDA's semantics and checks. Slow; for validating kernels without a GPU.
+    /// Never chosen by <see cref="Auto"/>.
+    /// </summary>
+    Emulator,
 }

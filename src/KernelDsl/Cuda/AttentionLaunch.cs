@@ -17,12 +17,12 @@ namespace KernelDsl.Cuda;
 public static class AttentionLaunch
 {
     /// <summary>
-    /// The step kernel compiled for the default device, loaded on first use and kept in <paramref name="cached"/>
+    /// A kernel of the ring step compiled for <paramref name="device"/>, loaded on first use and kept in <paramref name="cached"/>
     /// (sm_80 or newer: cp.async, and mma.sync on the 16-bit path).
     /// </summary>
     /// <exception cref="NotSupportedException">The device is older than sm_80.</exception>
-    public static CudaFunction Load(ref CudaFunction? cached, string source, string entryPoint)
-        => GemmLaunch.Load(ref cached, source, entryPoint);
+    public static CudaFunction Load(ref CudaFunction? cached, CudaDevice device, string source, string entryPoint)
+        => GemmLaunch.Load(ref cached, device, source, entryPoint);
 
     /// <summary>
     /// Sets the running state of a ring to "no key seen": O_run = 0, L_run = −∞. The fills are issued on the legacy

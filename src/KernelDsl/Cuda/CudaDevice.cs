@@ -6,9 +6,9 @@ using System.Threading;
 namespace KernelDsl.Cuda;
 
 /// <summary>
-/// A CUDA device and its primary context. Everything in this namespace runs on
-/// <see cref="Default"/> (device 0); every operation that calls the driver first makes the
-/// context current on the calling thread, so objects can be used from any thread.
+/// A CUDA device and its primary context, or the CPU emulator (<see cref="Emulator"/>), which runs the same
+/// generated CUDA C with CUDA's semantics. Buffers, streams, events and kernels belong to one device; those
+/// created without naming one belong to <see cref="Default"/>. Objects can be used from any thread.
 /// </summary>
 public sealed class CudaDevice
 {
@@ -16,15 +16,15 @@ public sealed class CudaDevice
     // and cuInit is not cheap. Null means available.
     private static readonly Lazy<string?> Unavailability = new(Probe, LazyThreadSafetyMode.ExecutionAndPublication);
     private static readonly object OpenGate = new();
+    private static readonly Lazy<CudaDevice> EmulatedDevice = new(OpenEmulator, LazyThreadSafetyMode.ExecutionAndPublication);
     private static CudaDevice? opened;
-
-    private readonly IntPtr context;
 
     private CudaDevice(int ordinal, IntPtr context, int handle)
     {
         Ordinal = ordinal;
-        this.context = context;
-        MakeCurrent();
+        var driver = new NativeDeviceDriver(context);
+        Driver = driver;
+        driver.MakeCurrent();
         Name = ReadName(handle);
         ComputeCapability = (
             Attribute(handle, CudaDriver.DeviceAttribute.ComputeCapabilityMajor),
@@ -39,6 +39,21 @@ public sealed class CudaDevice
         DriverVersion = new Version(version / 1000, version % 1000 / 10);
     }
 
+    // The emulator follows sm_90's rules: its shared-memory opt-in limit, 1024 threads per block.
+    private CudaDevice(Emulation.EmulatedDeviceDriver driver)
+    {
+        Driver = driver;
+        IsEmulated = true;
+        Name = "KernelDsl emulator (CPU, sm_90 rules)";
+        ComputeCapability = (9, 0);
+        MultiprocessorCount = Environment.ProcessorCount;
+        MaxThreadsPerBlock = CudaFunction.MaxThreadsPerBlockLimit;
+        MaxSharedBytesPerBlock = ArchitectureLimits.MaxStaticSharedBytesPerBlock;
+        MaxSharedBytesPerBlockOptin = ArchitectureLimits.MaxSharedBytesPerBlock(90);
+        TotalMemory = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        DriverVersion = new Version(0, 0);
+    }
+
     /// <summary>
     /// Whether a CUDA device can be used: <c>libcuda</c> loads, <c>cuInit</c> succeeds and at
     /// least one device is visible. Never throws; <see cref="UnavailableReason"/> says why not.
@@ -48,10 +63,27 @@ public sealed class CudaDevice
     /// <summary>Why <see cref="IsAvailable"/> is <see langword="false"/>, in words; <see langword="null"/> when a device is available.</summary>
     public static string? UnavailableReason => Unavailability.Value;
 
-    /// <summary>Device 0, its primary context retained for the rest of the process.</summary>
+    /// <summary>
+    /// The device of objects created without naming one: <see cref="Emulator"/> when the process default backend
+    /// (<see cref="BackendSelector.Default"/>, e.g. <c>KERNELDSL_BACKEND=emulator</c>) is the emulator, else device 0,
+    /// its primary context retained for the rest of the process.
+    /// </summary>
     /// <exception cref="CudaUnavailableException">No CUDA device can be used; the message says why.</exception>
     /// <exception cref="CudaException">The device was found but its context could not be set up.</exception>
-    public static CudaDevice Default
+    public static CudaDevice Default => BackendSelector.Default == KernelBackend.Emulator ? Emulator : Gpu;
+
+    /// <summary>
+    /// The CPU emulator: kernels are compiled with the machine's C++ compiler and run with CUDA's execution model
+    /// and checks (races, divergent barriers, out-of-bounds accesses, unfinished <c>cp.async</c> copies); device
+    /// memory is host memory. See <see cref="Emulation.Emulator"/>.
+    /// </summary>
+    public static CudaDevice Emulator => EmulatedDevice.Value;
+
+    /// <summary>Whether this is <see cref="Emulator"/> rather than a GPU.</summary>
+    public bool IsEmulated { get; }
+
+    /// <summary>Device 0, its primary context retained for the rest of the process.</summary>
+    internal static CudaDevice Gpu
     {
         get
         {
@@ -100,25 +132,29 @@ public sealed class CudaDevice
     /// <summary>The CUDA version the installed driver supports, e.g. 13.0.</summary>
     public Version DriverVersion { get; }
 
+    /// <summary>
+    /// Binds a GPU's primary context to the calling thread, for code that calls the CUDA driver or a CUDA library
+    /// (NCCL) directly; nothing to do on the emulator.
+    /// </summary>
+    internal void MakeCurrent() => (Driver as NativeDeviceDriver)?.MakeCurrent();
+
+    /// <summary>What runs this device's work: the CUDA driver or the emulator.</summary>
+    internal DeviceDriver Driver { get; }
+
     /// <summary>Waits until all work queued on the device has finished.</summary>
     /// <exception cref="CudaException">A kernel or copy failed (errors of asynchronous work surface here).</exception>
-    public void Synchronize()
-    {
-        MakeCurrent();
-        CudaDriver.Check(CudaDriver.cuCtxSynchronize(), nameof(CudaDriver.cuCtxSynchronize));
-    }
+    public void Synchronize() => Driver.Synchronize();
+
+    /// <summary>The device a call on <paramref name="backend"/> (<see cref="KernelBackend.Cuda"/> or <see cref="KernelBackend.Emulator"/>) runs on.</summary>
+    internal static CudaDevice For(KernelBackend backend) => backend == KernelBackend.Emulator ? Emulator : Gpu;
 
     /// <summary>A one-line summary, e.g. for logs.</summary>
-    public override string ToString() => string.Create(
+    public override string ToString() => IsEmulated ? Name : string.Create(
         CultureInfo.InvariantCulture,
         $"{Name} (sm_{Arch}, {MultiprocessorCount} SMs, {MaxSharedBytesPerBlockOptin / 1024} KiB shared per block opt-in, " +
         $"{TotalMemory >> 20} MiB, driver CUDA {DriverVersion})");
 
-    /// <summary>
-    /// Binds the primary context to the calling thread. Contexts are per thread in the driver
-    /// API and the call is cheap, so every driver-touching operation starts with it.
-    /// </summary>
-    internal void MakeCurrent() => CudaDriver.Check(CudaDriver.cuCtxSetCurrent(context), nameof(CudaDriver.cuCtxSetCurrent));
+    private static CudaDevice OpenEmulator() => new(new Emulation.EmulatedDeviceDriver());
 
     private static CudaDevice Open(int ordinal)
     {

@@ -10,9 +10,6 @@ namespace KernelDsl.Cuda;
 /// </summary>
 public sealed class CudaEvent : IDisposable
 {
-    // CU_EVENT_DEFAULT: timing enabled (CU_EVENT_DISABLE_TIMING would make elapsed time fail).
-    private const uint DefaultFlags = 0;
-
     private readonly CudaDevice device;
     private readonly IntPtr handle;
     private int disposed;
@@ -21,10 +18,18 @@ public sealed class CudaEvent : IDisposable
     /// <exception cref="CudaUnavailableException">There is no CUDA device.</exception>
     /// <exception cref="CudaException">The driver could not create the event.</exception>
     public CudaEvent()
+        : this(CudaDevice.Default)
     {
-        device = CudaDevice.Default;
-        device.MakeCurrent();
-        CudaDriver.Check(CudaDriver.cuEventCreate(out handle, DefaultFlags), nameof(CudaDriver.cuEventCreate));
+    }
+
+    /// <summary>Creates an event with timing enabled on <paramref name="device"/>.</summary>
+    /// <param name="device">The device, e.g. <see cref="CudaDevice.Emulator"/> (where it times the host).</param>
+    /// <exception cref="CudaException">The driver could not create the event.</exception>
+    public CudaEvent(CudaDevice device)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        this.device = device;
+        handle = device.Driver.CreateEvent();
     }
 
     private IntPtr Handle
@@ -32,7 +37,6 @@ public sealed class CudaEvent : IDisposable
         get
         {
             ObjectDisposedException.ThrowIf(Volatile.Read(ref disposed) != 0, this);
-            device.MakeCurrent();
             return handle;
         }
     }
@@ -43,13 +47,12 @@ public sealed class CudaEvent : IDisposable
     public void Record(CudaStream stream)
     {
         ArgumentNullException.ThrowIfNull(stream);
-        IntPtr recorded = Handle;
-        CudaDriver.Check(CudaDriver.cuEventRecord(recorded, stream.Handle), nameof(CudaDriver.cuEventRecord));
+        device.Driver.RecordEvent(Handle, stream.Handle);
     }
 
     /// <summary>Waits until the work before the recorded point has finished.</summary>
     /// <exception cref="ObjectDisposedException">The event was disposed.</exception>
-    public void Synchronize() => CudaDriver.Check(CudaDriver.cuEventSynchronize(Handle), nameof(CudaDriver.cuEventSynchronize));
+    public void Synchronize() => device.Driver.SynchronizeEvent(Handle);
 
     /// <summary>
     /// Milliseconds between two recorded events (resolution about half a microsecond); waits
@@ -64,9 +67,7 @@ public sealed class CudaEvent : IDisposable
         ArgumentNullException.ThrowIfNull(start);
         ArgumentNullException.ThrowIfNull(end);
         end.Synchronize();
-        CudaDriver.Check(
-            CudaDriver.cuEventElapsedTime(out float milliseconds, start.Handle, end.Handle), nameof(CudaDriver.cuEventElapsedTime));
-        return milliseconds;
+        return start.device.Driver.ElapsedMilliseconds(start.Handle, end.Handle);
     }
 
     /// <summary>Destroys the event; later calls do nothing.</summary>
@@ -78,7 +79,6 @@ public sealed class CudaEvent : IDisposable
             return;
         }
 
-        device.MakeCurrent();
-        CudaDriver.Check(CudaDriver.cuEventDestroy_v2(handle), nameof(CudaDriver.cuEventDestroy_v2));
+        device.Driver.DestroyEvent(handle);
     }
 }

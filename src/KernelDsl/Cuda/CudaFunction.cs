@@ -50,12 +50,14 @@ public sealed class CudaFunction
     /// <summary>The most threads per block this function can launch with, given its register use.</summary>
     public int MaxThreadsPerBlock { get; }
 
+    /// <summary>The device the function is loaded into.</summary>
+    public CudaDevice Device => device;
+
     private IntPtr Handle
     {
         get
         {
             module.ThrowIfDisposed();
-            device.MakeCurrent();
             return handle;
         }
     }
@@ -97,17 +99,14 @@ public sealed class CudaFunction
                 string.Create(CultureInfo.InvariantCulture, $"'{Name}' uses {Registers} registers per thread, so a block may have at most {MaxThreadsPerBlock} threads, not {threads}."));
         }
 
+        if (stream.Device != device)
+        {
+            throw new ArgumentException($"'{Name}' is loaded on {device.Name} but the stream queues work on {stream.Device.Name}.", nameof(stream));
+        }
+
         RaiseDynamicSharedLimit(sharedBytes, nameof(sharedBytes));
-        IntPtr function = Handle;
-        IntPtr queue = stream.Handle;
         IntPtr* parameters = arguments.Count == 0 ? null : (IntPtr*)arguments.ParameterArray;
-        CudaDriver.Check(
-            CudaDriver.cuLaunchKernel(
-                function,
-                (uint)grid.X, (uint)grid.Y, (uint)grid.Z,
-                (uint)block.X, (uint)block.Y, (uint)block.Z,
-                (uint)sharedBytes, queue, parameters, null),
-            nameof(CudaDriver.cuLaunchKernel));
+        device.Driver.Launch(Handle, grid, block, sharedBytes, stream.Handle, parameters);
 
         // The parameter arrays are only reachable through the builder: keep it alive until the
         // driver has copied the values.
@@ -158,17 +157,11 @@ public sealed class CudaFunction
         {
             if (bytes > maxDynamicSharedBytes)
             {
-                CudaDriver.Check(
-                    CudaDriver.cuFuncSetAttribute(Handle, CudaDriver.FunctionAttribute.MaxDynamicSharedSizeBytes, bytes),
-                    nameof(CudaDriver.cuFuncSetAttribute));
+                device.Driver.SetAttribute(Handle, CudaDriver.FunctionAttribute.MaxDynamicSharedSizeBytes, bytes);
                 Volatile.Write(ref maxDynamicSharedBytes, bytes);
             }
         }
     }
 
-    private int Attribute(CudaDriver.FunctionAttribute attribute)
-    {
-        CudaDriver.Check(CudaDriver.cuFuncGetAttribute(out int value, attribute, Handle), nameof(CudaDriver.cuFuncGetAttribute));
-        return value;
-    }
+    private int Attribute(CudaDriver.FunctionAttribute attribute) => device.Driver.GetAttribute(Handle, attribute);
 }

@@ -5,9 +5,10 @@ using System.Threading;
 namespace KernelDsl.Cuda;
 
 /// <summary>
-/// Compiled device code loaded into <see cref="CudaDevice.Default"/>'s context, from a CUBIN
-/// or from PTX (which the driver JIT-compiles for the device). <see cref="KernelCache"/> loads
-/// and keeps modules for generated kernels; load one yourself only for hand-written code.
+/// Compiled device code loaded into one device: from a CUBIN or from PTX (which the driver JIT-compiles for
+/// the device) on a GPU, from a kernel library built by the C++ compiler on <see cref="CudaDevice.Emulator"/>.
+/// <see cref="KernelCache"/> loads and keeps modules for generated kernels; load one yourself only for
+/// hand-written code (CUBIN and PTX load into <see cref="CudaDevice.Default"/>, which must be a GPU).
 /// </summary>
 public sealed class CudaModule : IDisposable
 {
@@ -34,7 +35,7 @@ public sealed class CudaModule : IDisposable
             throw new ArgumentException("The CUBIN image is empty.", nameof(cubin));
         }
 
-        return Load(cubin);
+        return LoadOnDefault(cubin);
     }
 
     /// <summary>Loads PTX text; the driver JIT-compiles it for the device.</summary>
@@ -46,7 +47,7 @@ public sealed class CudaModule : IDisposable
     public static CudaModule LoadPtx(string ptx)
     {
         ArgumentException.ThrowIfNullOrEmpty(ptx);
-        return Load(PtxImage(Encoding.UTF8.GetBytes(ptx)));
+        return LoadOnDefault(PtxImage(Encoding.UTF8.GetBytes(ptx)));
     }
 
     /// <summary>Finds a <c>__global__</c> function by its (<c>extern "C"</c>, unmangled) name.</summary>
@@ -57,9 +58,7 @@ public sealed class CudaModule : IDisposable
     public CudaFunction GetFunction(string name)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
-        IntPtr module = Handle;
-        CudaDriver.Check(CudaDriver.cuModuleGetFunction(out IntPtr function, module, name), nameof(CudaDriver.cuModuleGetFunction));
-        return new CudaFunction(this, device, name, function);
+        return new CudaFunction(this, device, name, device.Driver.GetFunction(Handle, name));
     }
 
     /// <summary>Unloads the module; its functions cannot be launched afterwards. Later calls do nothing.</summary>
@@ -71,22 +70,24 @@ public sealed class CudaModule : IDisposable
             return;
         }
 
-        device.MakeCurrent();
-        CudaDriver.Check(CudaDriver.cuModuleUnload(handle), nameof(CudaDriver.cuModuleUnload));
+        device.Driver.UnloadModule(handle);
     }
 
     /// <summary>Loads <paramref name="image"/> as NVRTC produced it: PTX without its NUL, or a CUBIN.</summary>
-    internal static CudaModule Load(byte[] image, CudaOutput output) =>
-        output == CudaOutput.Ptx ? Load(PtxImage(image)) : LoadCubin(image);
+    internal static CudaModule Load(CudaDevice device, byte[] image, CudaOutput output) =>
+        Load(device, output == CudaOutput.Ptx ? PtxImage(image) : image);
 
-    /// <summary>The <c>CUmodule</c>, with the context made current.</summary>
+    /// <summary>Loads an emulated kernel library (<see cref="Emulation.EmulatorCompiler"/>) into <see cref="CudaDevice.Emulator"/>.</summary>
+    internal static CudaModule LoadEmulated(string libraryPath) =>
+        Load(CudaDevice.Emulator, Encoding.UTF8.GetBytes(libraryPath));
+
+    /// <summary>The driver's handle (a <c>CUmodule</c> on a GPU).</summary>
     /// <exception cref="ObjectDisposedException">The module was unloaded.</exception>
     internal IntPtr Handle
     {
         get
         {
             ThrowIfDisposed();
-            device.MakeCurrent();
             return handle;
         }
     }
@@ -103,14 +104,17 @@ public sealed class CudaModule : IDisposable
         return image;
     }
 
-    private static unsafe CudaModule Load(ReadOnlySpan<byte> image)
+    private static CudaModule LoadOnDefault(ReadOnlySpan<byte> image)
     {
         CudaDevice device = CudaDevice.Default;
-        device.MakeCurrent();
-        fixed (byte* data = image)
+        if (device.IsEmulated)
         {
-            CudaDriver.Check(CudaDriver.cuModuleLoadData(out IntPtr module, data), nameof(CudaDriver.cuModuleLoadData));
-            return new CudaModule(device, module);
+            throw new NotSupportedException(
+                "The emulator runs CUDA C, not CUBIN or PTX: load kernels with KernelCache.GetOrLoad(source, entryPoint).");
         }
+
+        return Load(device, image);
     }
+
+    private static CudaModule Load(CudaDevice device, ReadOnlySpan<byte> image) => new(device, device.Driver.LoadModule(image));
 }

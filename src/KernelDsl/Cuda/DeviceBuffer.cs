@@ -5,7 +5,7 @@ using System.Threading;
 namespace KernelDsl.Cuda;
 
 /// <summary>
-/// A typed array in device memory on <see cref="CudaDevice.Default"/>. Dispose it: device
+/// A typed array in one device's memory (<see cref="CudaDevice.Default"/> unless named). Dispose it: device
 /// memory is not reclaimed by the garbage collector (a finalizer calling into the driver
 /// while the process shuts down is a crash waiting to happen).
 /// </summary>
@@ -24,18 +24,32 @@ public sealed class DeviceBuffer<T> : IDisposable
     /// <exception cref="CudaUnavailableException">A non-empty buffer was asked for and there is no CUDA device.</exception>
     /// <exception cref="CudaException">The allocation failed, e.g. <c>CUDA_ERROR_OUT_OF_MEMORY</c>.</exception>
     public DeviceBuffer(int length)
+        : this(length, null)
+    {
+    }
+
+    /// <summary>Allocates <paramref name="length"/> uninitialised elements on <paramref name="device"/>; 0 allocates nothing.</summary>
+    /// <param name="length">Number of elements, at least 0.</param>
+    /// <param name="device">The device, e.g. <see cref="CudaDevice.Emulator"/>; null means <see cref="CudaDevice.Default"/>.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="length"/> is negative.</exception>
+    /// <exception cref="CudaUnavailableException">A non-empty buffer was asked for on the default device and there is no CUDA device.</exception>
+    /// <exception cref="CudaException">The allocation failed, e.g. <c>CUDA_ERROR_OUT_OF_MEMORY</c>.</exception>
+    public DeviceBuffer(int length, CudaDevice? device)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(length);
         Length = length;
+        this.device = device;
         if (length == 0)
         {
             return;
         }
 
-        device = CudaDevice.Default;
-        device.MakeCurrent();
-        CudaDriver.Check(CudaDriver.cuMemAlloc_v2(out pointer, Bytes), nameof(CudaDriver.cuMemAlloc_v2));
+        this.device ??= CudaDevice.Default;
+        pointer = this.device.Driver.Allocate(Bytes);
     }
+
+    /// <summary>The device the memory is on; null for an empty buffer created without naming one.</summary>
+    public CudaDevice? Device => device;
 
     /// <summary>Number of elements.</summary>
     public int Length { get; }
@@ -63,14 +77,14 @@ public sealed class DeviceBuffer<T> : IDisposable
     public unsafe void CopyFrom(ReadOnlySpan<T> source)
     {
         Prepare(source.Length, nameof(source));
-        if (device is null)
+        if (device is null || Length == 0)
         {
             return;
         }
 
         fixed (T* host = source)
         {
-            CudaDriver.Check(CudaDriver.cuMemcpyHtoD_v2(pointer, host, Bytes), nameof(CudaDriver.cuMemcpyHtoD_v2));
+            device.Driver.CopyToDevice(pointer, host, Bytes, IntPtr.Zero);
         }
     }
 
@@ -86,18 +100,15 @@ public sealed class DeviceBuffer<T> : IDisposable
     {
         ArgumentNullException.ThrowIfNull(stream);
         Prepare(source.Length, nameof(source));
-        if (device is null)
+        if (device is null || Length == 0)
         {
             return;
         }
 
-        // The span is pinned only while this method runs, so the copy must be finished before
-        // it returns: the stream is synchronised inside the fixed block.
+        // The span is pinned only while this method runs: the driver returns once the copy is done.
         fixed (T* host = source)
         {
-            CudaDriver.Check(
-                CudaDriver.cuMemcpyHtoDAsync_v2(pointer, host, Bytes, stream.Handle), nameof(CudaDriver.cuMemcpyHtoDAsync_v2));
-            stream.Synchronize();
+            device.Driver.CopyToDevice(pointer, host, Bytes, stream.Handle);
         }
     }
 
@@ -109,14 +120,14 @@ public sealed class DeviceBuffer<T> : IDisposable
     public unsafe void CopyTo(Span<T> destination)
     {
         Prepare(destination.Length, nameof(destination));
-        if (device is null)
+        if (device is null || Length == 0)
         {
             return;
         }
 
         fixed (T* host = destination)
         {
-            CudaDriver.Check(CudaDriver.cuMemcpyDtoH_v2(host, pointer, Bytes), nameof(CudaDriver.cuMemcpyDtoH_v2));
+            device.Driver.CopyToHost(host, pointer, Bytes, IntPtr.Zero);
         }
     }
 
@@ -133,16 +144,14 @@ public sealed class DeviceBuffer<T> : IDisposable
     {
         ArgumentNullException.ThrowIfNull(stream);
         Prepare(destination.Length, nameof(destination));
-        if (device is null)
+        if (device is null || Length == 0)
         {
             return;
         }
 
         fixed (T* host = destination)
         {
-            CudaDriver.Check(
-                CudaDriver.cuMemcpyDtoHAsync_v2(host, pointer, Bytes, stream.Handle), nameof(CudaDriver.cuMemcpyDtoHAsync_v2));
-            stream.Synchronize();
+            device.Driver.CopyToHost(host, pointer, Bytes, stream.Handle);
         }
     }
 
@@ -163,38 +172,30 @@ public sealed class DeviceBuffer<T> : IDisposable
                 $"Fill sets 1-, 2- or 4-byte elements (cuMemsetD8/D16/D32); {typeof(T).Name} has {size} bytes.");
         }
 
-        if (device is null)
+        if (device is null || Length == 0)
         {
             return;
         }
 
-        device.MakeCurrent();
-        nuint count = (nuint)Length;
-        switch (size)
+        uint bits = size switch
         {
-            case 1:
-                CudaDriver.Check(CudaDriver.cuMemsetD8_v2(pointer, Unsafe.BitCast<T, byte>(value), count), nameof(CudaDriver.cuMemsetD8_v2));
-                break;
-            case 2:
-                CudaDriver.Check(CudaDriver.cuMemsetD16_v2(pointer, Unsafe.BitCast<T, ushort>(value), count), nameof(CudaDriver.cuMemsetD16_v2));
-                break;
-            default:
-                CudaDriver.Check(CudaDriver.cuMemsetD32_v2(pointer, Unsafe.BitCast<T, uint>(value), count), nameof(CudaDriver.cuMemsetD32_v2));
-                break;
-        }
+            1 => Unsafe.BitCast<T, byte>(value),
+            2 => Unsafe.BitCast<T, ushort>(value),
+            _ => Unsafe.BitCast<T, uint>(value),
+        };
+        device.Driver.Fill(pointer, size, bits, (nuint)Length);
     }
 
     /// <summary>Frees the device memory; later calls do nothing.</summary>
     /// <exception cref="CudaException">The driver refused to free (e.g. after a sticky kernel error).</exception>
     public void Dispose()
     {
-        if (Interlocked.Exchange(ref disposed, 1) != 0 || device is null)
+        if (Interlocked.Exchange(ref disposed, 1) != 0 || device is null || Length == 0)
         {
             return;
         }
 
-        device.MakeCurrent();
-        CudaDriver.Check(CudaDriver.cuMemFree_v2(pointer), nameof(CudaDriver.cuMemFree_v2));
+        device.Driver.Free(pointer);
     }
 
     private void Prepare(int hostLength, string parameterName)
@@ -205,8 +206,6 @@ public sealed class DeviceBuffer<T> : IDisposable
             throw new ArgumentException(
                 $"The buffer holds {Length} elements of {typeof(T).Name} but the span has {hostLength}.", parameterName);
         }
-
-        device?.MakeCurrent();
     }
 
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref disposed) != 0, this);

@@ -24,24 +24,25 @@ public static class GemmLaunch
     public const int MinimumArch = 80;
 
     /// <summary>
-    /// The kernel compiled for the default device, loaded on first use and kept in <paramref name="cached"/>
-    /// (a lookup in <see cref="KernelCache"/> hashes the whole source).
+    /// The kernel compiled for <paramref name="device"/>, loaded on first use and kept in <paramref name="cached"/>
+    /// (a lookup in <see cref="KernelCache"/> hashes the whole source). The slot holds the last device's function, so a
+    /// process that alternates between a GPU and the emulator looks the kernel up again at each switch.
     /// </summary>
     /// <exception cref="NotSupportedException">The device is older than sm_80.</exception>
-    public static CudaFunction Load(ref CudaFunction? cached, string source, string entryPoint)
+    public static CudaFunction Load(ref CudaFunction? cached, CudaDevice device, string source, string entryPoint)
     {
+        ArgumentNullException.ThrowIfNull(device);
         CudaFunction? function = Volatile.Read(ref cached);
-        if (function is not null)
+        if (function is not null && function.Device == device)
         {
             return function;
         }
-        var device = CudaDevice.Default;
         if (device.Arch < MinimumArch)
         {
             throw new NotSupportedException(string.Create(CultureInfo.InvariantCulture,
                 $"{entryPoint} needs sm_{MinimumArch} or newer (cp.async, mma.sync); {device.Name} is sm_{device.Arch}. Use the CPU fallback (Run)."));
         }
-        function = KernelCache.GetOrLoad(source, entryPoint, device.Arch);
+        function = KernelCache.GetOrLoad(device, source, entryPoint);
         Volatile.Write(ref cached, function);
         return function;
     }
@@ -67,30 +68,32 @@ public static class GemmLaunch
     }
 
     /// <summary>
-    /// Uploads A, B, bias (and C when <paramref name="readC"/>), runs <paramref name="launch"/> on a new
-    /// stream, waits, and downloads C. Copies are synchronous: the spans may be movable managed memory,
+    /// Uploads A, B, bias (and C when <paramref name="readC"/>) to the device of <paramref name="backend"/> (the GPU or the
+    /// emulator), runs <paramref name="launch"/> on a new stream, waits, and downloads C. Copies are synchronous: the spans may be movable managed memory,
     /// which an asynchronous copy must not outlive. The device buffers live only for the call.
     /// </summary>
     public static void RoundTrip<TIn, TOut>(
-        ReadOnlySpan<TIn> a, ReadOnlySpan<TIn> b, Span<TOut> c, ReadOnlySpan<TOut> bias, bool readC, DeviceGemm<TIn, TOut> launch)
+        KernelBackend backend, ReadOnlySpan<TIn> a, ReadOnlySpan<TIn> b, Span<TOut> c, ReadOnlySpan<TOut> bias, bool readC,
+        DeviceGemm<TIn, TOut> launch)
         where TIn : unmanaged
         where TOut : unmanaged
     {
         ArgumentNullException.ThrowIfNull(launch);
-        using var deviceA = Upload(a);
-        using var deviceB = Upload(b);
-        using var deviceBias = Upload(bias);
-        using var deviceC = readC ? Upload<TOut>(c) : new DeviceBuffer<TOut>(c.Length);
-        using var stream = new CudaStream();
+        CudaDevice device = CudaDevice.For(backend);
+        using var deviceA = Upload(device, a);
+        using var deviceB = Upload(device, b);
+        using var deviceBias = Upload(device, bias);
+        using var deviceC = readC ? Upload<TOut>(device, c) : new DeviceBuffer<TOut>(c.Length, device);
+        using var stream = new CudaStream(device);
         launch(stream, deviceA, deviceB, deviceC, deviceBias);
         stream.Synchronize();
         deviceC.CopyTo(c);
     }
 
-    private static DeviceBuffer<T> Upload<T>(ReadOnlySpan<T> host)
+    private static DeviceBuffer<T> Upload<T>(CudaDevice device, ReadOnlySpan<T> host)
         where T : unmanaged
     {
-        var buffer = new DeviceBuffer<T>(host.Length);
+        var buffer = new DeviceBuffer<T>(host.Length, device);
         buffer.CopyFrom(host);
         return buffer;
     }

@@ -7,8 +7,9 @@ namespace KernelDsl.Cuda;
 
 /// <summary>
 /// Compiled and loaded kernels, for the process: each (source, entry point, architecture, NVRTC
-/// version, options) is compiled once, kept on disk for later processes, and loaded into
-/// <see cref="CudaDevice.Default"/> once.
+/// version, options) is compiled once, kept on disk for later processes, and loaded into its
+/// device once. On <see cref="CudaDevice.Emulator"/> the C++ compiler builds the kernel library
+/// instead (<see cref="Emulation.EmulatorCompiler"/>), cached in the same folder.
 /// </summary>
 /// <remarks>
 /// The folder is <c>$KERNELDSL_CACHE_DIR</c> if set, else <c>$XDG_CACHE_HOME/kerneldsl</c>, else
@@ -35,7 +36,29 @@ public static class KernelCache
     /// <exception cref="NvrtcUnavailableException">No NVRTC library could be loaded.</exception>
     /// <exception cref="CudaException">The driver could not load the module or find the entry point.</exception>
     public static CudaFunction GetOrLoad(string source, string entryPoint, IReadOnlyList<string>? options = null) =>
-        GetOrLoad(source, entryPoint, CudaDevice.Default.Arch, options);
+        GetOrLoad(CudaDevice.Default, source, entryPoint, options);
+
+    /// <summary>The kernel compiled for <paramref name="device"/> and loaded into it.</summary>
+    /// <param name="device">A GPU (compiled for its own architecture) or <see cref="CudaDevice.Emulator"/>.</param>
+    /// <param name="source">Self-contained CUDA C, e.g. a generated kernel's <c>CudaSource</c>.</param>
+    /// <param name="entryPoint">The <c>extern "C"</c> kernel to launch.</param>
+    /// <param name="options">NVRTC options after the defaults (architecture, C++17); the emulator ignores them.</param>
+    /// <returns>The loaded function; the same instance on every call with the same arguments.</returns>
+    /// <exception cref="KernelCompilationException">NVRTC (or, on the emulator, the C++ compiler) rejected the source; the exception has the full log.</exception>
+    /// <exception cref="NvrtcUnavailableException">No NVRTC library could be loaded.</exception>
+    /// <exception cref="Emulation.EmulatorUnavailableException">The emulator was asked for and no C++ compiler was found.</exception>
+    /// <exception cref="CudaException">The driver could not load the module or find the entry point.</exception>
+    public static CudaFunction GetOrLoad(CudaDevice device, string source, string entryPoint, IReadOnlyList<string>? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        if (!device.IsEmulated)
+        {
+            return GetOrLoad(source, entryPoint, device.Arch, options);
+        }
+
+        string library = Emulation.EmulatorCompiler.Default.GetOrBuild(source);
+        return Cached("emulator:" + library + ":" + entryPoint, () => LoadFunction(CudaModule.LoadEmulated(library), entryPoint));
+    }
 
     /// <summary>The kernel compiled for <paramref name="arch"/> and loaded into <see cref="CudaDevice.Default"/>.</summary>
     /// <param name="source">Self-contained CUDA C, e.g. a generated kernel's <c>CudaSource</c>.</param>
@@ -52,39 +75,52 @@ public static class KernelCache
     /// <exception cref="CudaException">The driver could not load the module or find the entry point.</exception>
     public static CudaFunction GetOrLoad(string source, string entryPoint, int arch, IReadOnlyList<string>? options = null)
     {
+        CudaDevice device = CudaDevice.Default;
+        if (device.IsEmulated)
+        {
+            return GetOrLoad(device, source, entryPoint, options);
+        }
+
         KernelImage image = KernelImageCache.Default.GetOrCompile(source, entryPoint, arch, options);
-        Lazy<CudaFunction> function = Functions.GetOrAdd(
-            image.Key,
-            _ => new Lazy<CudaFunction>(
-                () => Load(image, source, entryPoint, arch, options), LazyThreadSafetyMode.ExecutionAndPublication));
+        return Cached(image.Key, () => Load(device, image, source, entryPoint, arch, options));
+    }
+
+    private static CudaFunction Cached(string key, Func<CudaFunction> load)
+    {
+        Lazy<CudaFunction> function = Functions.GetOrAdd(key, _ => new Lazy<CudaFunction>(load, LazyThreadSafetyMode.ExecutionAndPublication));
         try
         {
             return function.Value;
         }
         catch
         {
-            Functions.TryRemove(new KeyValuePair<string, Lazy<CudaFunction>>(image.Key, function));
+            Functions.TryRemove(new KeyValuePair<string, Lazy<CudaFunction>>(key, function));
             throw;
         }
     }
 
     // Modules stay loaded for the life of the process, like the functions handed out from them.
     private static CudaFunction Load(
-        KernelImage image, string source, string entryPoint, int arch, IReadOnlyList<string>? options)
+        CudaDevice device, KernelImage image, string source, string entryPoint, int arch, IReadOnlyList<string>? options)
     {
         CudaModule module;
         try
         {
-            module = CudaModule.Load(image.Image, image.Target.Output);
+            module = CudaModule.Load(device, image.Image, image.Target.Output);
         }
         catch (CudaException e) when (e.Code == (int)CudaResult.NoBinaryForGpu && image.Target.Output == CudaOutput.Cubin)
         {
             // A CUBIN runs only on its own architecture family (sm_80 code does not run on
             // sm_90); PTX for the same architecture runs on every newer device.
             KernelImage ptx = KernelImageCache.Default.GetOrCompile(source, entryPoint, arch, options, CudaOutput.Ptx);
-            module = CudaModule.Load(ptx.Image, ptx.Target.Output);
+            module = CudaModule.Load(device, ptx.Image, ptx.Target.Output);
         }
 
+        return LoadFunction(module, entryPoint);
+    }
+
+    private static CudaFunction LoadFunction(CudaModule module, string entryPoint)
+    {
         try
         {
             return module.GetFunction(entryPoint);

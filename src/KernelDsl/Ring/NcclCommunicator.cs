@@ -55,7 +55,8 @@ public sealed unsafe class NcclCommunicator : IRingCommunicator, IDisposable
         Rank = rank;
         Size = size;
         Timeout = timeout;
-        Stream = new CudaStream();
+        Stream = new CudaStream(CudaDevice.Gpu);
+        CudaDevice.Gpu.MakeCurrent();
         CudaDriver.Check(CudaDriver.cuEventCreate(out exchangeDone, EventDisableTiming), nameof(CudaDriver.cuEventCreate));
         CudaDriver.Check(CudaDriver.cuEventCreate(out inputsReady, EventDisableTiming), nameof(CudaDriver.cuEventCreate));
     }
@@ -176,6 +177,7 @@ public sealed unsafe class NcclCommunicator : IRingCommunicator, IDisposable
     public RingTransfer StartExchange(ReadOnlyMemory<byte> send, Memory<byte> receive)
     {
         BeginExchange();
+        CudaDevice.Gpu.MakeCurrent();
         var outgoing = Stage(ref sendStage, send.Length);
         var incoming = Stage(ref receiveStage, receive.Length);
         if (send.Length > 0)
@@ -188,6 +190,7 @@ public sealed unsafe class NcclCommunicator : IRingCommunicator, IDisposable
             if (receive.Length > 0)
             {
                 using var pin = receive.Pin();
+                CudaDevice.Gpu.MakeCurrent();
                 CudaDriver.Check(CudaDriver.cuMemcpyDtoH_v2(pin.Pointer, incoming.Pointer, (nuint)receive.Length), nameof(CudaDriver.cuMemcpyDtoH_v2));
             }
         });
@@ -223,6 +226,12 @@ public sealed unsafe class NcclCommunicator : IRingCommunicator, IDisposable
         ArgumentOutOfRangeException.ThrowIfGreaterThan(sendLength, send.Length);
         ArgumentOutOfRangeException.ThrowIfNegative(receiveLength);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(receiveLength, receive.Length);
+        if (send.Device is { IsEmulated: true } || receive.Device is { IsEmulated: true })
+        {
+            throw new ArgumentException(
+                "NCCL moves GPU memory; buffers on the emulator exchange through an in-process or MPI communicator.", nameof(send));
+        }
+
         BeginExchange();
         long elementBytes = Unsafe.SizeOf<T>();
         return Enqueue(send.Pointer, sendLength * elementBytes, receive.Pointer, receiveLength * elementBytes, producer, completion: null);
@@ -263,6 +272,7 @@ public sealed unsafe class NcclCommunicator : IRingCommunicator, IDisposable
         }
         sendStage?.Dispose();
         receiveStage?.Dispose();
+        CudaDevice.Gpu.MakeCurrent();
         CudaDriver.Check(CudaDriver.cuEventDestroy_v2(exchangeDone), nameof(CudaDriver.cuEventDestroy_v2));
         CudaDriver.Check(CudaDriver.cuEventDestroy_v2(inputsReady), nameof(CudaDriver.cuEventDestroy_v2));
         Stream.Dispose();
@@ -330,7 +340,7 @@ public sealed unsafe class NcclCommunicator : IRingCommunicator, IDisposable
     {
         // NCCL uses the CUDA runtime, which picks up the current context: the primary context of device 0,
         // the one every KernelDsl buffer and stream lives in.
-        CudaDevice.Default.MakeCurrent();
+        CudaDevice.Gpu.MakeCurrent();
         IntPtr created;
         NcclNative.Check(NcclNative.CommInitRank(&created, size, id, rank), "ncclCommInitRank");
         return created;
@@ -342,7 +352,7 @@ public sealed unsafe class NcclCommunicator : IRingCommunicator, IDisposable
         if (stage is null || stage.Length < bytes)
         {
             stage?.Dispose();
-            stage = new DeviceBuffer<byte>(bytes);
+            stage = new DeviceBuffer<byte>(bytes, CudaDevice.Gpu);
         }
         return stage;
     }
@@ -365,6 +375,7 @@ public sealed unsafe class NcclCommunicator : IRingCommunicator, IDisposable
     private NcclTransfer Enqueue(ulong send, long sendBytes, ulong receive, long receiveBytes, CudaStream? producer, Action? completion)
     {
         IntPtr stream = Stream.Handle;
+        CudaDevice.Gpu.MakeCurrent();
         if (producer is not null)
         {
             CudaDriver.Check(CudaDriver.cuEventRecord(inputsReady, producer.Handle), nameof(CudaDriver.cuEventRecord));

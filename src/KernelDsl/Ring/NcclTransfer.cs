@@ -75,6 +75,7 @@ public sealed class NcclTransfer : RingTransfer
         {
             if (!completed)
             {
+                CudaDevice.Gpu.MakeCurrent();
                 CudaDriver.Check(CudaDriver.cuStreamWaitEvent(stream.Handle, owner.ExchangeDone, 0), nameof(CudaDriver.cuStreamWaitEvent));
             }
         }
@@ -90,6 +91,7 @@ public sealed class NcclTransfer : RingTransfer
                 return completed;
             }
             // The event is current: a later exchange re-records it only after this one has completed.
+            CudaDevice.Gpu.MakeCurrent();
             var result = CudaDriver.cuEventQuery(owner.ExchangeDone);
             if (result == CudaResult.Success)
             {

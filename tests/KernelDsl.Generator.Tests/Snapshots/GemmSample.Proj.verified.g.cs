@@ -250,7 +250,7 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) kd_gemm_GemmSample_Proj
             {
                 return;
             }
-            var function = global::KernelDsl.Cuda.GemmLaunch.Load(ref cudaFunction, CudaSource, EntryPoint);
+            var function = global::KernelDsl.Cuda.GemmLaunch.Load(ref cudaFunction, stream.Device, CudaSource, EntryPoint);
             var (x, y) = Info.GridFor(m, n);
             var parameters = new global::KernelDsl.Cuda.KernelArguments().Add(a).Add(b).Add(c).Add(bias)
                 .Add(m).Add(n).Add(k).Add(lda).Add(ldb).Add(ldc).Add(alpha).Add(beta);
@@ -260,19 +260,21 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) kd_gemm_GemmSample_Proj
         /// <summary>
         /// C ← relu(α·op(A)·op(B) + β·C + bias) on host memory, dense, on the backend <see cref="global::KernelDsl.BackendSelector"/>
         /// resolves <paramref name="backend"/> to: CUDA when a device is present (operands copied over and C back), else
-        /// the CPU fallback. KERNELDSL_BACKEND=cpu|cuda|auto sets the default for the process.
+        /// the CPU fallback; the CUDA kernel on the CPU emulator when asked for. KERNELDSL_BACKEND=cpu|cuda|emulator|auto sets
+        /// the default for the process.
         /// </summary>
         /// <returns>The backend that ran.</returns>
         public static global::KernelDsl.KernelBackend Compute(global::System.ReadOnlySpan<float> a, global::System.ReadOnlySpan<float> b, global::System.Span<float> c, int m, int n, int k, global::System.ReadOnlySpan<float> bias, float alpha = 1f, float beta = 0f, global::KernelDsl.KernelBackend backend = global::KernelDsl.KernelBackend.Auto)
         {
-            if (global::KernelDsl.BackendSelector.Resolve(backend) == global::KernelDsl.KernelBackend.Cpu)
+            var chosen = global::KernelDsl.BackendSelector.Resolve(backend);
+            if (chosen == global::KernelDsl.KernelBackend.Cpu)
             {
                 Run(a, b, c, m, n, k, bias, alpha, beta);
                 return global::KernelDsl.KernelBackend.Cpu;
             }
-            global::KernelDsl.Cuda.GemmLaunch.RoundTrip(a, b, c, bias, readC: beta != 0f,
+            global::KernelDsl.Cuda.GemmLaunch.RoundTrip(chosen, a, b, c, bias, readC: beta != 0f,
                 (stream, deviceA, deviceB, deviceC, deviceBias) => Launch(stream, deviceA, deviceB, deviceC, m, n, k, deviceBias, alpha, beta));
-            return global::KernelDsl.KernelBackend.Cuda;
+            return chosen;
         }
 
         /// <summary>CPU fallback with Vector512 (16 floats per vector): packing and the 8×32 microkernel, driven by <see cref="global::KernelDsl.Cpu.CpuGemm"/>.</summary>

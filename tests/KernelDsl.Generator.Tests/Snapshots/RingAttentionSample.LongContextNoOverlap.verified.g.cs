@@ -512,7 +512,7 @@ extern "C" __global__ void __launch_bounds__(FINALIZE_THREADS) kd_attn_finalize_
             {
                 return;  // no query or no key: the running state stays as it is
             }
-            var function = global::KernelDsl.Cuda.AttentionLaunch.Load(ref cudaStep, CudaSource, StepEntryPoint);
+            var function = global::KernelDsl.Cuda.AttentionLaunch.Load(ref cudaStep, stream.Device, CudaSource, StepEntryPoint);
             var (x, y) = Info.GridFor(queries, heads);
             var parameters = global::KernelDsl.Cuda.AttentionLaunch.StepArguments(q, k, v, oRun, lRun, heads, kvHeads, queries, keys, queryShard, keyShard);
             function.Launch(stream, (x, y, 1), (Info.Threads, 1, 1), Info.SharedMemoryBytes, parameters);
@@ -536,7 +536,7 @@ extern "C" __global__ void __launch_bounds__(FINALIZE_THREADS) kd_attn_finalize_
                 return;
             }
             const int threads = 256;  // FINALIZE_THREADS in CudaSource
-            var function = global::KernelDsl.Cuda.AttentionLaunch.Load(ref cudaFinalize, CudaSource, FinalizeEntryPoint);
+            var function = global::KernelDsl.Cuda.AttentionLaunch.Load(ref cudaFinalize, stream.Device, CudaSource, FinalizeEntryPoint);
             int blocks = global::KernelDsl.Cuda.AttentionLaunch.FinalizeBlocks(heads * queries, Info.HeadDim, threads);
             var parameters = new global::KernelDsl.Cuda.KernelArguments().Add(oRun).Add(lRun).Add(o).Add(lse).Add(heads * queries);
             function.Launch(stream, (blocks, 1, 1), (threads, 1, 1), 0, parameters);

@@ -51,9 +51,9 @@ public sealed class GemmLaunchTests
     {
         foreach (var (m, n, k) in new[] { (1, 1, 1), (7, 5, 3), (17, 33, 65), (127, 129, 255), (300, 257, 1000) })
         {
-            Check(Plain.Info, (a, b, c, bias) => Plain.Compute(a, b, c, m, n, k, backend: KernelBackend.Cuda), m, n, k);
-            Check(TransposedAB.Info, (a, b, c, bias) => TransposedAB.Compute(a, b, c, m, n, k, backend: KernelBackend.Cuda), m, n, k);
-            Check(BiasGelu.Info, (a, b, c, bias) => BiasGelu.Compute(a, b, c, m, n, k, bias, backend: KernelBackend.Cuda), m, n, k);
+            Check(Plain.Info, (a, b, c, bias) => Plain.Compute(a, b, c, m, n, k, backend: GpuFactAttribute.Backend), m, n, k);
+            Check(TransposedAB.Info, (a, b, c, bias) => TransposedAB.Compute(a, b, c, m, n, k, backend: GpuFactAttribute.Backend), m, n, k);
+            Check(BiasGelu.Info, (a, b, c, bias) => BiasGelu.Compute(a, b, c, m, n, k, bias, backend: GpuFactAttribute.Backend), m, n, k);
         }
     }
 
@@ -62,11 +62,11 @@ public sealed class GemmLaunchTests
     {
         const int m = 65, n = 33, k = 40;
         var (a, b, _) = Operands(m, n, k, seed: 13);
-        float[] c = Operands(m, n, 1, seed: 14).A;
+        float[] c = Operands(m, 1, n, seed: 14).A;  // m×n values
         float[] expected = (float[])c.Clone();
         Plain.Run(a, b, expected, m, n, k, alpha: 0.5f, beta: -2f);
 
-        Plain.Compute(a, b, c, m, n, k, alpha: 0.5f, beta: -2f, backend: KernelBackend.Cuda);
+        Plain.Compute(a, b, c, m, n, k, alpha: 0.5f, beta: -2f, backend: GpuFactAttribute.Backend);
 
         double diff = 0, norm = 0;
         for (int i = 0; i < c.Length; i++)

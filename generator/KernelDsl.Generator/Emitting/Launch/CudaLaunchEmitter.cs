@@ -56,7 +56,7 @@ internal static class CudaLaunchEmitter
         w.Open("if (m == 0 || n == 0)");
         w.Line("return;");
         w.Close();
-        w.Line($"var function = {Cuda}.GemmLaunch.Load(ref cudaFunction, CudaSource, EntryPoint);");
+        w.Line($"var function = {Cuda}.GemmLaunch.Load(ref cudaFunction, stream.Device, CudaSource, EntryPoint);");
         w.Line("var (x, y) = Info.GridFor(m, n);");
         w.Line($"var parameters = new {Cuda}.KernelArguments().Add(a).Add(b).Add(c){(bias ? ".Add(bias)" : "")}");
         w.Line("    .Add(m).Add(n).Add(k).Add(lda).Add(ldb).Add(ldc).Add(alpha).Add(beta);");
@@ -66,7 +66,7 @@ internal static class CudaLaunchEmitter
         EmitCompute(w, plan, input, output);
     }
 
-    /// <summary>Backend-agnostic: CUDA when a device is present (or requested), else the CPU fallback.</summary>
+    /// <summary>Backend-agnostic: CUDA when a device is present (or requested), the emulator when requested, else the CPU fallback.</summary>
     private static void EmitCompute(CodeWriter w, GemmPlan plan, string input, string output)
     {
         bool bias = plan.Epilogue.Bias;
@@ -74,17 +74,19 @@ internal static class CudaLaunchEmitter
         w.Line("/// <summary>");
         w.Line($"/// C ← {GemmSurface.EpilogueFormula(plan)} on host memory, dense, on the backend <see cref=\"global::KernelDsl.BackendSelector\"/>");
         w.Line("/// resolves <paramref name=\"backend\"/> to: CUDA when a device is present (operands copied over and C back), else");
-        w.Line("/// the CPU fallback. KERNELDSL_BACKEND=cpu|cuda|auto sets the default for the process.");
+        w.Line("/// the CPU fallback; the CUDA kernel on the CPU emulator when asked for. KERNELDSL_BACKEND=cpu|cuda|emulator|auto sets");
+        w.Line("/// the default for the process.");
         w.Line("/// </summary>");
         w.Line("/// <returns>The backend that ran.</returns>");
         w.Open($"public static global::KernelDsl.KernelBackend Compute(global::System.ReadOnlySpan<{input}> a, global::System.ReadOnlySpan<{input}> b, global::System.Span<{output}> c, int m, int n, int k,{biasParameter} float alpha = 1f, float beta = 0f, global::KernelDsl.KernelBackend backend = global::KernelDsl.KernelBackend.Auto)");
-        w.Open("if (global::KernelDsl.BackendSelector.Resolve(backend) == global::KernelDsl.KernelBackend.Cpu)");
+        w.Line("var chosen = global::KernelDsl.BackendSelector.Resolve(backend);");
+        w.Open("if (chosen == global::KernelDsl.KernelBackend.Cpu)");
         w.Line($"Run(a, b, c, m, n, k,{(bias ? " bias," : "")} alpha, beta);");
         w.Line("return global::KernelDsl.KernelBackend.Cpu;");
         w.Close();
-        w.Line($"{Cuda}.GemmLaunch.RoundTrip(a, b, c, {(bias ? "bias" : "default")}, readC: beta != 0f,");
+        w.Line($"{Cuda}.GemmLaunch.RoundTrip(chosen, a, b, c, {(bias ? "bias" : "default")}, readC: beta != 0f,");
         w.Line($"    (stream, deviceA, deviceB, deviceC, deviceBias) => Launch(stream, deviceA, deviceB, deviceC, m, n, k,{(bias ? " deviceBias," : "")} alpha, beta));");
-        w.Line("return global::KernelDsl.KernelBackend.Cuda;");
+        w.Line("return chosen;");
         w.Close();
         w.Line();
     }

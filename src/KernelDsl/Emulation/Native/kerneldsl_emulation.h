@@ -11,7 +11,7 @@
 // cp.async copies and global memory against the launch's buffers.
 #pragma once
 
-#include <cmath>
+#include <math.h>  // expf, fmaxf, ... in the global namespace, as CUDA has them
 #include <cstdint>
 #include <cstring>
 #include <utility>
@@ -25,7 +25,8 @@
 #define __launch_bounds__(...)
 #define __align__(n) __attribute__((aligned(n)))
 // A block's threads run one block at a time on the launching OS thread, so block-shared memory is that
-// thread's: `extern __shared__ unsigned char shared_bytes[]` (the generated kernels' one dynamic array) is the array below.
+// thread's. The runtime rewrites each `extern __shared__ T name[];` (dynamic shared memory) into a pointer to
+// kd_emu_shared_memory below; a static __shared__ array would live outside it and fail the memory checks.
 #define __shared__ thread_local
 
 // The most shared memory one block may use (sm_90's opt-in limit, 227 KiB).
@@ -66,15 +67,13 @@ float kd_emu_ex2_approx(float x);
 #define gridDim (kd_emu_grid_dim())
 #define warpSize 32
 
-alignas(128) thread_local unsigned char shared_bytes[KD_EMU_MAX_SHARED_BYTES];
+alignas(128) thread_local unsigned char kd_emu_shared_memory[KD_EMU_MAX_SHARED_BYTES];
 
 #define __syncthreads() kd_emu_syncthreads(__LINE__)
 #define __syncwarp(...) kd_emu_syncwarp(kd_emu_mask(__VA_ARGS__), __LINE__)
 static inline unsigned kd_emu_mask(unsigned mask = 0xffffffffu) { return mask; }
 
 // ---- Math and bit casts CUDA provides on the device
-using std::expf; using std::logf; using std::log1pf; using std::fmaf; using std::fmaxf; using std::fminf;
-using std::sqrtf; using std::tanhf; using std::exp2f; using std::fabsf;
 static inline float __int_as_float(int x) { float f; std::memcpy(&f, &x, 4); return f; }
 static inline float __uint_as_float(unsigned x) { float f; std::memcpy(&f, &x, 4); return f; }
 static inline int __float_as_int(float f) { int x; std::memcpy(&x, &f, 4); return x; }
@@ -113,7 +112,7 @@ template <int line> struct kd_emu_copy_async_wait_at {
 };
 static inline unsigned shared_address(const void* p)
 {
-    return static_cast<unsigned>(static_cast<const unsigned char*>(p) - shared_bytes);
+    return static_cast<unsigned>(static_cast<const unsigned char*>(p) - kd_emu_shared_memory);
 }
 #define ldmatrix_x1(r, p) kd_emu_ldmatrix(r, 1, 0, p, __LINE__)
 #define ldmatrix_x2(r, p) kd_emu_ldmatrix(r, 2, 0, p, __LINE__)
@@ -137,22 +136,32 @@ static inline unsigned short float_to_bf16(float x) { return kd_emu_float_to_bf1
 static inline float ex2_approx(float x) { return kd_emu_ex2_approx(x); }
 
 // ---- Entry points: the engine calls kd_emu_entry_<name>(args) on each thread's fiber with cuLaunchKernel's
-// void** (one pointer per parameter); kd_emu_shared_<name>() gives it this OS thread's shared memory.
+// void** (one pointer per parameter); kd_emu_shared_<name>() gives it this OS thread's shared memory. The
+// runtime reads the parameters' count, which of them are pointers (bit i set) and their names (comma-separated,
+// passed in by the runtime from the kernel's signature), to label the buffers a launch may touch.
 namespace kd_emu {
 template <typename... P, std::size_t... I>
 __attribute__((no_sanitize_thread)) void invoke(void (*kernel)(P...), void** args, std::index_sequence<I...>)
 {
     kernel(*static_cast<std::remove_reference_t<P>*>(args[I])...);
 }
+template <typename... P> constexpr std::size_t arity(void (*)(P...)) { return sizeof...(P); }
+template <typename... P> constexpr unsigned long long pointers(void (*)(P...))
+{
+    unsigned long long mask = 0;
+    int i = 0;
+    ((mask |= (std::is_pointer<P>::value ? 1ull << i : 0ull), ++i), ...);
+    return mask;
+}
 }  // namespace kd_emu
 
-#define KD_EMU_ENTRY(name)                                                                                       \
-    extern "C" __attribute__((visibility("default"), no_sanitize_thread)) void kd_emu_entry_##name(void** args) \
-    {                                                                                                            \
-        kd_emu::invoke(name, args, std::make_index_sequence<kd_emu_arity(name)>{});                             \
-    }                                                                                                            \
-    extern "C" __attribute__((visibility("default"), no_sanitize_thread)) unsigned char* kd_emu_shared_##name() \
-    {                                                                                                            \
-        return shared_bytes;                                                                                     \
-    }
-template <typename... P> constexpr std::size_t kd_emu_arity(void (*)(P...)) { return sizeof...(P); }
+#define KD_EMU_EXPORT extern "C" __attribute__((visibility("default"), no_sanitize_thread))
+#define KD_EMU_ENTRY(name, parameter_names)                                                                   \
+    KD_EMU_EXPORT void kd_emu_entry_##name(void** args)                                                      \
+    {                                                                                                        \
+        kd_emu::invoke(name, args, std::make_index_sequence<kd_emu::arity(name)>{});                         \
+    }                                                                                                        \
+    KD_EMU_EXPORT unsigned char* kd_emu_shared_##name() { return kd_emu_shared_memory; }                           \
+    KD_EMU_EXPORT int kd_emu_arity_##name() { return static_cast<int>(kd_emu::arity(name)); }                \
+    KD_EMU_EXPORT unsigned long long kd_emu_pointers_##name() { return kd_emu::pointers(name); }             \
+    KD_EMU_EXPORT const char* kd_emu_parameters_##name() { return parameter_names; }
