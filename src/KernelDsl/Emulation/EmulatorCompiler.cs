@@ -30,18 +30,28 @@ internal sealed partial class EmulatorCompiler
     internal const string CompilerVariable = "KERNELDSL_CXX";
 
     private const string HeaderName = "kerneldsl_emulation.h";
+
+    // -fsanitize=thread instruments every access the compiler keeps in memory. -fno-tree-sra keeps a vector load
+    // (a float4 through a cast pointer) one 16-byte access instead of four scalar ones, so its alignment is checked
+    // as the GPU's 128-bit load would need it. -fno-strict-aliasing: kernels reinterpret shared memory freely.
+    private static readonly string[] KernelFlags =
+        ["-std=c++17", "-O1", "-g0", "-fPIC", "-fno-strict-aliasing", "-fno-tree-sra", "-fsanitize=thread", "-DKERNELDSL_EMULATION"];
     private const string EngineName = "kerneldsl_emulator.cpp";
 
     private static readonly Lazy<EmulatorCompiler> DefaultCompiler = new(
-        () => new EmulatorCompiler(Path.Combine(KernelCache.Directory, "emulator")), LazyThreadSafetyMode.ExecutionAndPublication);
+        () => new EmulatorCompiler(Path.Combine(KernelCache.Directory, "emulator"), Environment.GetEnvironmentVariable(CompilerVariable)),
+        LazyThreadSafetyMode.ExecutionAndPublication);
 
     private readonly ConcurrentDictionary<string, Lazy<string>> libraries = new(StringComparer.Ordinal);
     private readonly Lazy<Toolchain> toolchain;
     private readonly string directory;
+    private readonly string? named;
 
-    internal EmulatorCompiler(string directory)
+    /// <summary>A compiler on <paramref name="directory"/>, using <paramref name="compiler"/> or, when null or empty, the first found on the PATH.</summary>
+    internal EmulatorCompiler(string directory, string? compiler)
     {
         this.directory = directory;
+        named = string.IsNullOrWhiteSpace(compiler) ? null : compiler;
         toolchain = new Lazy<Toolchain>(Prepare, LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
@@ -134,15 +144,11 @@ internal sealed partial class EmulatorCompiler
         {
             string text = Path.Combine(work, "kernel.cu"), obj = Path.Combine(work, "kernel.o");
             File.WriteAllText(text, Translate(source));
-            var compile = new List<string>
-            {
-                "-std=c++17", "-O1", "-g0", "-fPIC", "-fno-strict-aliasing", "-fsanitize=thread",
-                "-DKERNELDSL_EMULATION", "-include", tools.Header, "-x", "c++", "-c", text, "-o", obj,
-            };
+            var compile = new List<string>(KernelFlags) { "-include", tools.Header, "-x", "c++", "-c", text, "-o", obj };
             if (!tools.IsClang)
             {
                 // The hooks for function entry and exit do nothing in the engine; GCC can leave them out.
-                compile.Insert(5, "--param=tsan-instrument-func-entry-exit=0");
+                compile.Add("--param=tsan-instrument-func-entry-exit=0");
             }
 
             Run(tools.Compiler, compile, "kernel");
@@ -159,12 +165,13 @@ internal sealed partial class EmulatorCompiler
 
     private Toolchain Prepare()
     {
-        string compiler = FindCompiler() ?? throw new EmulatorUnavailableException(
-            $"The emulator needs a C++ compiler and none was found: install g++ or clang++, or set {CompilerVariable} to one.");
+        string compiler = FindCompiler(named) ?? throw new EmulatorUnavailableException(named is null
+            ? $"The emulator needs a C++ compiler and none was found on the PATH: install g++ or clang++, or set {CompilerVariable} to one."
+            : $"The emulator's C++ compiler {CompilerVariable}={named} was not found.");
         string version = Run(compiler, ["--version"], "version");
         bool clang = version.Contains("clang", StringComparison.OrdinalIgnoreCase);
         string header = Resource(HeaderName), engine = Resource(EngineName);
-        string key = Hash(string.Join("\n", compiler, version, header, engine));
+        string key = Hash(string.Join("\n", [compiler, version, header, engine, .. KernelFlags]));
         string folder = WritableDirectory();
         string headerPath = Path.Combine(folder, $"kerneldsl_emulation-{key[..16]}.h");
         string engineName = $"libkerneldsl_emulator-{key[..16]}.so";
@@ -221,16 +228,16 @@ internal sealed partial class EmulatorCompiler
     private static string WorkDirectory(string folder) =>
         Directory.CreateDirectory(Path.Combine(folder, $"build-{Environment.ProcessId}-{Guid.NewGuid():N}")).FullName;
 
-    private static string? FindCompiler()
+    // A named compiler is a path or a name looked up on the PATH; without one, g++, clang++ and c++ are tried.
+    private static string? FindCompiler(string? named)
     {
-        string? named = Environment.GetEnvironmentVariable(CompilerVariable);
-        if (!string.IsNullOrWhiteSpace(named))
+        string[] path = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries);
+        if (named is not null && Path.IsPathRooted(named))
         {
-            return named;
+            return File.Exists(named) ? named : null;
         }
 
-        string[] path = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries);
-        return new[] { "g++", "clang++", "c++" }
+        return (named is null ? ["g++", "clang++", "c++"] : new[] { named })
             .SelectMany(name => path.Select(folder => Path.Combine(folder, name)))
             .FirstOrDefault(File.Exists);
     }

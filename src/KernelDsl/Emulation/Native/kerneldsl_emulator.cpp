@@ -448,13 +448,20 @@ void FlushRequests(Launch& l)
     for (Fiber& f : l.fibers) f.shared_seq = f.global_seq = 0;
 }
 
-void Access(void* p, int size, bool write)
+// `natural`: the compiler emitted the access as aligned to its size (the type says so, e.g. a float4 load), which
+// the GPU requires of every access; a pointer that breaks it faults there (misaligned address), so it is an error.
+void Access(void* p, int size, bool write, bool natural)
 {
     Launch* l = current;
     Fiber* f = running;
     if (l == nullptr || f == nullptr) return;
     uint64_t a = reinterpret_cast<uint64_t>(p);
     if (a - reinterpret_cast<uint64_t>(f->stack) < StackBytes - GuardBytes) return;  // the thread's own locals
+    if (natural && a % size != 0) {
+        Fail("thread %d: misaligned %d-byte %s at address 0x%llx (a GPU requires %d-byte alignment)", f->tid, size,
+             write ? "write" : "read", static_cast<unsigned long long>(a), size);
+        return;
+    }
     uint64_t offset = a - reinterpret_cast<uint64_t>(l->shared);
     if (offset < MaxSharedBytes) {
         CheckSharedRange(*l, f, offset, size, write ? "write" : "read");
@@ -955,20 +962,20 @@ KD_EXPORT int kd_emu_launch(const kd_emu_launch_desc* desc, kd_emu_report* repor
 // ---- ThreadSanitizer's instrumentation calls, answered by the checks above.
 #define KD_TSAN_SIZES(X) X(1) X(2) X(4) X(8) X(16)
 #define KD_TSAN_ACCESS(n)                                                            \
-    KD_EXPORT void __tsan_read##n(void* p) { Access(p, n, false); }                  \
-    KD_EXPORT void __tsan_write##n(void* p) { Access(p, n, true); }                  \
-    KD_EXPORT void __tsan_unaligned_read##n(void* p) { Access(p, n, false); }        \
-    KD_EXPORT void __tsan_unaligned_write##n(void* p) { Access(p, n, true); }        \
-    KD_EXPORT void __tsan_volatile_read##n(void* p) { Access(p, n, false); }         \
-    KD_EXPORT void __tsan_volatile_write##n(void* p) { Access(p, n, true); }
+    KD_EXPORT void __tsan_read##n(void* p) { Access(p, n, false, true); }            \
+    KD_EXPORT void __tsan_write##n(void* p) { Access(p, n, true, true); }            \
+    KD_EXPORT void __tsan_unaligned_read##n(void* p) { Access(p, n, false, false); } \
+    KD_EXPORT void __tsan_unaligned_write##n(void* p) { Access(p, n, true, false); } \
+    KD_EXPORT void __tsan_volatile_read##n(void* p) { Access(p, n, false, true); }   \
+    KD_EXPORT void __tsan_volatile_write##n(void* p) { Access(p, n, true, true); }
 KD_TSAN_SIZES(KD_TSAN_ACCESS)
 KD_EXPORT void __tsan_read_range(void* p, unsigned long size)
 {
-    for (unsigned long i = 0; i < size; i += 16) Access(static_cast<char*>(p) + i, static_cast<int>(std::min(16ul, size - i)), false);
+    for (unsigned long i = 0; i < size; i += 16) Access(static_cast<char*>(p) + i, static_cast<int>(std::min(16ul, size - i)), false, false);
 }
 KD_EXPORT void __tsan_write_range(void* p, unsigned long size)
 {
-    for (unsigned long i = 0; i < size; i += 16) Access(static_cast<char*>(p) + i, static_cast<int>(std::min(16ul, size - i)), true);
+    for (unsigned long i = 0; i < size; i += 16) Access(static_cast<char*>(p) + i, static_cast<int>(std::min(16ul, size - i)), true, false);
 }
 KD_EXPORT void* __tsan_memcpy(void* dst, const void* src, unsigned long size)
 {
