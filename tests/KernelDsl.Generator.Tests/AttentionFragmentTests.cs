@@ -162,7 +162,7 @@ public sealed class AttentionFragmentTests
     {
         var variables = new Dictionary<string, int>
         {
-            ["CHUNKS"] = plan.Chunks, ["ROW_GROUP"] = plan.SwizzleRowGroup, ["SWIZZLE"] = plan.SwizzleSpan, ["CHUNK_ELEMS"] = plan.ChunkElements,
+            ["CHUNKS"] = plan.Chunks, ["ROW_GROUP"] = plan.Swizzle.RowGroup, ["SWIZZLE"] = plan.Swizzle.Span, ["CHUNK_ELEMS"] = plan.ChunkElements,
         };
         foreach (var (name, value) in values)
         {

@@ -16,9 +16,6 @@ internal sealed record CudaAttentionPlan(int TileQ, int TileKv, int Warps, int H
     /// <summary>K and V tiles are double-buffered: the next tile's copies overlap the current tile's math.</summary>
     public const int KvStages = 2;
 
-    /// <summary>Floats of padding per row of the SIMT path's P buffer, so rows start in different bank groups.</summary>
-    public const int PPadding = 4;
-
     public int Threads => Warps * 32;
 
     public int RowsPerWarp => TileQ / Warps;
@@ -29,25 +26,8 @@ internal sealed record CudaAttentionPlan(int TileQ, int TileKv, int Warps, int H
     /// <summary>Elements per 16-byte chunk: 8 16-bit values or 4 floats.</summary>
     public int ChunkElements => 16 / ElementBytes;
 
-    /// <summary>
-    /// XOR swizzle of the Q, K and V tiles: chunk c of row r is stored at c ^ ((r / SwizzleRowGroup) % SwizzleSpan).
-    /// The span is the largest power of two (at most 8) dividing the chunk count, so the swizzled chunk stays in its row.
-    /// </summary>
-    public int SwizzleSpan
-    {
-        get
-        {
-            int span = 1;
-            while (span < 8 && Chunks % (span * 2) == 0)
-            {
-                span *= 2;
-            }
-            return span;
-        }
-    }
-
-    /// <summary>Rows sharing one 128-byte line (1 when a row is 128 bytes or longer).</summary>
-    public int SwizzleRowGroup => Chunks >= 8 ? 1 : 8 / Chunks;
+    /// <summary>XOR swizzle of the Q, K and V tiles: chunk c of row r is stored at c ^ ((r / RowGroup) % Span).</summary>
+    public ChunkSwizzle Swizzle => ChunkSwizzle.For(Chunks);
 
     /// <summary>
     /// Keys per online-softmax step inside a KV tile: S is built, softmaxed and multiplied into O KeyStep keys at a
@@ -59,8 +39,12 @@ internal sealed record CudaAttentionPlan(int TileQ, int TileKv, int Warps, int H
     /// <summary>The fp32 path's lane grid (meaningful when <see cref="TensorCores"/> is false).</summary>
     public SimtAttentionLanes SimtLanes => SimtAttentionLanes.For(RowsPerWarp, TileKv, HeadDim);
 
-    /// <summary>Floats between rows of the SIMT path's per-warp P buffer.</summary>
-    public int PStride => TileKv + PPadding;
+    /// <summary>
+    /// Floats between rows of the SIMT path's per-warp P buffer: the least count ≥ TileKv that is ≡ the lane grid's
+    /// Cols (mod 32). Lane (row r, col c) writes P at column c + Cols·j of row r, bank (r·PStride + c + Cols·j) mod 32
+    /// = (r·Cols + c + const) mod 32: the 32 lanes of a grid hit 32 different banks.
+    /// </summary>
+    public int PStride => PStrideOf(RowsPerWarp, TileKv, HeadDim);
 
     /// <summary>Bytes of the Q tile plus both K/V stages; the SIMT P buffer follows.</summary>
     public int TileBytes => (TileQ + 2 * KvStages * TileKv) * HeadDim * ElementBytes;
@@ -69,7 +53,7 @@ internal sealed record CudaAttentionPlan(int TileQ, int TileKv, int Warps, int H
     public int AccumulatorsPerThread => AccumulatorsOf(TileQ, TileKv, Warps, HeadDim, ElementBytes);
 
     /// <summary>The Q tile once, K and V tiles per stage, and on the SIMT path the P buffer.</summary>
-    public int SharedBytes => (int)SharedBytesOf(TileQ, TileKv, HeadDim, ElementBytes);
+    public int SharedBytes => (int)SharedBytesOf(TileQ, TileKv, Warps, HeadDim, ElementBytes);
 
     /// <summary>
     /// Validation uses these before a plan exists. The fp32 values a thread keeps live through the inner loops: its
@@ -123,9 +107,13 @@ internal sealed record CudaAttentionPlan(int TileQ, int TileKv, int Warps, int H
     /// Q tile + <see cref="KvStages"/> × (K tile + V tile), no padding (the swizzle keeps ldmatrix conflict-free);
     /// 4-byte elements (the SIMT path) add the P buffer: TileQ rows of <see cref="PStride"/> floats.
     /// </summary>
-    public static long SharedBytesOf(int tileQ, int tileKv, int headDim, int elementBytes)
+    public static long SharedBytesOf(int tileQ, int tileKv, int warps, int headDim, int elementBytes)
         => ((long)tileQ + 2L * KvStages * tileKv) * headDim * elementBytes
-           + (elementBytes == 4 ? (long)tileQ * (tileKv + PPadding) * 4 : 0);
+           + (elementBytes == 4 ? (long)tileQ * PStrideOf(tileQ / warps, tileKv, headDim) * 4 : 0);
+
+    /// <summary><see cref="PStride"/> of a configuration.</summary>
+    public static int PStrideOf(int rowsPerWarp, int tileKv, int headDim)
+        => tileKv + ((SimtAttentionLanes.For(rowsPerWarp, tileKv, headDim).Cols - tileKv) % 32 + 32) % 32;
 
     public static int ChunksOf(int headDim, int elementBytes) => headDim * elementBytes / 16;
 }

@@ -67,22 +67,13 @@ internal static class GemmPlanner
         => (MmaOperand("A", contiguousAlongK: !spec.Operands.TransposeA, extent: spec.Tile.M, spec.Tile.K),
             MmaOperand("B", contiguousAlongK: spec.Operands.TransposeB, extent: spec.Tile.N, spec.Tile.K));
 
-    /// <summary>
-    /// Tensor-core shared tiles keep the global layout in 16-byte chunks (8 elements). The swizzle
-    /// XORs a chunk index with the row's position inside a 128-byte window: rows per window =
-    /// 8 / chunks when a row is shorter than 128 bytes; the XOR span is the largest power of two that
-    /// divides the chunk count (so the swizzled index stays in the row), at most 8.
-    /// </summary>
+    /// <summary>Tensor-core shared tiles keep the global layout in 16-byte chunks (8 elements), swizzled by <see cref="ChunkSwizzle"/>.</summary>
     private static MmaOperand MmaOperand(string name, bool contiguousAlongK, int extent, int tileK)
     {
         int rows = contiguousAlongK ? extent : tileK;
         int chunks = (contiguousAlongK ? tileK : extent) / 8;
-        int span = 1;
-        while (span < 8 && chunks % (span * 2) == 0)
-        {
-            span *= 2;
-        }
-        return new MmaOperand(name, contiguousAlongK, rows, chunks, span, chunks >= 8 ? 1 : 8 / chunks);
+        var swizzle = ChunkSwizzle.For(chunks);
+        return new MmaOperand(name, contiguousAlongK, rows, chunks, swizzle.Span, swizzle.RowGroup);
     }
 
     /// <summary>

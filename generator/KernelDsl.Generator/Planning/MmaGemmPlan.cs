@@ -41,11 +41,6 @@ internal sealed record MmaGemmPlan(
 /// <param name="ContiguousAlongK">Rows run along K: rows are M (or N) indices and ldmatrix needs no transpose.</param>
 /// <param name="Rows">Rows of the tile (TileM or TileN when K-contiguous, else TileK).</param>
 /// <param name="Chunks">16-byte chunks per row.</param>
-/// <param name="SwizzleSpan">
-/// XOR swizzle: chunk c of row r is stored at chunk c ^ ((r / SwizzleRowGroup) % SwizzleSpan). ldmatrix
-/// reads one chunk from each of 8 consecutive rows; unswizzled, rows whose starts are a multiple of
-/// 128 bytes apart hit the same banks. XOR-ing by the row's position inside a 128-byte window puts the
-/// 8 chunks in 8 different 16-byte bank groups (conflict-free) and keeps each chunk contiguous.
-/// </param>
-/// <param name="SwizzleRowGroup">Rows sharing one 128-byte line (1 when a row is 128 bytes or longer).</param>
+/// <param name="SwizzleSpan">XOR swizzle: chunk c of row r is stored at chunk c ^ ((r / SwizzleRowGroup) % SwizzleSpan) (<see cref="ChunkSwizzle"/>).</param>
+/// <param name="SwizzleRowGroup">Rows after which the rows' starting bank group repeats (<see cref="ChunkSwizzle"/>).</param>
 internal sealed record MmaOperand(string Name, bool ContiguousAlongK, int Rows, int Chunks, int SwizzleSpan, int SwizzleRowGroup);

@@ -84,7 +84,7 @@ internal static class AttentionValidator
                 $"each thread would hold {accumulators} fp32 accumulators for O and S; use more warps or smaller Tile(Q, KV)");
         }
         int elementBytes = AttentionPlanner.ElementBytes(spec.Element);
-        long shared = CudaAttentionPlan.SharedBytesOf(spec.TileQ, spec.TileKv, spec.HeadDim, elementBytes);
+        long shared = CudaAttentionPlan.SharedBytesOf(spec.TileQ, spec.TileKv, spec.Warps, spec.HeadDim, elementBytes);
         if (shared > GemmValidator.SharedMemoryLimitBytes)
         {
             long qBytes = (long)spec.TileQ * spec.HeadDim * elementBytes, kvBytes = 2L * spec.TileKv * spec.HeadDim * elementBytes;

@@ -219,7 +219,7 @@ internal sealed unsafe class EmulatedDeviceDriver : DeviceDriver
                 };
                 long start = Stopwatch.GetTimestamp();
                 string? fault = EmulatorCompiler.Default.Engine.Launch(description, out EmulatorCounters counters);
-                Emulator.LastReport = EmulatorReport.From(kernel.Name, grid, block, sharedBytes, Stopwatch.GetElapsedTime(start), counters);
+                Emulator.Report(EmulatorReport.From(kernel.Name, grid, block, sharedBytes, Stopwatch.GetElapsedTime(start), counters));
                 if (fault is not null)
                 {
                     throw new EmulatorFaultException(kernel.Name, $"{fault} (emulator seed {Emulator.Seed})");

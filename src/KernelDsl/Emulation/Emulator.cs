@@ -15,11 +15,16 @@ public static class Emulator
 
     private static long seed = 1;
 
+    /// <summary>Raised on the launching thread after every emulated launch, faulted ones included, with its report.</summary>
+    public static event Action<EmulatorReport>? Launched;
+
     /// <summary>The report of the calling thread's last emulated launch; null before the first.</summary>
-    public static EmulatorReport? LastReport
+    public static EmulatorReport? LastReport => lastReport;
+
+    internal static void Report(EmulatorReport report)
     {
-        get => lastReport;
-        internal set => lastReport = value;
+        lastReport = report;
+        Launched?.Invoke(report);
     }
 
     /// <summary>

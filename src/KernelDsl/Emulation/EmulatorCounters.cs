@@ -9,5 +9,6 @@ internal struct EmulatorCounters
     public ulong Blocks, Threads, Barriers, Mma, Ldmatrix, Shfl, Syncwarp, CpAsync, CpAsyncBytes, Ex2;
     public ulong SharedRequests, SharedWavefronts, SharedIdealWavefronts;
     public ulong LdmatrixWavefronts, LdmatrixIdealWavefronts;
-    public ulong GlobalRequests, GlobalSectors, GlobalIdealSectors;
+    public ulong GlobalLoadRequests, GlobalLoadSectors, GlobalLoadIdealSectors;
+    public ulong GlobalStoreRequests, GlobalStoreSectors, GlobalStoreIdealSectors;
 }

@@ -6,8 +6,8 @@ namespace KernelDsl.Emulation;
 /// What one emulated launch did: counts of each intrinsic, and how well its memory accesses would use the hardware.
 /// Shared memory is served in wavefronts (one per 128 bytes of distinct banks); a request whose lanes hit one bank at
 /// different addresses needs more, so <see cref="SharedConflictFactor"/> is 1 for a conflict-free kernel and 2 for a
-/// 2-way conflict. Global memory moves 32-byte sectors; <see cref="GlobalSectorsPerIdeal"/> is 1 when every warp-wide
-/// request touches no more sectors than its bytes need.
+/// 2-way conflict. Global memory moves 32-byte sectors; <see cref="GlobalLoadSectorsPerIdeal"/> is 1 when every warp-wide
+/// load touches no more sectors than its bytes need (fully coalesced), <see cref="GlobalStoreSectorsPerIdeal"/> the same for stores.
 /// </summary>
 /// <param name="Kernel">The entry point.</param>
 /// <param name="Grid">Blocks along x, y and z.</param>
@@ -62,14 +62,23 @@ public sealed record EmulatorReport(
     /// <summary>Wavefronts they would need without bank conflicts (one per 8×8 matrix).</summary>
     public ulong LdmatrixIdealWavefronts { get; init; }
 
-    /// <summary>Warp-wide global loads and stores, <c>cp.async</c> sources included.</summary>
-    public ulong GlobalRequests { get; init; }
+    /// <summary>Warp-wide global loads, <c>cp.async</c> sources included.</summary>
+    public ulong GlobalLoadRequests { get; init; }
 
     /// <summary>32-byte sectors they touched.</summary>
-    public ulong GlobalSectors { get; init; }
+    public ulong GlobalLoadSectors { get; init; }
 
     /// <summary>Sectors their bytes need at the least.</summary>
-    public ulong GlobalIdealSectors { get; init; }
+    public ulong GlobalLoadIdealSectors { get; init; }
+
+    /// <summary>Warp-wide global stores.</summary>
+    public ulong GlobalStoreRequests { get; init; }
+
+    /// <summary>32-byte sectors they touched.</summary>
+    public ulong GlobalStoreSectors { get; init; }
+
+    /// <summary>Sectors their bytes need at the least.</summary>
+    public ulong GlobalStoreIdealSectors { get; init; }
 
     /// <summary>Shared wavefronts per conflict-free wavefront, plain accesses and <c>ldmatrix</c> together; 1 when none conflict.</summary>
     public double SharedConflictFactor => Ratio(SharedWavefronts + LdmatrixWavefronts, SharedIdealWavefronts + LdmatrixIdealWavefronts);
@@ -77,8 +86,11 @@ public sealed record EmulatorReport(
     /// <summary>The same for <c>ldmatrix</c> alone.</summary>
     public double LdmatrixConflictFactor => Ratio(LdmatrixWavefronts, LdmatrixIdealWavefronts);
 
-    /// <summary>Global sectors per needed sector; 1 when every request is fully coalesced.</summary>
-    public double GlobalSectorsPerIdeal => Ratio(GlobalSectors, GlobalIdealSectors);
+    /// <summary>Global load sectors per needed sector; 1 when every load is fully coalesced.</summary>
+    public double GlobalLoadSectorsPerIdeal => Ratio(GlobalLoadSectors, GlobalLoadIdealSectors);
+
+    /// <summary>Global store sectors per needed sector; 1 when every store is fully coalesced.</summary>
+    public double GlobalStoreSectorsPerIdeal => Ratio(GlobalStoreSectors, GlobalStoreIdealSectors);
 
     internal static EmulatorReport From(
         string kernel, (int X, int Y, int Z) grid, (int X, int Y, int Z) block, int sharedBytes, TimeSpan elapsed, in EmulatorCounters c) =>
@@ -88,7 +100,8 @@ public sealed record EmulatorReport(
             Syncwarps = c.Syncwarp, CopyAsync = c.CpAsync, CopyAsyncBytes = c.CpAsyncBytes, Ex2 = c.Ex2,
             SharedRequests = c.SharedRequests, SharedWavefronts = c.SharedWavefronts, SharedIdealWavefronts = c.SharedIdealWavefronts,
             LdmatrixWavefronts = c.LdmatrixWavefronts, LdmatrixIdealWavefronts = c.LdmatrixIdealWavefronts,
-            GlobalRequests = c.GlobalRequests, GlobalSectors = c.GlobalSectors, GlobalIdealSectors = c.GlobalIdealSectors,
+            GlobalLoadRequests = c.GlobalLoadRequests, GlobalLoadSectors = c.GlobalLoadSectors, GlobalLoadIdealSectors = c.GlobalLoadIdealSectors,
+            GlobalStoreRequests = c.GlobalStoreRequests, GlobalStoreSectors = c.GlobalStoreSectors, GlobalStoreIdealSectors = c.GlobalStoreIdealSectors,
         };
 
     private static double Ratio(ulong value, ulong ideal) => ideal == 0 ? 1.0 : (double)value / ideal;

@@ -11,7 +11,7 @@ internal static class AttentionFragments
 {
     /// <summary>
     /// Element offset of 16-byte chunk <c>chunk</c> of row <c>row</c> in a Q, K or V tile: rows of CHUNKS chunks,
-    /// chunk index XOR-ed with the row's place in a 128-byte window so that 8 rows read at one chunk index land in
+    /// chunk index XOR-ed as <see cref="Planning.ChunkSwizzle"/> says, so that 8 rows read at one chunk index land in
     /// 8 different bank groups (ldmatrix and float4 reads are then conflict-free).
     /// </summary>
     public const string TileOffset = "(row * CHUNKS + (chunk ^ ((row / ROW_GROUP) % SWIZZLE))) * CHUNK_ELEMS";

@@ -79,7 +79,7 @@ internal static class CudaAttentionEmitter
         w.Line("//   Q is loaded once; K and V are double-buffered: tile t + 1's copies are issued before tile t's math.");
         if (!c.TensorCores)
         {
-            w.Line($"//   Then Ps[{c.TileQ}][{c.PStride}] fp32: each warp's P for its rows, from the S lanes to the O lanes (rows padded by {CudaAttentionPlan.PPadding}).");
+            w.Line($"//   Then Ps[{c.TileQ}][{c.PStride}] fp32: each warp's P for its rows, from the S lanes to the O lanes (rows padded by {c.PStride - c.TileKv}).");
         }
         w.Line($"//   {c.SharedBytes} bytes in all.");
         w.Line();
@@ -94,7 +94,7 @@ internal static class CudaAttentionEmitter
         w.Line("constexpr int RW = BQ / WARPS;  // query rows per warp");
         w.Line($"constexpr int KV_STAGES = {CudaAttentionPlan.KvStages};  // K/V double buffering");
         w.Line($"constexpr int CHUNK_ELEMS = {c.ChunkElements}, CHUNKS = D / CHUNK_ELEMS;  // 16-byte chunks per row of Qs, Ks, Vs");
-        w.Line($"constexpr int SWIZZLE = {c.SwizzleSpan}, ROW_GROUP = {c.SwizzleRowGroup};  // chunk c of row r is stored at c ^ ((r / ROW_GROUP) % SWIZZLE)");
+        w.Line($"constexpr int SWIZZLE = {c.Swizzle.Span}, ROW_GROUP = {c.Swizzle.RowGroup};  // chunk c of row r is stored at c ^ ((r / ROW_GROUP) % SWIZZLE)");
         w.Line("constexpr int Q_TILE = BQ * D, KV_TILE = BKV * D;  // elements");
         w.Line($"constexpr int TILE_BYTES = {c.TileBytes};  // Qs + KV_STAGES x (Ks + Vs)");
         w.Line($"constexpr bool CAUSAL = {(plan.Causal ? "true" : "false")};");

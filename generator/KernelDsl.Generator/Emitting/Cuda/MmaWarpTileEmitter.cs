@@ -22,9 +22,9 @@ internal sealed class MmaWarpTileEmitter(MmaGemmPlan plan, Element element) : Wa
     public override void DescribeSharedMemory(CodeWriter w)
     {
         w.Line("// Shared memory keeps each operand's global layout, cut into 16-byte chunks of 8 elements, so a global");
-        w.Line("// chunk is one 16-byte cp.async. ldmatrix reads one chunk from each of 8 consecutive rows; rows a multiple");
-        w.Line("// of 128 bytes apart share banks, so chunk c of row r is stored at c ^ ((r / ROW_GROUP) % SWIZZLE),");
-        w.Line("// which puts those 8 chunks in 8 different bank groups (conflict-free) and keeps every chunk whole.");
+        w.Line("// chunk is one 16-byte cp.async. ldmatrix reads one chunk from each of 8 consecutive rows; a row of C chunks");
+        w.Line("// starts in bank group (r * C) % 8, which repeats every ROW_GROUP rows, so chunk c of row r is stored at");
+        w.Line("// c ^ ((r / ROW_GROUP) % SWIZZLE): the 8 chunks land in 8 different bank groups (conflict-free), each whole.");
         Describe(w, plan.A, "M");
         Describe(w, plan.B, "N");
     }

@@ -59,7 +59,8 @@ struct kd_emu_report {
     uint64_t blocks, threads, barriers, mma, ldmatrix, shfl, syncwarp, cp_async, cp_async_bytes, ex2;
     uint64_t shared_requests, shared_wavefronts, shared_ideal_wavefronts;
     uint64_t ldmatrix_wavefronts, ldmatrix_ideal_wavefronts;
-    uint64_t global_requests, global_sectors, global_ideal_sectors;
+    uint64_t global_load_requests, global_load_sectors, global_load_ideal_sectors;
+    uint64_t global_store_requests, global_store_sectors, global_store_ideal_sectors;
 };
 }
 
@@ -145,7 +146,7 @@ struct Fiber {
     const unsigned* b = nullptr;
     std::vector<std::vector<Copy>> committed;  // cp.async groups, oldest first
     std::vector<Copy> open;                      // issued since the last commit
-    uint32_t shared_seq = 0, global_seq = 0;     // accesses since the last barrier
+    uint32_t shared_seq = 0, global_seq = 0, store_seq = 0;  // accesses since the last barrier
 };
 
 // One shared-memory byte's history since the last barrier.
@@ -169,7 +170,7 @@ struct Launch {
     std::vector<kd_emu_buffer> buffers;  // sorted by base
     std::vector<Fiber> fibers;
     std::vector<uint16_t> warp_epoch;
-    std::vector<std::vector<Request>> shared_requests, global_requests;  // per warp, by sequence number
+    std::vector<std::vector<Request>> shared_requests, global_loads, global_stores;  // per warp, by sequence number
     unsigned char* stacks = nullptr;
     size_t stacks_bytes = 0;
     void* scheduler_sp = nullptr;
@@ -437,15 +438,21 @@ void FlushRequests(Launch& l)
             ++l.report.shared_requests;
             SharedWavefronts(r, l.report.shared_wavefronts, l.report.shared_ideal_wavefronts);
         }
-        for (const Request& r : l.global_requests[w]) {
+        for (const Request& r : l.global_loads[w]) {
             if (!r.lanes) continue;
-            ++l.report.global_requests;
-            GlobalSectors(r, l.report.global_sectors, l.report.global_ideal_sectors);
+            ++l.report.global_load_requests;
+            GlobalSectors(r, l.report.global_load_sectors, l.report.global_load_ideal_sectors);
+        }
+        for (const Request& r : l.global_stores[w]) {
+            if (!r.lanes) continue;
+            ++l.report.global_store_requests;
+            GlobalSectors(r, l.report.global_store_sectors, l.report.global_store_ideal_sectors);
         }
         l.shared_requests[w].clear();
-        l.global_requests[w].clear();
+        l.global_loads[w].clear();
+        l.global_stores[w].clear();
     }
-    for (Fiber& f : l.fibers) f.shared_seq = f.global_seq = 0;
+    for (Fiber& f : l.fibers) f.shared_seq = f.global_seq = f.store_seq = 0;
 }
 
 // `natural`: the compiler emitted the access as aligned to its size (the type says so, e.g. a float4 load), which
@@ -471,7 +478,8 @@ void Access(void* p, int size, bool write, bool natural)
         return;
     }
     CheckGlobal(*l, f, a, size, write ? "write" : "read");
-    Record(l->global_requests[f->warp], f->global_seq, f->lane, a, size);
+    if (write) Record(l->global_stores[f->warp], f->store_seq, f->lane, a, size);
+    else Record(l->global_loads[f->warp], f->global_seq, f->lane, a, size);
 }
 
 // ---- Warp collectives.
@@ -701,7 +709,7 @@ void RunBlock(Launch& l)
         f.state = State::Runnable;
         f.committed.clear();
         f.open.clear();
-        f.shared_seq = f.global_seq = 0;
+        f.shared_seq = f.global_seq = f.store_seq = 0;
         StartFiber(l, &f);
         runnable.push_back(&f);
     }
@@ -829,7 +837,7 @@ KD_EXPORT void kd_emu_cp_async(void* dst, const void* src, int size, int src_byt
     CheckSharedRange(l, f, offset, size, "cp.async write");
     if (src_bytes > 0) {
         CheckGlobal(l, f, reinterpret_cast<uint64_t>(src), src_bytes, "cp.async read");
-        Record(l.global_requests[f->warp], f->global_seq, f->lane, reinterpret_cast<uint64_t>(src), src_bytes);
+        Record(l.global_loads[f->warp], f->global_seq, f->lane, reinterpret_cast<uint64_t>(src), src_bytes);
     }
     SharedWrite(l, f, static_cast<uint32_t>(offset), size, line, true);
     std::memset(l.shared + offset, Poison, size);
@@ -910,7 +918,8 @@ KD_EXPORT int kd_emu_launch(const kd_emu_launch_desc* desc, kd_emu_report* repor
     std::sort(l.buffers.begin(), l.buffers.end(), [](const kd_emu_buffer& a, const kd_emu_buffer& b) { return a.base < b.base; });
     l.warp_epoch.resize(l.warps);
     l.shared_requests.resize(l.warps);
-    l.global_requests.resize(l.warps);
+    l.global_loads.resize(l.warps);
+    l.global_stores.resize(l.warps);
     l.random.seed(desc->seed);
     l.stacks_bytes = StackBytes * l.threads;
     void* stacks = mmap(nullptr, l.stacks_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);

@@ -1,0 +1,89 @@
+using System;
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Linq;
+using System.Reflection;
+using KernelDsl.Cuda;
+using KernelDsl.Emulation;
+using KernelDsl.Ring;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace KernelDsl.Tests.Emulation;
+
+/// <summary>
+/// What the emulator's counters say of every declared kernel at a shape its tiles divide (no ragged edge): shared
+/// memory (plain accesses and ldmatrix) without bank conflicts, and global loads fully coalesced.
+/// </summary>
+public sealed class EmulatorCounterTests(ITestOutputHelper output)
+{
+    public static TheoryData<string> Gemms() => DeclaredKernels.Names<GemmInfo>();
+
+    public static TheoryData<string> Attentions() => DeclaredKernels.Names<AttentionInfo>();
+
+    [Theory]
+    [MemberData(nameof(Gemms))]
+    public void Gemm_is_conflict_free_and_coalesced(string kernel)
+    {
+        Type type = DeclaredKernels.Named(kernel);
+        var info = (GemmInfo)DeclaredKernels.Info(type)!;
+        int m = 2 * info.TileM, n = 2 * info.TileN, k = 4 * info.TileK;
+        int rowsA = info.TransposeA ? k : m, colsA = info.TransposeA ? m : k;
+        int rowsB = info.TransposeB ? n : k, colsB = info.TransposeB ? k : n;
+        var random = new Random(3);
+        float[] Values(int count) => Array.ConvertAll(new float[count], _ => random.NextSingle() - 0.5f);
+        EmulatedGemm.Run(type, Values(rowsA * colsA), colsA, Values(rowsB * colsB), colsB, new float[m * n], n, m, n, k, Values(n), 1f, 0f);
+        Check(Emulator.LastReport!, string.Create(CultureInfo.InvariantCulture, $"{m}×{n}×{k}"));
+    }
+
+    [Theory]
+    [MemberData(nameof(Attentions))]
+    public void Attention_step_is_conflict_free_and_coalesced(string kernel)
+    {
+        Type type = DeclaredKernels.Named(kernel);
+        var info = (AttentionInfo)DeclaredKernels.Info(type)!;
+        int d = info.HeadDim, tokens = 256, heads = 2;
+        MethodInfo step = type.GetMethod("LaunchStep")!;
+        MethodInfo run = typeof(EmulatorCounterTests).GetMethod(nameof(Step), BindingFlags.NonPublic | BindingFlags.Static)!
+            .MakeGenericMethod(DeclaredKernels.ClrType(info.Element));
+        var reports = new ConcurrentBag<EmulatorReport>();
+        void Collect(EmulatorReport report) => reports.Add(report);
+        Emulator.Launched += Collect;
+        try
+        {
+            EmulatedGemm.Invoke(run, null, [step, d, tokens, heads]);
+        }
+        finally
+        {
+            Emulator.Launched -= Collect;
+        }
+
+        Check(reports.Single(report => report.Kernel == info.StepEntryPoint), $"S={tokens} heads={heads}");
+    }
+
+    private void Check(EmulatorReport report, string shape)
+    {
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"| {report.Kernel} | {shape} | {report.SharedWavefronts}/{report.SharedIdealWavefronts} | {report.LdmatrixWavefronts}/{report.LdmatrixIdealWavefronts} | " +
+            $"{report.GlobalLoadSectorsPerIdeal:F2} | {report.GlobalStoreSectorsPerIdeal:F2} | {report.Mma} | {report.CopyAsync} |"));
+        Assert.Equal(report.SharedIdealWavefronts, report.SharedWavefronts);
+        Assert.Equal(report.LdmatrixIdealWavefronts, report.LdmatrixWavefronts);
+    }
+
+    private static void Step<T>(MethodInfo step, int d, int tokens, int heads)
+        where T : unmanaged
+    {
+        CudaDevice device = CudaDevice.Emulator;
+        var shard = SequenceShard.For(RingLayout.Contiguous, tokens, 1, 0);
+        var random = new Random(5);
+        T[] Values(int count) => Array.ConvertAll(new float[count], _ => EmulatedGemm.FromFloat<T>(random.NextSingle() - 0.5f));
+        using var stream = new CudaStream(device);
+        using var q = EmulatedGemm.Upload(device, Values(heads * tokens * d));
+        using var k = EmulatedGemm.Upload(device, Values(heads * tokens * d));
+        using var v = EmulatedGemm.Upload(device, Values(heads * tokens * d));
+        using var oRun = new DeviceBuffer<float>(heads * tokens * d, device);
+        using var lRun = new DeviceBuffer<float>(heads * tokens, device);
+        AttentionLaunch.InitializeRunningState(oRun, lRun);
+        EmulatedGemm.Invoke(step, null, [stream, q, k, v, oRun, lRun, heads, heads, tokens, tokens, shard, shard]);
+    }
+}
