@@ -19,8 +19,10 @@ namespace GemmSample
 // Tiling
 //   A block of 256 threads computes a 128 x 128 tile of C; its 2 x 4 warps each own a
 //   64 x 32 warp tile.
-//   The 32 lanes of a warp form a 8 x 4 grid; each lane keeps a 8 x 8
-//   block of accumulators in registers (64 per thread), one FMA per element per k.
+//   The 32 lanes of a warp form a 8 x 4 grid; each lane keeps 8 x 8 accumulators
+//   in registers (64 per thread), one FMA per element per k. A lane's rows come in runs of A_READ
+//   (its columns in runs of B_READ), LANES_M * A_READ apart: lanes side by side own adjacent runs, so their
+//   shared-memory reads are adjacent float4s and their stores of C (and reads of bias) adjacent 16-byte runs.
 //   K is walked 16 at a time. Each step's A and B slices are copied into one of 2 shared-memory
 //   stages with cp.async, up to 1 step(s) ahead of the step being multiplied.
 //   Copies of elements outside M, N or K write zeros, which add nothing to the dot products, so ragged
@@ -38,6 +40,7 @@ constexpr int THREADS = 32 * WARPS_M * WARPS_N;
 constexpr int WTM = 64, WTN = 32;  // warp tile
 constexpr int LANES_M = 8, LANES_N = 4;  // lanes of a warp
 constexpr int TM = 8, TN = 8;  // accumulators per lane
+constexpr int A_READ = 4, B_READ = 4;  // a lane's rows (columns) per run: one float4, or one float
 constexpr int STAGES = 2;
 constexpr int A_STRIDE = 132, B_STRIDE = 132;  // floats between k rows in shared memory
 constexpr int A_STAGE = BK * A_STRIDE, B_STAGE = BK * B_STRIDE;  // floats per stage
@@ -84,15 +87,20 @@ __device__ __forceinline__ out_t from_float(float x) { return x; }
 
 __device__ __forceinline__ float activation(float x) { return x > 0.0f ? x : 0.0f; }
 
-// Epilogue of one element of a row of C that is inside M: C = relu(alpha * op(A) * op(B) + beta * C + bias),
-// in fp32, then converted to the output type. beta == 0 never reads C. Columns outside N are skipped.
+// The epilogue's formula on one element, in fp32: relu(alpha * op(A) * op(B) + beta * C + bias); c is not read when beta == 0.
+__device__ __forceinline__ float epilogue(float acc, float c, float bias, float alpha, float beta)
+{
+    float v = alpha * acc;
+    if (beta != 0.0f) v = fmaf(beta, c, v);
+    v += bias;
+    return activation(v);
+}
+
+// One element of a row of C that is inside M, converted to the output type. Columns outside N are skipped.
 __device__ __forceinline__ void store_c(out_t* __restrict__ c_row, const out_t* __restrict__ bias, int N, int col, float acc, float alpha, float beta)
 {
     if (col >= N) return;
-    float v = alpha * acc;
-    if (beta != 0.0f) v = fmaf(beta, to_float(c_row[col]), v);
-    v += to_float(bias[col]);
-    c_row[col] = from_float(activation(v));
+    c_row[col] = from_float(epilogue(acc, beta != 0.0f ? to_float(c_row[col]) : 0.0f, to_float(bias[col]), alpha, beta));
 }
 
 extern "C" __global__ void __launch_bounds__(THREADS, 1) kd_gemm_GemmSample_Proj(
@@ -105,9 +113,10 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) kd_gemm_GemmSample_Proj
     const int block_m = blockIdx.y * BM, block_n = blockIdx.x * BN;  // this block's tile of C
     const int warp = tid / 32, lane = tid % 32;
     const int warp_m = warp / WARPS_N, warp_n = warp % WARPS_N;  // this warp's place in the warp grid
-    // First row and column of this lane's TM x TN accumulators within the block tile.
-    const int row0 = warp_m * WTM + (lane / LANES_N) * TM;
-    const int col0 = warp_n * WTN + (lane % LANES_N) * TN;
+    // First row and column of this lane's accumulators within the block tile: accumulator (i, j) is row
+    // row0 + i / A_READ * LANES_M * A_READ + i % A_READ and column col0 + j / B_READ * LANES_N * B_READ + j % B_READ.
+    const int row0 = warp_m * WTM + (lane / LANES_N) * A_READ;
+    const int col0 = warp_n * WTN + (lane % LANES_N) * B_READ;
 
     // Issue the copies of K slice `tile` into shared stage `stage` (not waited for here).
     auto load_tile = [&](int stage, int tile) {
@@ -156,9 +165,9 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) kd_gemm_GemmSample_Proj
         for (int k = 0; k < BK; ++k) {
             float a[TM], b[TN];
             #pragma unroll
-            for (int i = 0; i < TM; i += 4) *reinterpret_cast<float4*>(&a[i]) = *reinterpret_cast<const float4*>(&As[k * A_STRIDE + row0 + i]);
+            for (int i = 0; i < TM; i += 4) *reinterpret_cast<float4*>(&a[i]) = *reinterpret_cast<const float4*>(&As[k * A_STRIDE + row0 + i * LANES_M]);
             #pragma unroll
-            for (int i = 0; i < TN; i += 4) *reinterpret_cast<float4*>(&b[i]) = *reinterpret_cast<const float4*>(&Bs[k * B_STRIDE + col0 + i]);
+            for (int i = 0; i < TN; i += 4) *reinterpret_cast<float4*>(&b[i]) = *reinterpret_cast<const float4*>(&Bs[k * B_STRIDE + col0 + i * LANES_N]);
             #pragma unroll
             for (int i = 0; i < TM; ++i) {
                 #pragma unroll
@@ -168,14 +177,26 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) kd_gemm_GemmSample_Proj
         __syncthreads();  // everyone is done with this stage before a later iteration refills it
     }
 
-    // Epilogue: every accumulator through store_c.
+    // Epilogue: every accumulator through the epilogue formula (store_c for single elements).
+    const bool C_by_16 = ldc % 4 == 0 && reinterpret_cast<unsigned long long>(C) % 16 == 0 && reinterpret_cast<unsigned long long>(bias) % 16 == 0;
     #pragma unroll
     for (int i = 0; i < TM; ++i) {
-        const int row = block_m + row0 + i;
-        if (row >= M) break;
+        const int row = block_m + row0 + i / A_READ * LANES_M * A_READ + i % A_READ;
+        if (row >= M) continue;
         out_t* c_row = C + (long long)row * ldc;
         #pragma unroll
-        for (int j = 0; j < TN; ++j) store_c(c_row, bias, N, block_n + col0 + j, acc[i][j], alpha, beta);
+        for (int j = 0; j < TN; j += B_READ) {
+            const int col = block_n + col0 + j / B_READ * LANES_N * B_READ;
+            if (C_by_16 && col + 3 < N) {
+                const float4 old = beta != 0.0f ? *reinterpret_cast<const float4*>(c_row + col) : make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+                const float4 b = *reinterpret_cast<const float4*>(bias + col);
+                *reinterpret_cast<float4*>(c_row + col) = make_float4(
+                    epilogue(acc[i][j], old.x, b.x, alpha, beta), epilogue(acc[i][j + 1], old.y, b.y, alpha, beta),
+                    epilogue(acc[i][j + 2], old.z, b.z, alpha, beta), epilogue(acc[i][j + 3], old.w, b.w, alpha, beta));
+                continue;
+            }
+            for (int e = 0; e < B_READ; ++e) store_c(c_row, bias, N, col + e, acc[i][j + e], alpha, beta);
+        }
     }
 }
 """;

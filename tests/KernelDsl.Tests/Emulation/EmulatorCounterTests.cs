@@ -46,8 +46,17 @@ public sealed class EmulatorCounterTests(ITestOutputHelper output)
         MethodInfo step = type.GetMethod("LaunchStep")!;
         MethodInfo run = typeof(EmulatorCounterTests).GetMethod(nameof(Step), BindingFlags.NonPublic | BindingFlags.Static)!
             .MakeGenericMethod(DeclaredKernels.ClrType(info.Element));
+        // Launches run on the calling thread; other tests' launches (other threads) are not this one's.
         var reports = new ConcurrentBag<EmulatorReport>();
-        void Collect(EmulatorReport report) => reports.Add(report);
+        int thread = Environment.CurrentManagedThreadId;
+        void Collect(EmulatorReport report)
+        {
+            if (Environment.CurrentManagedThreadId == thread)
+            {
+                reports.Add(report);
+            }
+        }
+
         Emulator.Launched += Collect;
         try
         {
@@ -68,6 +77,7 @@ public sealed class EmulatorCounterTests(ITestOutputHelper output)
             $"{report.GlobalLoadSectorsPerIdeal:F2} | {report.GlobalStoreSectorsPerIdeal:F2} | {report.Mma} | {report.CopyAsync} |"));
         Assert.Equal(report.SharedIdealWavefronts, report.SharedWavefronts);
         Assert.Equal(report.LdmatrixIdealWavefronts, report.LdmatrixWavefronts);
+        Assert.Equal(report.GlobalLoadIdealSectors, report.GlobalLoadSectors);
     }
 
     private static void Step<T>(MethodInfo step, int d, int tokens, int heads)

@@ -57,22 +57,31 @@ internal static class CudaGemmEmitter
         w.Line();
     }
 
-    /// <summary>The epilogue of one element, shared by every kernel: C = act(α·acc + β·C + bias) in fp32, then converted.</summary>
+    /// <summary>
+    /// The epilogue, shared by every kernel: <c>epilogue</c> is the formula C = act(α·acc + β·C + bias) in fp32 on values
+    /// already read; <c>store_c</c> applies it to one element (bounds, reads, conversion). beta == 0 never reads C.
+    /// </summary>
     private static void EmitStore(CodeWriter w, GemmPlan plan)
     {
-        string bias = plan.Epilogue.Bias ? " const out_t* __restrict__ bias," : "";
-        w.Line($"// Epilogue of one element of a row of C that is inside M: C = {Formula(plan)},");
-        w.Line("// in fp32, then converted to the output type. beta == 0 never reads C. Columns outside N are skipped.");
+        bool hasBias = plan.Epilogue.Bias;
+        string bias = hasBias ? " const out_t* __restrict__ bias," : "";
+        w.Line($"// The epilogue's formula on one element, in fp32: {Formula(plan)}; c is not read when beta == 0.");
+        w.Line($"__device__ __forceinline__ float epilogue(float acc, float c,{(hasBias ? " float bias," : "")} float alpha, float beta)");
+        w.Line("{");
+        w.Line("    float v = alpha * acc;");
+        w.Line("    if (beta != 0.0f) v = fmaf(beta, c, v);");
+        if (hasBias)
+        {
+            w.Line("    v += bias;");
+        }
+        w.Line("    return activation(v);");
+        w.Line("}");
+        w.Line();
+        w.Line("// One element of a row of C that is inside M, converted to the output type. Columns outside N are skipped.");
         w.Line($"__device__ __forceinline__ void store_c(out_t* __restrict__ c_row,{bias} int N, int col, float acc, float alpha, float beta)");
         w.Line("{");
         w.Line("    if (col >= N) return;");
-        w.Line("    float v = alpha * acc;");
-        w.Line("    if (beta != 0.0f) v = fmaf(beta, to_float(c_row[col]), v);");
-        if (plan.Epilogue.Bias)
-        {
-            w.Line("    v += to_float(bias[col]);");
-        }
-        w.Line("    c_row[col] = from_float(activation(v));");
+        w.Line($"    c_row[col] = from_float(epilogue(acc, beta != 0.0f ? to_float(c_row[col]) : 0.0f,{(hasBias ? " to_float(bias[col])," : "")} alpha, beta));");
         w.Line("}");
     }
 
@@ -124,8 +133,8 @@ internal static class CudaGemmEmitter
         w.Line("        __syncthreads();  // everyone is done with this stage before a later iteration refills it");
         w.Line("    }");
         w.Line();
-        w.Line("    // Epilogue: every accumulator through store_c.");
-        warp.StoreAccumulators(w, plan.Epilogue.Bias ? " bias," : "");
+        w.Line("    // Epilogue: every accumulator through the epilogue formula (store_c for single elements).");
+        warp.StoreAccumulators(w, plan.Epilogue.Bias);
         w.Line("}");
     }
 

@@ -161,7 +161,7 @@ internal sealed class MmaWarpTileEmitter(MmaGemmPlan plan, Element element) : Wa
         w.Line("        }");
     }
 
-    public override void StoreAccumulators(CodeWriter w, string biasArgument)
+    public override void StoreAccumulators(CodeWriter w, bool bias)
     {
         w.Line("    // acc[i][j][2h + e] is row g + 8h, column 2t + e of MMA tile (i, j).");
         w.Line("    #pragma unroll");
@@ -174,6 +174,7 @@ internal sealed class MmaWarpTileEmitter(MmaGemmPlan plan, Element element) : Wa
         w.Line("            #pragma unroll");
         w.Line("            for (int j = 0; j < NI; ++j) {");
         w.Line("                const int col = block_n + warp_n * WTN + j * 8 + (lane % 4) * 2;");
+        string biasArgument = bias ? " bias," : "";
         w.Line($"                store_c(c_row,{biasArgument} N, col, acc[i][j][2 * h], alpha, beta);");
         w.Line($"                store_c(c_row,{biasArgument} N, col + 1, acc[i][j][2 * h + 1], alpha, beta);");
         w.Line("            }");

@@ -9,8 +9,10 @@ internal sealed class SimtWarpTileEmitter(SimtGemmPlan plan) : WarpTileEmitter
 
     public override void DescribeWarp(CodeWriter w)
     {
-        w.Line($"//   The 32 lanes of a warp form a {plan.LanesM} x {plan.LanesN} grid; each lane keeps a {plan.LaneTileM} x {plan.LaneTileN}");
-        w.Line($"//   block of accumulators in registers ({plan.LaneTileM * plan.LaneTileN} per thread), one FMA per element per k.");
+        w.Line($"//   The 32 lanes of a warp form a {plan.LanesM} x {plan.LanesN} grid; each lane keeps {plan.LaneTileM} x {plan.LaneTileN} accumulators");
+        w.Line($"//   in registers ({plan.LaneTileM * plan.LaneTileN} per thread), one FMA per element per k. A lane's rows come in runs of A_READ");
+        w.Line("//   (its columns in runs of B_READ), LANES_M * A_READ apart: lanes side by side own adjacent runs, so their");
+        w.Line("//   shared-memory reads are adjacent float4s and their stores of C (and reads of bias) adjacent 16-byte runs.");
     }
 
     public override void DescribeSharedMemory(CodeWriter w)
@@ -36,6 +38,7 @@ internal sealed class SimtWarpTileEmitter(SimtGemmPlan plan) : WarpTileEmitter
         w.Line($"constexpr int WTM = {plan.WarpTileM}, WTN = {plan.WarpTileN};  // warp tile");
         w.Line($"constexpr int LANES_M = {plan.LanesM}, LANES_N = {plan.LanesN};  // lanes of a warp");
         w.Line($"constexpr int TM = {plan.LaneTileM}, TN = {plan.LaneTileN};  // accumulators per lane");
+        w.Line($"constexpr int A_READ = {plan.ReadWidthA}, B_READ = {plan.ReadWidthB};  // a lane's rows (columns) per run: one float4, or one float");
         w.Line($"constexpr int STAGES = {plan.Stages};");
         w.Line($"constexpr int A_STRIDE = {plan.SharedStrideA}, B_STRIDE = {plan.SharedStrideB};  // floats between k rows in shared memory");
         w.Line("constexpr int A_STAGE = BK * A_STRIDE, B_STAGE = BK * B_STRIDE;  // floats per stage");
@@ -51,9 +54,10 @@ internal sealed class SimtWarpTileEmitter(SimtGemmPlan plan) : WarpTileEmitter
 
     public override void LaneSetup(CodeWriter w)
     {
-        w.Line("    // First row and column of this lane's TM x TN accumulators within the block tile.");
-        w.Line("    const int row0 = warp_m * WTM + (lane / LANES_N) * TM;");
-        w.Line("    const int col0 = warp_n * WTN + (lane % LANES_N) * TN;");
+        w.Line("    // First row and column of this lane's accumulators within the block tile: accumulator (i, j) is row");
+        w.Line("    // row0 + i / A_READ * LANES_M * A_READ + i % A_READ and column col0 + j / B_READ * LANES_N * B_READ + j % B_READ.");
+        w.Line("    const int row0 = warp_m * WTM + (lane / LANES_N) * A_READ;");
+        w.Line("    const int col0 = warp_n * WTN + (lane % LANES_N) * B_READ;");
         foreach (var copy in new[] { plan.A, plan.B })
         {
             if (copy.VectorWidth == 4)
@@ -117,8 +121,8 @@ internal sealed class SimtWarpTileEmitter(SimtGemmPlan plan) : WarpTileEmitter
         w.Line("        #pragma unroll");
         w.Line("        for (int k = 0; k < BK; ++k) {");
         w.Line("            float a[TM], b[TN];");
-        ReadFragment(w, "a", "TM", "As", "A_STRIDE", "row0", plan.ReadWidthA);
-        ReadFragment(w, "b", "TN", "Bs", "B_STRIDE", "col0", plan.ReadWidthB);
+        ReadFragment(w, "a", "TM", "As", "A_STRIDE", "row0", "LANES_M", plan.ReadWidthA);
+        ReadFragment(w, "b", "TN", "Bs", "B_STRIDE", "col0", "LANES_N", plan.ReadWidthB);
         w.Line("            #pragma unroll");
         w.Line("            for (int i = 0; i < TM; ++i) {");
         w.Line("                #pragma unroll");
@@ -127,23 +131,48 @@ internal sealed class SimtWarpTileEmitter(SimtGemmPlan plan) : WarpTileEmitter
         w.Line("        }");
     }
 
-    private static void ReadFragment(CodeWriter w, string fragment, string count, string shared, string stride, string origin, int width)
+    private static void ReadFragment(CodeWriter w, string fragment, string count, string shared, string stride, string origin, string lanes, int width)
     {
         w.Line("            #pragma unroll");
         w.Line(width == 4
-            ? $"            for (int i = 0; i < {count}; i += 4) *reinterpret_cast<float4*>(&{fragment}[i]) = *reinterpret_cast<const float4*>(&{shared}[k * {stride} + {origin} + i]);"
-            : $"            for (int i = 0; i < {count}; ++i) {fragment}[i] = {shared}[k * {stride} + {origin} + i];");
+            ? $"            for (int i = 0; i < {count}; i += 4) *reinterpret_cast<float4*>(&{fragment}[i]) = *reinterpret_cast<const float4*>(&{shared}[k * {stride} + {origin} + i * {lanes}]);"
+            : $"            for (int i = 0; i < {count}; ++i) {fragment}[i] = {shared}[k * {stride} + {origin} + i * {lanes}];");
     }
 
-    public override void StoreAccumulators(CodeWriter w, string biasArgument)
+    public override void StoreAccumulators(CodeWriter w, bool bias)
     {
+        string biasArgument = bias ? " bias," : "";
+        if (plan.ReadWidthB == 4)
+        {
+            // A run of 4 columns goes out as one 16-byte store when C's rows (and the bias) are 16-byte aligned.
+            string biasAligned = bias ? " && reinterpret_cast<unsigned long long>(bias) % 16 == 0" : "";
+            w.Line($"    const bool C_by_16 = ldc % 4 == 0 && reinterpret_cast<unsigned long long>(C) % 16 == 0{biasAligned};");
+        }
         w.Line("    #pragma unroll");
         w.Line("    for (int i = 0; i < TM; ++i) {");
-        w.Line("        const int row = block_m + row0 + i;");
-        w.Line("        if (row >= M) break;");
+        w.Line("        const int row = block_m + row0 + i / A_READ * LANES_M * A_READ + i % A_READ;");
+        w.Line("        if (row >= M) continue;");
         w.Line("        out_t* c_row = C + (long long)row * ldc;");
         w.Line("        #pragma unroll");
-        w.Line($"        for (int j = 0; j < TN; ++j) store_c(c_row,{biasArgument} N, block_n + col0 + j, acc[i][j], alpha, beta);");
+        w.Line("        for (int j = 0; j < TN; j += B_READ) {");
+        w.Line("            const int col = block_n + col0 + j / B_READ * LANES_N * B_READ;");
+        if (plan.ReadWidthB == 4)
+        {
+            string biasValue = bias ? " b.{0}," : "";
+            w.Line("            if (C_by_16 && col + 3 < N) {");
+            w.Line("                const float4 old = beta != 0.0f ? *reinterpret_cast<const float4*>(c_row + col) : make_float4(0.0f, 0.0f, 0.0f, 0.0f);");
+            if (bias)
+            {
+                w.Line("                const float4 b = *reinterpret_cast<const float4*>(bias + col);");
+            }
+            w.Line("                *reinterpret_cast<float4*>(c_row + col) = make_float4(");
+            w.Line($"                    epilogue(acc[i][j], old.x,{string.Format(biasValue, "x")} alpha, beta), epilogue(acc[i][j + 1], old.y,{string.Format(biasValue, "y")} alpha, beta),");
+            w.Line($"                    epilogue(acc[i][j + 2], old.z,{string.Format(biasValue, "z")} alpha, beta), epilogue(acc[i][j + 3], old.w,{string.Format(biasValue, "w")} alpha, beta));");
+            w.Line("                continue;");
+            w.Line("            }");
+        }
+        w.Line($"            for (int e = 0; e < B_READ; ++e) store_c(c_row,{biasArgument} N, col + e, acc[i][j + e], alpha, beta);");
+        w.Line("        }");
         w.Line("    }");
     }
 

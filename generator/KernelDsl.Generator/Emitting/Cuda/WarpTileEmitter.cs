@@ -41,8 +41,8 @@ internal abstract class WarpTileEmitter
     /// <summary>Inside the K loop: multiply the stage at As/Bs into the accumulators.</summary>
     public abstract void MultiplyStage(CodeWriter w);
 
-    /// <summary>Calls <c>store_c</c> for every accumulator; <paramref name="biasArgument"/> is " bias," or "".</summary>
-    public abstract void StoreAccumulators(CodeWriter w, string biasArgument);
+    /// <summary>Writes every accumulator through the epilogue (<c>store_c</c>, or <c>epilogue</c> on vectors); <paramref name="bias"/>: the kernel has a bias.</summary>
+    public abstract void StoreAccumulators(CodeWriter w, bool bias);
 
     /// <summary>Names an operand's non-K axis in the kernel: A → m, M, block_m, lda; B → n, N, block_n, ldb.</summary>
     protected readonly record struct Axis(char Operand)

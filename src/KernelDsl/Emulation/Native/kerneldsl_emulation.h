@@ -41,6 +41,11 @@ struct __align__(16) uint4 { unsigned x, y, z, w; };
 struct __align__(8) int2 { int x, y; };
 struct __align__(16) int4 { int x, y, z, w; };
 
+static inline float2 make_float2(float x, float y) { return float2{x, y}; }
+static inline float4 make_float4(float x, float y, float z, float w) { return float4{x, y, z, w}; }
+static inline uint2 make_uint2(unsigned x, unsigned y) { return uint2{x, y}; }
+static inline uint4 make_uint4(unsigned x, unsigned y, unsigned z, unsigned w) { return uint4{x, y, z, w}; }
+
 extern "C" {
 // The engine's side (kerneldsl_emulator.cpp). `line` is the kernel source line of the call, for errors.
 uint3 kd_emu_thread_idx();
