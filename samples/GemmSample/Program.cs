@@ -5,19 +5,25 @@ using GemmSample;
 using KernelDsl;
 using KernelDsl.Cpu;
 
-// Runs each annotated kernel on the CPU fallback, checks it against a float64 reference and prints
-// shape, GFLOP/s and relative error. (On a GPU machine the same kernels' CUDA C is in CudaSource.)
+// Runs each annotated kernel through Compute on the backend KERNELDSL_BACKEND picks (the CPU fallback when no GPU
+// is present; the generated CUDA C on the CPU emulator with KERNELDSL_BACKEND=emulator, at sizes it runs in
+// seconds), checks it against a float64 reference and prints shape, GFLOP/s and relative error.
 const int Seed = 2026;
-Console.WriteLine($"KernelDsl GEMM sample: CPU fallback ({CpuFeatures.Best}, {Environment.ProcessorCount} cores), seed {Seed}");
+KernelBackend backend = BackendSelector.Resolve();
+bool emulated = backend == KernelBackend.Emulator;
+int scale = emulated ? 4 : 1;  // the emulator runs every CUDA thread on the CPU
+Console.WriteLine(backend == KernelBackend.Cpu
+    ? $"KernelDsl GEMM sample: CPU fallback ({CpuFeatures.Best}, {Environment.ProcessorCount} cores), seed {Seed}"
+    : $"KernelDsl GEMM sample: CUDA kernels on {KernelDsl.Cuda.CudaDevice.For(backend)}, seed {Seed}");
 Console.WriteLine();
 
 bool allPassed = true;
-allPassed &= Check("Proj   relu(x·Wᵀ + b)", Proj.Info, 1024, 1024, 1024,
-    (a, b, c, bias, m, n, k) => Proj.Run(a, b, c, m, n, k, bias));
-allPassed &= Check("Square A·B", Square.Info, 1024, 1024, 1024,
-    (a, b, c, bias, m, n, k) => Square.Run(a, b, c, m, n, k));
-allPassed &= Check("Gate   silu(Aᵀ·B + b)", Gate.Info, 777, 1000, 513,
-    (a, b, c, bias, m, n, k) => Gate.Run(a, b, c, m, n, k, bias));
+allPassed &= Check("Proj   relu(x·Wᵀ + b)", Proj.Info, 1024 / scale, 1024 / scale, 1024 / scale,
+    (a, b, c, bias, m, n, k) => Proj.Compute(a, b, c, m, n, k, bias, backend: backend));
+allPassed &= Check("Square A·B", Square.Info, 1024 / scale, 1024 / scale, 1024 / scale,
+    (a, b, c, bias, m, n, k) => Square.Compute(a, b, c, m, n, k, backend: backend));
+allPassed &= Check("Gate   silu(Aᵀ·B + b)", Gate.Info, 777 / scale, 1000 / scale, 513 / scale,
+    (a, b, c, bias, m, n, k) => Gate.Compute(a, b, c, m, n, k, bias, backend: backend));
 
 Console.WriteLine();
 Console.WriteLine("The plan behind Proj (Proj.Info):");
@@ -26,7 +32,7 @@ Console.WriteLine($"  CUDA entry point {Proj.EntryPoint}, {Proj.CudaSource.Split
 Console.WriteLine("  generated files: samples/GemmSample/obj/generated/");
 return allPassed ? 0 : 1;
 
-static bool Check(string label, GemmInfo info, int m, int n, int k, GemmRun run)
+bool Check(string label, GemmInfo info, int m, int n, int k, GemmRun run)
 {
     var random = new Random(Seed);
     float[] a = Random(random, m * k), b = Random(random, k * n), bias = Random(random, n);
@@ -34,7 +40,7 @@ static bool Check(string label, GemmInfo info, int m, int n, int k, GemmRun run)
     Array.Fill(c, float.NaN);  // every element must be written
 
     run(a, b, c, bias, m, n, k);  // warm-up (JIT, thread pool)
-    var times = new double[5];
+    var times = new double[emulated ? 1 : 5];
     for (int i = 0; i < times.Length; i++)
     {
         Array.Fill(c, float.NaN);
@@ -46,7 +52,8 @@ static bool Check(string label, GemmInfo info, int m, int n, int k, GemmRun run)
     double gflops = 2.0 * m * n * k / times[times.Length / 2] / 1e9;
     double error = RelativeError(info, a, b, c, bias, m, n, k);
     bool passed = error <= 1e-5;
-    Console.WriteLine($"{label,-24} {m,5}×{n,5}×{k,5}  {gflops,7:0.0} GFLOP/s  rel. error {error:0.00e+00}  {(passed ? "ok" : "FAILED")}");
+    string speed = emulated ? $"{times[0],6:0.00} s emulated" : $"{gflops,7:0.0} GFLOP/s";
+    Console.WriteLine($"{label,-24} {m,5}×{n,5}×{k,5}  {speed}  rel. error {error:0.00e+00}  {(passed ? "ok" : "FAILED")}");
     return passed;
 }
 

@@ -145,8 +145,15 @@ public sealed class CudaDevice
     /// <exception cref="CudaException">A kernel or copy failed (errors of asynchronous work surface here).</exception>
     public void Synchronize() => Driver.Synchronize();
 
-    /// <summary>The device a call on <paramref name="backend"/> (<see cref="KernelBackend.Cuda"/> or <see cref="KernelBackend.Emulator"/>) runs on.</summary>
-    internal static CudaDevice For(KernelBackend backend) => backend == KernelBackend.Emulator ? Emulator : Gpu;
+    /// <summary>The device a call on <paramref name="backend"/> runs on: device 0 for <see cref="KernelBackend.Cuda"/>, <see cref="Emulator"/> for <see cref="KernelBackend.Emulator"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="backend"/> is neither (resolve Auto with <see cref="BackendSelector.Resolve(KernelBackend)"/> first).</exception>
+    /// <exception cref="CudaUnavailableException">CUDA was asked for and no device can be used.</exception>
+    public static CudaDevice For(KernelBackend backend) => backend switch
+    {
+        KernelBackend.Cuda => Gpu,
+        KernelBackend.Emulator => Emulator,
+        _ => throw new ArgumentOutOfRangeException(nameof(backend), backend, "Only the Cuda and Emulator backends run on a device."),
+    };
 
     /// <summary>A one-line summary, e.g. for logs.</summary>
     public override string ToString() => IsEmulated ? Name : string.Create(
