@@ -60,7 +60,10 @@ public static class KernelCache
         return Cached("emulator:" + library + ":" + entryPoint, () => LoadFunction(CudaModule.LoadEmulated(library), entryPoint));
     }
 
-    /// <summary>The kernel compiled for <paramref name="arch"/> and loaded into <see cref="CudaDevice.Default"/>.</summary>
+    /// <summary>
+    /// The kernel compiled for <paramref name="arch"/> and loaded into <see cref="CudaDevice.Default"/>; when that is the
+    /// emulator, the architecture and options do not apply and the emulated kernel is returned.
+    /// </summary>
     /// <param name="source">Self-contained CUDA C, e.g. a generated kernel's <c>CudaSource</c>.</param>
     /// <param name="entryPoint">The <c>extern "C"</c> kernel to launch.</param>
     /// <param name="arch">

@@ -20,18 +20,7 @@ internal sealed record AttentionCase(int Ranks, int SequenceLength, int Heads = 
         $"P={Ranks} S={SequenceLength} heads={Heads}/{KvHeads} q×{InputScale} isa={(Isa is null ? "best" : Isa.ToString())}");
 
     /// <summary>FNV-1a of <see cref="Description"/> (string.GetHashCode is randomised per process).</summary>
-    public int Seed
-    {
-        get
-        {
-            uint hash = 2166136261;
-            foreach (char ch in Description)
-            {
-                hash = (hash ^ ch) * 16777619;
-            }
-            return (int)(hash & 0x7fffffff);
-        }
-    }
+    public int Seed => StableSeed.Of(Description);
 
     public override string ToString() => Description + " seed=" + Seed.ToString(CultureInfo.InvariantCulture);
 }

@@ -52,18 +52,7 @@ public sealed record GemmCheck(GemmKernel Kernel, int M, int N, int K)
         $"{Kernel.Name} {M}×{N}×{K} α={Alpha} β={Beta} pads={PadA}/{PadB}/{PadC} isa={Isa?.ToString() ?? "best"} scale={Scale}");
 
     /// <summary>A stable seed per case (FNV-1a of <see cref="Case"/>; string.GetHashCode is randomised per process).</summary>
-    public int Seed
-    {
-        get
-        {
-            uint hash = 2166136261;
-            foreach (char ch in Case)
-            {
-                hash = (hash ^ ch) * 16777619;
-            }
-            return (int)(hash & 0x7fffffff);
-        }
-    }
+    public int Seed => StableSeed.Of(Case);
 
     public override string ToString() => Case + " seed=" + Seed.ToString(CultureInfo.InvariantCulture);
 

@@ -114,9 +114,9 @@ public sealed class AttentionGpuTests(ITestOutputHelper output)
         var keyShard = SequenceShard.For(RingLayout.Contiguous, sequence, 2, 1);
         var random = new Random(17);
         using var stream = new CudaStream();
-        using var q = DeviceAttentionRing.Upload(CudaDevice.Default, DeviceAttentionRing.Values(random, heads * queryShard.LocalLength * d, 1f, kernel.Narrow));
-        using var k = DeviceAttentionRing.Upload(CudaDevice.Default, DeviceAttentionRing.Values(random, heads * keyShard.LocalLength * d, 1f, kernel.Narrow));
-        using var v = DeviceAttentionRing.Upload(CudaDevice.Default, DeviceAttentionRing.Values(random, heads * keyShard.LocalLength * d, 1f, kernel.Narrow));
+        using var q = DeviceBuffers.Upload(CudaDevice.Default, DeviceAttentionRing.Values(random, heads * queryShard.LocalLength * d, 1f, kernel.Narrow));
+        using var k = DeviceBuffers.Upload(CudaDevice.Default, DeviceAttentionRing.Values(random, heads * keyShard.LocalLength * d, 1f, kernel.Narrow));
+        using var v = DeviceBuffers.Upload(CudaDevice.Default, DeviceAttentionRing.Values(random, heads * keyShard.LocalLength * d, 1f, kernel.Narrow));
         using var oRun = new DeviceBuffer<float>(heads * queryShard.LocalLength * d);
         using var lRun = new DeviceBuffer<float>(heads * queryShard.LocalLength);
         using var o = new DeviceBuffer<T>(heads * queryShard.LocalLength * d);

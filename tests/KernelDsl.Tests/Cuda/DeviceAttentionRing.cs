@@ -35,7 +35,7 @@ public static class DeviceAttentionRing
     {
         var info = kernel.Info;
         int d = info.HeadDim;
-        int seed = StableSeed(string.Create(CultureInfo.InvariantCulture, $"{info.Name} {ranks} {sequenceLength} {heads} {kvHeads} {layout} {inputScale}"));
+        int seed = StableSeed.Of(string.Create(CultureInfo.InvariantCulture, $"{info.Name} {ranks} {sequenceLength} {heads} {kvHeads} {layout} {inputScale}"));
         var random = new Random(seed);
         float[] q = Array.ConvertAll(Values(random, heads * sequenceLength * d, inputScale, kernel.Narrow), x => kernel.Widen(x));
         float[] k = Array.ConvertAll(Values(random, kvHeads * sequenceLength * d, 1f, kernel.Narrow), x => kernel.Widen(x));
@@ -48,15 +48,15 @@ public static class DeviceAttentionRing
         {
             var queryShard = SequenceShard.For(layout, sequenceLength, ranks, rank);
             int queries = queryShard.LocalLength;
-            using var deviceQ = Upload(device, Gather(q, heads, sequenceLength, d, queryShard, kernel.Narrow));
+            using var deviceQ = DeviceBuffers.Upload(device, Gather(q, heads, sequenceLength, d, queryShard, kernel.Narrow));
             using var oRun = new DeviceBuffer<float>(heads * queries * d, device);
             using var lRun = new DeviceBuffer<float>(heads * queries, device);
             AttentionLaunch.InitializeRunningState(oRun, lRun);
             for (int step = 0; step < ranks; step++)
             {
                 var keyShard = SequenceShard.For(layout, sequenceLength, ranks, (rank - step + ranks) % ranks);
-                using var deviceK = Upload(device, Gather(k, kvHeads, sequenceLength, d, keyShard, kernel.Narrow));
-                using var deviceV = Upload(device, Gather(v, kvHeads, sequenceLength, d, keyShard, kernel.Narrow));
+                using var deviceK = DeviceBuffers.Upload(device, Gather(k, kvHeads, sequenceLength, d, keyShard, kernel.Narrow));
+                using var deviceV = DeviceBuffers.Upload(device, Gather(v, kvHeads, sequenceLength, d, keyShard, kernel.Narrow));
                 kernel.Step(stream, deviceQ, deviceK, deviceV, oRun, lRun, heads, kvHeads, queries, keyShard.LocalLength, queryShard, keyShard);
                 stream.Synchronize();  // the K/V buffers are freed at the end of the iteration
             }
@@ -97,17 +97,6 @@ public static class DeviceAttentionRing
         Assert.True(errorL <= lseTolerance, what + $" (L tolerance {lseTolerance:E0})");
     }
 
-    /// <summary>FNV-1a of the case (string.GetHashCode is randomised per process), so a failure's seed reproduces it.</summary>
-    private static int StableSeed(string text)
-    {
-        uint hash = 2166136261;
-        foreach (char ch in text)
-        {
-            hash = (hash ^ ch) * 16777619;
-        }
-        return (int)(hash & 0x7fffffff);
-    }
-
     public static T[] Values<T>(Random random, int count, float scale, Func<float, T> narrow)
     {
         var values = new T[count];
@@ -136,11 +125,4 @@ public static class DeviceAttentionRing
         return local;
     }
 
-    public static DeviceBuffer<T> Upload<T>(CudaDevice device, T[] host)
-        where T : unmanaged
-    {
-        var buffer = new DeviceBuffer<T>(host.Length, device);
-        buffer.CopyFrom(host);
-        return buffer;
-    }
 }

@@ -3,6 +3,7 @@ using System.Linq;
 using System.Reflection;
 using System.Runtime.ExceptionServices;
 using KernelDsl.Cuda;
+using KernelDsl.Tests.Cuda;
 
 namespace KernelDsl.Tests.Emulation;
 
@@ -48,10 +49,10 @@ public static class EmulatedGemm
     {
         CudaDevice device = CudaDevice.Emulator;
         using var stream = new CudaStream(device);
-        using var deviceA = Upload(device, Convert<TIn>(a));
-        using var deviceB = Upload(device, Convert<TIn>(b));
-        using var deviceC = Upload(device, Convert<TOut>(c));
-        using var deviceBias = Upload(device, Convert<TOut>(bias));
+        using var deviceA = DeviceBuffers.Upload(device, Convert<TIn>(a));
+        using var deviceB = DeviceBuffers.Upload(device, Convert<TIn>(b));
+        using var deviceC = DeviceBuffers.Upload(device, Convert<TOut>(c));
+        using var deviceBias = DeviceBuffers.Upload(device, Convert<TOut>(bias));
         object[] arguments = hasBias
             ? [stream, deviceA, lda, deviceB, ldb, deviceC, ldc, m, n, k, deviceBias, alpha, beta]
             : [stream, deviceA, lda, deviceB, ldb, deviceC, ldc, m, n, k, alpha, beta];
@@ -59,14 +60,6 @@ public static class EmulatedGemm
         var result = new TOut[c.Length];
         deviceC.CopyTo(result, stream);
         return Array.ConvertAll(result, ToFloat);
-    }
-
-    public static DeviceBuffer<T> Upload<T>(CudaDevice device, T[] host)
-        where T : unmanaged
-    {
-        var buffer = new DeviceBuffer<T>(host.Length, device);
-        buffer.CopyFrom(host);
-        return buffer;
     }
 
     public static T[] Convert<T>(float[] values)

@@ -34,7 +34,7 @@ public sealed class EmulatedGemmTests(ITestOutputHelper output)
 
     private void Check(Type type, GemmInfo info, int m, int n, int k, float beta)
     {
-        int seed = StableSeed(string.Create(CultureInfo.InvariantCulture, $"{info.Name} {m} {n} {k} {beta}"));
+        int seed = StableSeed.Of(string.Create(CultureInfo.InvariantCulture, $"{info.Name} {m} {n} {k} {beta}"));
         var random = new Random(seed);
         int rowsA = info.TransposeA ? k : m, colsA = info.TransposeA ? m : k;
         int rowsB = info.TransposeB ? n : k, colsB = info.TransposeB ? k : n;
@@ -65,7 +65,7 @@ public sealed class EmulatedGemmTests(ITestOutputHelper output)
                     sum += (double)a[info.TransposeA ? p * lda + i : i * lda + p] * b[info.TransposeB ? j * ldb + p : p * ldb + j];
                 }
 
-                double expected = Activate(info.Activation, alpha * sum + beta * (double)(beta == 0 ? 0 : c[i * ldc + j]) + (info.Bias ? bias[j] : 0));
+                double expected = GemmCheck.Activate(alpha * sum + beta * (double)(beta == 0 ? 0 : c[i * ldc + j]) + (info.Bias ? bias[j] : 0), info.Activation);
                 Assert.True(float.IsFinite(got), $"{info.Name} {m}×{n}×{k}: C[{i},{j}] = {got} (seed {seed})");
                 diff += (got - expected) * (got - expected);
                 norm += expected * expected;
@@ -85,14 +85,6 @@ public sealed class EmulatedGemmTests(ITestOutputHelper output)
 
     // A row rounded up to a multiple of 8 (the tensor-core path's rule) and 8 more, so every row is followed by padding.
     private static int Padded(int row) => (row + 7) / 8 * 8 + 8;
-
-    private static double Activate(Activation activation, double x) => activation switch
-    {
-        Activation.Relu => Math.Max(x, 0),
-        Activation.Silu => x / (1 + Math.Exp(-x)),
-        Activation.Gelu => 0.5 * x * (1 + Math.Tanh(Math.Sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x))),
-        _ => x,
-    };
 
     // rows×cols values in [−1, 1) rounded to the element type, rows ld apart; the gaps hold NaN.
     private static float[] Padded(Random random, int rows, int cols, int ld, Element element)
@@ -116,14 +108,4 @@ public sealed class EmulatedGemmTests(ITestOutputHelper output)
         return values;
     }
 
-    private static int StableSeed(string text)
-    {
-        uint hash = 2166136261;
-        foreach (char ch in text)
-        {
-            hash = (hash ^ ch) * 16777619;
-        }
-
-        return (int)(hash & 0x7fffffff);
-    }
 }

@@ -1,5 +1,6 @@
 using System;
 using KernelDsl.Cuda;
+using KernelDsl.Tests.Cuda;
 using KernelDsl.Emulation;
 using KernelDsl.Tests.Cpu;
 using Xunit;
@@ -100,8 +101,8 @@ public sealed class EmulatorMutationTests(ITestOutputHelper output)
         CudaDevice device = CudaDevice.Emulator;
         CudaFunction function = KernelCache.GetOrLoad(device, source, Info.EntryPoint);
         using var stream = new CudaStream(device);
-        using var deviceA = EmulatedGemm.Upload(device, EmulatedGemm.Convert<Half>(a));
-        using var deviceB = EmulatedGemm.Upload(device, EmulatedGemm.Convert<Half>(b));
+        using var deviceA = DeviceBuffers.Upload(device, EmulatedGemm.Convert<Half>(a));
+        using var deviceB = DeviceBuffers.Upload(device, EmulatedGemm.Convert<Half>(b));
         using var deviceC = new DeviceBuffer<float>(M * N, device);
         deviceC.Fill(float.NaN);
         var (x, y) = Info.GridFor(M, N);

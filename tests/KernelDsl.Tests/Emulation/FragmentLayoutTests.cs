@@ -1,5 +1,6 @@
 using System;
 using KernelDsl.Cuda;
+using KernelDsl.Tests.Cuda;
 using Xunit;
 
 namespace KernelDsl.Tests.Emulation;
@@ -82,8 +83,9 @@ public sealed class FragmentLayoutTests
             }
         }
 
-        float[] d = Run(device => new DeviceBuffer<float>(32 * 4, device), "mma_layout", 32, 0,
-            (output, device) => new KernelArguments().Add(Upload(device, aFragments)).Add(Upload(device, bFragments)).Add(output).Add(bf16 ? 1 : 0));
+        using var deviceA = DeviceBuffers.Upload(CudaDevice.Emulator, aFragments);
+        using var deviceB = DeviceBuffers.Upload(CudaDevice.Emulator, bFragments);
+        float[] d = Run<float>(32 * 4, "mma_layout", 0, output => new KernelArguments().Add(deviceA).Add(deviceB).Add(output).Add(bf16 ? 1 : 0));
         for (int t = 0; t < 32; t++)
         {
             for (int v = 0; v < 4; v++)
@@ -110,8 +112,7 @@ public sealed class FragmentLayoutTests
     [InlineData(4, true)]
     public void Ldmatrix_follows_the_ptx_isa(int count, bool trans)
     {
-        uint[] registers = Run(device => new DeviceBuffer<uint>(32 * 4, device), "ldmatrix_layout", 32, 32 * 24 * 2,
-            (output, _) => new KernelArguments().Add(output).Add(count).Add(trans ? 1 : 0));
+        uint[] registers = Run<uint>(32 * 4, "ldmatrix_layout", 32 * 24 * 2, output => new KernelArguments().Add(output).Add(count).Add(trans ? 1 : 0));
         for (int t = 0; t < 32; t++)
         {
             for (int i = 0; i < 4; i++)
@@ -138,16 +139,14 @@ public sealed class FragmentLayoutTests
     private static ushort Bits(double value, bool bf16) =>
         bf16 ? BitConverter.ToUInt16(BitConverter.GetBytes((float)value), 2) : BitConverter.HalfToUInt16Bits((Half)value);
 
-    private static DeviceBuffer<ushort> Upload(CudaDevice device, ushort[] values) => EmulatedGemm.Upload(device, values);
-
-    private static T[] Run<T>(
-        Func<CudaDevice, DeviceBuffer<T>> output, string entry, int threads, int sharedBytes, Func<DeviceBuffer<T>, CudaDevice, KernelArguments> arguments)
+    // One warp of `entry` on the emulator, writing `outputLength` values into a buffer of its own.
+    private static T[] Run<T>(int outputLength, string entry, int sharedBytes, Func<DeviceBuffer<T>, KernelArguments> arguments)
         where T : unmanaged
     {
         CudaDevice device = CudaDevice.Emulator;
         using var stream = new CudaStream(device);
-        using DeviceBuffer<T> buffer = output(device);
-        KernelCache.GetOrLoad(device, Kernels, entry).Launch(stream, (1, 1, 1), (threads, 1, 1), sharedBytes, arguments(buffer, device));
+        using var buffer = new DeviceBuffer<T>(outputLength, device);
+        KernelCache.GetOrLoad(device, Kernels, entry).Launch(stream, (1, 1, 1), (32, 1, 1), sharedBytes, arguments(buffer));
         var values = new T[buffer.Length];
         buffer.CopyTo(values);
         return values;

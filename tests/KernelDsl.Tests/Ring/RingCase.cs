@@ -24,18 +24,7 @@ internal sealed record RingCase(int Ranks, int SequenceLength, int HeadDim, bool
         $"P={Ranks} S={SequenceLength} d={HeadDim} heads={Heads}/{KvHeads} {(Causal ? "causal " + Layout : "non-causal " + Layout)} buffers={Buffers} q×{InputScale}");
 
     /// <summary>A stable seed per case (FNV-1a of <see cref="Case"/>; string.GetHashCode is randomised per process).</summary>
-    public int Seed
-    {
-        get
-        {
-            uint hash = 2166136261;
-            foreach (char ch in Case)
-            {
-                hash = (hash ^ ch) * 16777619;
-            }
-            return (int)(hash & 0x7fffffff);
-        }
-    }
+    public int Seed => StableSeed.Of(Case);
 
     public override string ToString() => Case + " seed=" + Seed.ToString(CultureInfo.InvariantCulture);
 
