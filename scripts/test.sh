@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test command (README). From any directory:
-#   1. installs what the tests need when it is missing (NVRTC, OpenBLAS, Open MPI; Debian, as root or via sudo),
+#   1. installs what the tests need when it is missing (NVRTC, OpenBLAS, Open MPI, a C++ compiler; Debian, as root or
+#      via sudo; NVRTC 12.4, nvdisasm and cuobjdump unpacked from Debian trixie into $KERNELDSL_CUDA12_DIR, no root needed),
 #   2. runs every test project in KernelDsl.sln (Release), then every GPU test (trait Device=Gpu) a second time
 #      on the CPU emulator (KERNELDSL_BACKEND=emulator): the GPU tests' emulator twins,
 #   3. runs the package smoke test (scripts/pack-smoke.sh) as one more test,
@@ -22,8 +23,10 @@ source "$ROOT/scripts/native-deps.sh"
 RESULTS=""
 trap 'rm -f "$APT_LOG"; [ -z "$RESULTS" ] || rm -rf "$RESULTS"' EXIT
 require_nvrtc
+require_cuda12_tools   # NVRTC 12.4 (sm_90a), nvdisasm and cuobjdump for the SASS checks
 require_openblas
 require_openmpi   # the MPI ring tests run ranks under mpirun
+require_cxx       # the emulator compiles kernels with g++ or clang++
 require_python    # reads the test results and the package
 
 # ---------------------------------------------------------------- 2. test projects

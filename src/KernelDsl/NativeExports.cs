@@ -31,6 +31,9 @@ internal sealed class NativeExports
         return null;
     }
 
+    /// <summary>The exports of <paramref name="library"/>, a handle from <see cref="NativeLibrary.Load(string)"/>.</summary>
+    public static NativeExports Of(IntPtr library) => new(library);
+
     /// <summary>The export's address, or zero (and remembered in <see cref="Missing"/>).</summary>
     public IntPtr Export(string name)
     {

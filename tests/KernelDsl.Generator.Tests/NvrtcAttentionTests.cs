@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.Globalization;
 using System.Linq;
 using System.Text.RegularExpressions;
 using KernelDsl.Cuda;
@@ -13,13 +12,16 @@ namespace KernelDsl.Generator.Tests;
 /// <summary>
 /// The ring-attention kernels — step and finalize — of a matrix of valid configurations (d ∈ {64, 128, 256} ×
 /// F32/F16/BF16 × causal or not, with tiles that fit), of a few odd shapes and of the repository's own attention
-/// kernels compile through NVRTC to sm_80 and sm_90 CUBIN with no spills, at most 255 registers, and shared memory
-/// within the architecture's per-block limit; kernels whose CUDA differs only in names compile once. Runs on any
-/// machine with libnvrtc (no GPU needed); the registers of every kernel are in the test output.
+/// kernels compile to CUBIN for sm_80 with NVRTC 11 and for sm_90 with NVRTC 12 (<see cref="CudaToolchain.Targets"/>)
+/// with no spills, at most 255 registers, and shared memory within the architecture's per-block limit; kernels whose
+/// CUDA differs only in names compile once. No GPU needed; the registers of every kernel are in the test output, and
+/// the CUBINs are shared with <see cref="SassTests"/>.
 /// </summary>
 public sealed class NvrtcAttentionTests(ITestOutputHelper output)
 {
-    private static readonly Lazy<Dictionary<string, string>> Generated = new(GenerateAll);
+    /// <summary>Every distinct attention kernel, by qualified name: the matrix and the repository's kernels.</summary>
+    internal static readonly Lazy<IReadOnlyDictionary<string, GeneratedKernel>> Generated = new(
+        () => GeneratedKernels.Generate(GeneratedKernel.Family.Attention, "AttentionMatrix", Matrix()));
 
     /// <summary>Tiles per head dimension and element width that pass validation (registers, shared memory): FlashAttention-2-like where they fit.</summary>
     private static string TileFor(int headDim, string element) => (headDim, element == "F32") switch
@@ -46,30 +48,18 @@ public sealed class NvrtcAttentionTests(ITestOutputHelper output)
         "[RingAttention(HeadDim = 128, Element = Element.F32, Causal = true)] [Tile(Q = 128, KV = 16), Warps(4)]",
     ];
 
-    public static TheoryData<string, int> Kernels()
-    {
-        var data = new TheoryData<string, int>();
-        foreach (string kernel in Generated.Value.Keys)
-        {
-            data.Add(kernel, 80);
-            data.Add(kernel, 90);
-        }
-        return data;
-    }
+    public static TheoryData<string, int, string> Kernels() => GeneratedKernels.Cases(Generated.Value.Keys);
 
     [Theory]
     [MemberData(nameof(Kernels))]
-    public void Step_and_finalize_compile_to_cubin_without_spills_and_within_limits(string kernel, int arch)
+    public void Step_and_finalize_compile_to_cubin_without_spills_and_within_limits(string kernel, int arch, string nvrtc)
     {
-        string generated = Generated.Value[kernel];
-        string cuda = GeneratorRun.CudaSourceOf(generated);
-        string step = EntryPoint(generated, "StepEntryPoint"), finalize = EntryPoint(generated, "FinalizeEntryPoint");
-        int sharedBytes = int.Parse(Regex.Match(generated, @"SharedMemoryBytes: (\d+)").Groups[1].Value, CultureInfo.InvariantCulture);
-        Assert.DoesNotContain("#include", cuda, StringComparison.Ordinal);
+        GeneratedKernel generated = Generated.Value[kernel];
+        Assert.DoesNotContain("#include", generated.Cuda, StringComparison.Ordinal);
 
-        var result = NvrtcCompiler.Compile(cuda, kernel + ".cu", new CudaTarget(arch, CudaOutput.Cubin));
+        var result = KernelCompilations.Cubin(nvrtc, generated, arch);
         Assert.NotEmpty(result.Image);
-        foreach (var (entry, dynamicShared) in new[] { (step, sharedBytes), (finalize, 0) })
+        foreach (var (entry, dynamicShared) in generated.Entries.Zip(generated.DynamicSharedBytes))
         {
             Assert.Contains(result.Ptxas!.Functions, f => f.Name == entry);
             var function = result.Ptxas.Function(entry);
@@ -82,65 +72,23 @@ public sealed class NvrtcAttentionTests(ITestOutputHelper output)
         }
     }
 
-    /// <summary>Generated file of every attention kernel, by qualified name: the matrix and the repository's kernels.</summary>
-    private static Dictionary<string, string> GenerateAll()
+    /// <summary>The d × element × causal grid, then <see cref="Extra"/>: class name and attributes.</summary>
+    private static IEnumerable<(string Name, string Attributes)> Matrix()
     {
-        var sources = new List<(string Path, string Text)>();
-        int index = 0;
         foreach (int headDim in new[] { 64, 128, 256 })
         {
             foreach (string element in new[] { "F32", "F16", "BF16" })
             {
                 foreach (bool causal in new[] { false, true })
                 {
-                    string attributes = $"[RingAttention(HeadDim = {headDim}, Element = Element.{element}, Causal = {(causal ? "true" : "false")}, Layout = RingLayout.Zigzag)] {TileFor(headDim, element)}";
-                    sources.Add(Source($"D{headDim}{element}{(causal ? "Causal" : "Full")}", attributes));
+                    yield return ($"D{headDim}{element}{(causal ? "Causal" : "Full")}",
+                        $"[RingAttention(HeadDim = {headDim}, Element = Element.{element}, Causal = {(causal ? "true" : "false")}, Layout = RingLayout.Zigzag)] {TileFor(headDim, element)}");
                 }
             }
         }
-        foreach (string attributes in Extra)
+        foreach (var (attributes, i) in Extra.Select((attributes, i) => (attributes, i)))
         {
-            sources.Add(Source($"Extra{index++}", attributes));
+            yield return ($"Extra{i}", attributes);
         }
-        sources.AddRange(RepositoryAttentionSources());
-        var run = GeneratorRun.Run(sources.ToArray());
-        Assert.Empty(run.GeneratorDiagnostics);
-        // Kernels that differ only in their names (e.g. the ring layout, which the CUDA code does not see) compile once.
-        var byName = run.GeneratedSources
-            .Where(pair => pair.Value.Contains("StepEntryPoint", StringComparison.Ordinal))
-            .Select(pair => (Name: pair.Key.Substring(0, pair.Key.Length - ".g.cs".Length), Generated: pair.Value))
-            .OrderBy(kernel => kernel.Name.StartsWith("AttentionMatrix.", StringComparison.Ordinal) ? 0 : 1)
-            .ThenBy(kernel => kernel.Name, StringComparer.Ordinal);
-        var unique = new Dictionary<string, string>();
-        var seen = new HashSet<string>();
-        foreach (var (name, generated) in byName)
-        {
-            string cuda = GeneratorRun.CudaSourceOf(generated)
-                .Replace(EntryPoint(generated, "StepEntryPoint"), "STEP", StringComparison.Ordinal)
-                .Replace(EntryPoint(generated, "FinalizeEntryPoint"), "FINALIZE", StringComparison.Ordinal)
-                .Replace(name, "KERNEL", StringComparison.Ordinal);
-            if (seen.Add(cuda))
-            {
-                unique.Add(name, generated);
-            }
-        }
-        return unique;
-
-        static (string Path, string Text) Source(string name, string attributes)
-            => ($"{name}.cs", $"using KernelDsl;\nusing KernelDsl.Ring;\nnamespace AttentionMatrix;\n{attributes}\npublic static partial class {name};\n");
     }
-
-    private static string EntryPoint(string generated, string constant)
-        => Regex.Match(generated, constant + " = \"(\\w+)\"").Groups[1].Value;
-
-    /// <summary>Every C# file under samples/ and tests/KernelDsl.Tests/ that declares a [RingAttention] kernel.</summary>
-    private static IEnumerable<(string Path, string Text)> RepositoryAttentionSources()
-        => new[] { "samples", System.IO.Path.Combine("tests", "KernelDsl.Tests") }
-            .Select(folder => System.IO.Path.Combine(RepositoryFiles.Root, folder))
-            .SelectMany(folder => System.IO.Directory.EnumerateFiles(folder, "*.cs", System.IO.SearchOption.AllDirectories))
-            .Where(path => !path.Contains($"{System.IO.Path.DirectorySeparatorChar}obj{System.IO.Path.DirectorySeparatorChar}", StringComparison.Ordinal)
-                        && !path.Contains($"{System.IO.Path.DirectorySeparatorChar}bin{System.IO.Path.DirectorySeparatorChar}", StringComparison.Ordinal))
-            .Select(path => (Path: path, Text: System.IO.File.ReadAllText(path)))
-            .Where(file => file.Text.Contains("[RingAttention(", StringComparison.Ordinal))
-            .OrderBy(file => file.Path, StringComparer.Ordinal);
 }

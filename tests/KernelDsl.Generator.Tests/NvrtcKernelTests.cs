@@ -1,7 +1,6 @@
+using System;
 using System.Collections.Generic;
-using System.Globalization;
 using System.Linq;
-using System.Text.RegularExpressions;
 using KernelDsl.Cuda;
 using KernelDsl.Generator.Tests.Infrastructure;
 using Xunit;
@@ -10,9 +9,10 @@ using Xunit.Abstractions;
 namespace KernelDsl.Generator.Tests;
 
 /// <summary>
-/// Every kernel the samples and tests generate, and a matrix of configurations beyond them, compiles
-/// through NVRTC to sm_80 and sm_90 CUBIN with no spills, at most 255 registers, and shared memory
-/// within the architecture's per-block limit. Runs on any machine with libnvrtc (no GPU needed).
+/// Every kernel the samples and tests generate, and a matrix of configurations beyond them, compiles to CUBIN for
+/// sm_80 with NVRTC 11 and for sm_90 with NVRTC 12 (<see cref="CudaToolchain.Targets"/>) with no spills, at most 255
+/// registers, and shared memory within the architecture's per-block limit; kernels whose CUDA differs only in names
+/// compile once. No GPU needed; the CUBINs are shared with <see cref="SassTests"/>.
 /// </summary>
 public sealed class NvrtcKernelTests(ITestOutputHelper output)
 {
@@ -35,28 +35,21 @@ public sealed class NvrtcKernelTests(ITestOutputHelper output)
         "[Gemm(Element.BF16, TransposeB = true)] [Tile(M = 128, N = 128, K = 16), Warps(4, 2), Pipeline(Stages = 1)]",
     ];
 
-    public static TheoryData<string, int> Kernels()
-    {
-        var data = new TheoryData<string, int>();
-        foreach (string kernel in KernelSourcesByName().Keys)
-        {
-            data.Add(kernel, 80);
-            data.Add(kernel, 90);
-        }
-        return data;
-    }
+    /// <summary>Every distinct GEMM kernel, by qualified name: the repository's kernels and the matrix.</summary>
+    internal static readonly Lazy<IReadOnlyDictionary<string, GeneratedKernel>> Generated = new(() => GeneratedKernels.Generate(
+        GeneratedKernel.Family.Gemm, "Matrix", Matrix.Select((attributes, i) => ($"Config{i}", attributes))));
+
+    public static TheoryData<string, int, string> Kernels() => GeneratedKernels.Cases(Generated.Value.Keys);
 
     [Theory]
     [MemberData(nameof(Kernels))]
-    public void Compiles_to_cubin_without_spills_and_within_limits(string kernel, int arch)
+    public void Compiles_to_cubin_without_spills_and_within_limits(string kernel, int arch, string nvrtc)
     {
-        string generated = KernelSourcesByName()[kernel];
-        string cuda = GeneratorRun.CudaSourceOf(generated);
-        string entry = Regex.Match(generated, "EntryPoint = \"(\\w+)\"").Groups[1].Value;
-        int sharedBytes = int.Parse(Regex.Match(generated, @"SharedMemoryBytes: (\d+)").Groups[1].Value, CultureInfo.InvariantCulture);
+        GeneratedKernel generated = Generated.Value[kernel];
+        int sharedBytes = generated.DynamicSharedBytes[0];
 
-        var result = NvrtcCompiler.Compile(cuda, kernel + ".cu", new CudaTarget(arch, CudaOutput.Cubin));
-        var function = result.Ptxas!.Function(entry);
+        var result = KernelCompilations.Cubin(nvrtc, generated, arch);
+        var function = result.Ptxas!.Function(generated.MainEntry);
         output.WriteLine($"{kernel} sm_{arch}: {function.Registers} registers, {function.SpillStoreBytes}/{function.SpillLoadBytes} B spilled, " +
                          $"{function.SharedBytes} B static + {sharedBytes} B dynamic shared (NVRTC {result.NvrtcVersion})");
 
@@ -65,17 +58,5 @@ public sealed class NvrtcKernelTests(ITestOutputHelper output)
         Assert.Equal(0, function.SpillLoadBytes);
         Assert.InRange(function.Registers, 1, ArchitectureLimits.MaxRegistersPerThread);
         Assert.InRange(function.SharedBytes + sharedBytes, 1, ArchitectureLimits.MaxSharedBytesPerBlock(arch));
-    }
-
-    /// <summary>Generated file of every kernel, by qualified name: the repository's kernels and the matrix.</summary>
-    private static Dictionary<string, string> KernelSourcesByName()
-    {
-        var matrix = Matrix.Select((attributes, i) => (Path: $"Matrix{i}.cs",
-            Text: $"using KernelDsl;\nnamespace Matrix;\n{attributes}\npublic static partial class Config{i};\n"));
-        var run = GeneratorRun.Run(RepositoryFiles.KernelSources().Concat(matrix).ToArray());
-        Assert.Empty(run.GeneratorDiagnostics);
-        return run.GeneratedSources
-            .Where(pair => pair.Value.Contains("public const string EntryPoint", System.StringComparison.Ordinal))  // GEMMs; attention has NvrtcAttentionTests
-            .ToDictionary(pair => pair.Key.Substring(0, pair.Key.Length - ".g.cs".Length), pair => pair.Value);
     }
 }

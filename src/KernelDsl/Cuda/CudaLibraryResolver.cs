@@ -9,16 +9,13 @@ namespace KernelDsl.Cuda;
 /// <summary>
 /// Maps the logical library names used in <c>[LibraryImport]</c> to the sonames the CUDA
 /// toolkits actually ship. The runtime allows one resolver per assembly, so this class owns
-/// it for every CUDA library: NVRTC and the driver's <c>libcuda.so.1</c>.
+/// it for every CUDA library bound that way: the driver's <c>libcuda.so.1</c>. (NVRTC is bound
+/// per loaded library instead, so that several can be open at once: see <see cref="NvrtcLibrary"/>.)
 /// </summary>
 internal static class CudaLibraryResolver
 {
-    // Newest first: a machine with several toolkits gets the newest NVRTC. The bare
-    // "libnvrtc.so" comes last because only -dev packages install it.
     private static readonly Dictionary<string, string[]> Candidates = new(StringComparer.Ordinal)
     {
-        [Nvrtc.LibraryName] = ["libnvrtc.so.13", "libnvrtc.so.12", "libnvrtc.so.11.2", "libnvrtc.so"],
-
         // The driver ships with the kernel module, not the toolkit: one soname, whatever the
         // CUDA version. The bare name is the toolkit's link-time stub, tried last.
         [CudaDriver.LibraryName] = ["libcuda.so.1", "libcuda.so"],

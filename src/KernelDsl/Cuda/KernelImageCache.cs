@@ -20,7 +20,8 @@ namespace KernelDsl.Cuda;
 /// <remarks>
 /// <para>
 /// The key is the SHA-256 of the source, the entry point, the NVRTC version and every NVRTC
-/// option (the defaults included, so the architecture and output kind are in it).
+/// option (the defaults included, so the architecture, <c>sm_90a</c> or <c>sm_90</c>, and the
+/// output kind are in it).
 /// </para>
 /// <para>
 /// An entry on disk is <c>&lt;key&gt;.kdc</c>: the magic <c>KDC1</c>, the payload length
@@ -61,7 +62,7 @@ internal sealed class KernelImageCache
 
     /// <summary>A cache on <paramref name="directory"/>, created on first write.</summary>
     /// <param name="directory">The cache folder.</param>
-    /// <param name="compile">The compiler; <see cref="NvrtcCompiler.Compile"/> unless a test counts calls.</param>
+    /// <param name="compile">The compiler; <see cref="NvrtcCompiler.Compile(string, string, CudaTarget, IReadOnlyList{string})"/> unless a test counts calls.</param>
     /// <param name="log">Where warnings go (unwritable folder, discarded entries); <see cref="Trace"/> by default.</param>
     internal KernelImageCache(
         string directory,
@@ -92,16 +93,26 @@ internal sealed class KernelImageCache
     /// <param name="arch">Compute capability times ten.</param>
     /// <param name="options">NVRTC options after the defaults.</param>
     /// <param name="output">CUBIN, or PTX for the driver to JIT. An architecture NVRTC cannot build gets PTX for the newest one below it.</param>
+    /// <param name="archSpecific">
+    /// Compile for the architecture-specific variant (<c>sm_90a</c>; see <see cref="CudaTarget.ArchSpecific"/>), or, with an
+    /// NVRTC older than 12.0, for the plain one with a warning.
+    /// </param>
     /// <exception cref="KernelCompilationException">NVRTC rejected the source.</exception>
+    /// <exception cref="NotSupportedException">An architecture-specific target of an architecture NVRTC does not know.</exception>
     /// <exception cref="NvrtcUnavailableException">No NVRTC library could be loaded.</exception>
     internal KernelImage GetOrCompile(
-        string source, string entryPoint, int arch, IReadOnlyList<string>? options = null, CudaOutput output = CudaOutput.Cubin)
+        string source,
+        string entryPoint,
+        int arch,
+        IReadOnlyList<string>? options = null,
+        CudaOutput output = CudaOutput.Cubin,
+        bool archSpecific = false)
     {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentException.ThrowIfNullOrEmpty(entryPoint);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(arch);
         (Version version, IReadOnlyList<int> archs) = Toolchain.Value;
-        CudaTarget target = SelectTarget(arch, output, archs, version);
+        CudaTarget target = SelectTarget(arch, output, archs, version, archSpecific, log);
         string key = ComputeKey(source, entryPoint, version, NvrtcCompiler.Options(target, options));
 
         // One Lazy per key: threads asking for the same kernel wait for one compile.
@@ -124,11 +135,41 @@ internal sealed class KernelImageCache
     /// <summary>
     /// The target to compile <paramref name="arch"/> for: itself when NVRTC supports it, else
     /// PTX for the newest supported architecture below it, which the driver JIT-compiles (a newer
-    /// device than the toolkit knows, e.g. sm_100 with NVRTC 11.8).
+    /// device than the toolkit knows, e.g. sm_100 with NVRTC 11.8). An architecture-specific target
+    /// (<c>sm_90a</c>) has no such PTX fallback, since its code runs on that one architecture only; an
+    /// NVRTC older than 12.0 cannot build it at all, and then gets the plain target with a warning, so
+    /// that a machine without NVRTC 12 still runs every kernel that does not need Hopper-only instructions.
     /// </summary>
+    /// <param name="arch">Compute capability times ten.</param>
+    /// <param name="output">CUBIN or PTX.</param>
+    /// <param name="supported">The architectures NVRTC compiles for.</param>
+    /// <param name="nvrtc">NVRTC's version.</param>
+    /// <param name="archSpecific">Asked for the architecture-specific variant.</param>
+    /// <param name="warn">Told when an architecture-specific target falls back to the plain one.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="arch"/> is older than anything NVRTC supports.</exception>
-    internal static CudaTarget SelectTarget(int arch, CudaOutput output, IReadOnlyList<int> supported, Version nvrtc)
+    /// <exception cref="NotSupportedException"><paramref name="archSpecific"/>, and NVRTC does not know <paramref name="arch"/>.</exception>
+    internal static CudaTarget SelectTarget(
+        int arch, CudaOutput output, IReadOnlyList<int> supported, Version nvrtc, bool archSpecific = false, Action<string>? warn = null)
     {
+        if (archSpecific)
+        {
+            CudaTarget specific = new(arch, output, ArchSpecific: true);
+            if (NvrtcCompiler.CannotTarget(specific, nvrtc) is { } problem)
+            {
+                warn?.Invoke(
+                    $"{problem} Compiling for {(specific with { ArchSpecific = false }).GpuArchitecture} instead; a kernel that " +
+                    $"uses those instructions fails to compile. NVRTC 12 is found on the library path or in " +
+                    $"{NvrtcLibrary.Cuda12Directory}/lib (${NvrtcLibrary.Cuda12DirectoryVariable}).");
+            }
+            else
+            {
+                return supported.Contains(arch)
+                    ? specific
+                    : throw new NotSupportedException(
+                        $"NVRTC {nvrtc} compiles for sm_{string.Join(", sm_", supported)}, not for {specific.GpuArchitecture}.");
+            }
+        }
+
         if (supported.Contains(arch))
         {
             return new CudaTarget(arch, output);

@@ -7,9 +7,15 @@ namespace KernelDsl.Cuda;
 public sealed class NvrtcUnavailableException : Exception
 {
     internal NvrtcUnavailableException(IReadOnlyList<string> triedNames)
-        : base(
+        : this(
+            triedNames,
             $"NVRTC could not be loaded (tried {string.Join(", ", triedNames)}). Install the CUDA toolkit's " +
             "NVRTC; on Debian enable the 'non-free' component and run 'apt-get install libnvrtc11.2'.")
+    {
+    }
+
+    internal NvrtcUnavailableException(IReadOnlyList<string> triedNames, string message)
+        : base(message)
     {
         TriedNames = triedNames;
     }

@@ -120,6 +120,7 @@ public sealed class KernelImageCacheTests : IDisposable
             KernelImageCache.ComputeKey(Scale, "scale2", nvrtc, options),
             KernelImageCache.ComputeKey(Scale, "scale", new Version(12, 4), options),
             KernelImageCache.ComputeKey(Scale, "scale", nvrtc, ["--gpu-architecture=sm_90", "--std=c++17"]),
+            KernelImageCache.ComputeKey(Scale, "scale", nvrtc, ["--gpu-architecture=sm_90a", "--std=c++17"]),
             KernelImageCache.ComputeKey(Scale, "scale", nvrtc, [.. options, "-DTILE=64"]),
             // Moving text between fields must not collide.
             KernelImageCache.ComputeKey(Scale, "scale", nvrtc, ["--gpu-architecture=sm_80--std=c++17"]),
@@ -225,6 +226,46 @@ public sealed class KernelImageCacheTests : IDisposable
         Assert.Equal(
             new CudaTarget(targetArch, targetOutput),
             KernelImageCache.SelectTarget(arch, output, supported, new Version(11, 8)));
+    }
+
+    [Fact]
+    public void Arch_specific_and_plain_targets_get_different_keys()
+    {
+        Version nvrtc = new(12, 4);
+        string plain = KernelImageCache.ComputeKey(Scale, "scale", nvrtc, NvrtcCompiler.Options(new CudaTarget(90, CudaOutput.Cubin), null));
+        string specific = KernelImageCache.ComputeKey(
+            Scale, "scale", nvrtc, NvrtcCompiler.Options(new CudaTarget(90, CudaOutput.Cubin, ArchSpecific: true), null));
+
+        Assert.NotEqual(plain, specific);
+    }
+
+    [Fact]
+    public void Arch_specific_target_is_kept_and_never_falls_back_to_older_ptx()
+    {
+        int[] supported = [75, 80, 86, 87, 89, 90];
+
+        Assert.Equal(
+            new CudaTarget(90, CudaOutput.Cubin, ArchSpecific: true),
+            KernelImageCache.SelectTarget(90, CudaOutput.Cubin, supported, new Version(12, 4), archSpecific: true));
+        NotSupportedException unknown = Assert.Throws<NotSupportedException>(
+            () => KernelImageCache.SelectTarget(100, CudaOutput.Cubin, supported, new Version(12, 4), archSpecific: true));
+
+        Assert.Contains("not for sm_100a", unknown.Message);
+    }
+
+    [Fact]
+    public void Arch_specific_target_before_nvrtc_12_falls_back_to_the_plain_one_with_a_warning()
+    {
+        var warnings = new List<string>();
+
+        CudaTarget target = KernelImageCache.SelectTarget(
+            90, CudaOutput.Cubin, [75, 80, 86, 87, 89, 90], new Version(11, 8), archSpecific: true, warnings.Add);
+
+        Assert.Equal(new CudaTarget(90, CudaOutput.Cubin), target);
+        string warning = Assert.Single(warnings);
+        Assert.Contains("NVRTC 11.8 cannot compile for sm_90a", warning);
+        Assert.Contains("Compiling for sm_90 instead", warning);
+        Assert.Contains(NvrtcLibrary.Cuda12DirectoryVariable, warning);
     }
 
     [Fact]

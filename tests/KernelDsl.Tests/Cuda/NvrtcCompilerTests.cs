@@ -1,3 +1,4 @@
+using System;
 using System.Text;
 using KernelDsl.Cuda;
 using Xunit;
@@ -96,5 +97,55 @@ public sealed class NvrtcCompilerTests
         Assert.Contains(error.Log, error.Message);
         Assert.Equal("broken_kernel.cu", error.ProgramName);
         Assert.Contains("--gpu-architecture=sm_80", error.Options);
+    }
+
+    [Theory]
+    [InlineData(90, CudaOutput.Cubin, false, "sm_90")]
+    [InlineData(90, CudaOutput.Cubin, true, "sm_90a")]
+    [InlineData(90, CudaOutput.Ptx, true, "compute_90a")]
+    [InlineData(80, CudaOutput.Ptx, false, "compute_80")]
+    public void Arch_specific_targets_append_a(int arch, CudaOutput output, bool archSpecific, string expected)
+    {
+        CudaTarget target = new(arch, output, archSpecific);
+
+        Assert.Equal(expected, target.GpuArchitecture);
+        Assert.Equal("--gpu-architecture=" + expected, NvrtcCompiler.Options(target, null)[0]);
+    }
+
+    [Fact]
+    public void Arch_specific_target_before_nvrtc_12_is_named_as_the_problem()
+    {
+        CudaTarget sm90a = new(90, CudaOutput.Cubin, ArchSpecific: true);
+
+        string? problem = NvrtcCompiler.CannotTarget(sm90a, new Version(11, 8));
+
+        Assert.Equal(
+            "NVRTC 11.8 cannot compile for sm_90a: architecture-specific targets (wgmma, setmaxnreg, TMA) need NVRTC 12.0 or newer.",
+            problem);
+        Assert.Null(NvrtcCompiler.CannotTarget(sm90a, new Version(12, 4)));
+        Assert.Null(NvrtcCompiler.CannotTarget(sm90a with { ArchSpecific = false }, new Version(11, 8)));
+    }
+
+    [Fact]
+    public void Loading_the_default_by_name_gives_the_same_library()
+    {
+        NvrtcLibrary nvrtc = NvrtcLibrary.Default;
+
+        Assert.Same(nvrtc, NvrtcLibrary.Load(nvrtc.Name));
+        Assert.Equal(NvrtcCompiler.Version, nvrtc.Version);
+        Assert.Equal(NvrtcCompiler.SupportedArchitectures, nvrtc.SupportedArchitectures);
+        Assert.Contains($"NVRTC {nvrtc.Version}", nvrtc.ToString());
+    }
+
+    [Fact]
+    public void Loading_a_missing_file_or_another_library_says_what_went_wrong()
+    {
+        NvrtcUnavailableException missing = Assert.Throws<NvrtcUnavailableException>(
+            () => NvrtcLibrary.Load("/nonexistent/kerneldsl/libnvrtc.so.12"));
+        NvrtcUnavailableException notNvrtc = Assert.Throws<NvrtcUnavailableException>(() => NvrtcLibrary.Load("libc.so.6"));
+
+        Assert.Equal(["/nonexistent/kerneldsl/libnvrtc.so.12"], missing.TriedNames);
+        Assert.Contains("'/nonexistent/kerneldsl/libnvrtc.so.12'", missing.Message);
+        Assert.Contains("lacks nvrtcGetErrorString", notNvrtc.Message);
     }
 }
