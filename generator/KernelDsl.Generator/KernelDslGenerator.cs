@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Immutable;
 using System.Linq;
 using KernelDsl.Generator.Diagnostics;
@@ -13,9 +14,10 @@ using Microsoft.CodeAnalysis.Text;
 namespace KernelDsl.Generator;
 
 /// <summary>
-/// The KernelDsl source generator. Each [Gemm] and [RingAttention] class flows Parse → Validate → Plan → Emit; every
-/// step's output is an equatable model, so an edit that does not touch a kernel re-runs nothing
-/// after Parse. Step names are tracked for the incrementality tests.
+/// The KernelDsl source generator. Each [Gemm] and [RingAttention] type flows Parse → Validate → Plan → Emit; every
+/// step's output is an equatable model, so an edit that does not touch a kernel re-runs nothing after Parse.
+/// Validation reports a description that is out of range; planning reports one whose tiling does not exist; only a
+/// plan is emitted. Step names are tracked per kind for the incrementality tests.
 /// </summary>
 [Generator(LanguageNames.CSharp)]
 public sealed class KernelDslGenerator : IIncrementalGenerator
@@ -23,12 +25,18 @@ public sealed class KernelDslGenerator : IIncrementalGenerator
     /// <summary>Tracking names of the pipeline steps (tests assert their run reasons).</summary>
     public static class Steps
     {
-        /// <summary>Attribute values read into a spec.</summary>
-        public const string Parse = "Parse";
-        /// <summary>Spec checked; diagnostics produced.</summary>
-        public const string Validate = "Validate";
-        /// <summary>Plan derived from a valid spec.</summary>
-        public const string Plan = "Plan";
+        /// <summary>A [Gemm] type's attribute values read into a spec.</summary>
+        public const string GemmParse = "GemmParse";
+        /// <summary>A GEMM spec checked; diagnostics produced.</summary>
+        public const string GemmValidate = "GemmValidate";
+        /// <summary>A GEMM plan, or the diagnostics of a tiling that does not exist.</summary>
+        public const string GemmPlan = "GemmPlan";
+        /// <summary>A [RingAttention] type's attribute values read into a spec.</summary>
+        public const string AttentionParse = "AttentionParse";
+        /// <summary>An attention spec checked.</summary>
+        public const string AttentionValidate = "AttentionValidate";
+        /// <summary>An attention plan, or its diagnostics.</summary>
+        public const string AttentionPlan = "AttentionPlan";
         /// <summary>Tuning attributes found on classes without a kernel attribute.</summary>
         public const string Orphans = "Orphans";
     }
@@ -36,48 +44,48 @@ public sealed class KernelDslGenerator : IIncrementalGenerator
     /// <inheritdoc />
     public void Initialize(IncrementalGeneratorInitializationContext context)
     {
-        var specs = context.SyntaxProvider
-            .ForAttributeWithMetadataName(AttributeNames.Gemm, static (node, _) => node is ClassDeclarationSyntax, GemmParser.Parse)
-            .WithTrackingName(Steps.Parse);
+        var gemmSpecs = context.SyntaxProvider
+            .ForAttributeWithMetadataName(AttributeNames.Gemm, static (node, _) => node is TypeDeclarationSyntax, GemmParser.Parse)
+            .WithTrackingName(Steps.GemmParse);
+        var attentionSpecs = context.SyntaxProvider
+            .ForAttributeWithMetadataName(AttributeNames.RingAttention, static (node, _) => node is TypeDeclarationSyntax, AttentionParser.Parse)
+            .WithTrackingName(Steps.AttentionParse);
 
-        var validated = specs
-            .Select(static (spec, _) => new ValidatedSpec(spec, GemmValidator.Validate(spec)))
-            .WithTrackingName(Steps.Validate);
+        // Roslyn compares hint names without case: kernels whose names differ only in case get distinct files.
+        var foldedNames = gemmSpecs.Select(static (spec, _) => spec.Kernel.MetadataName).Collect()
+            .Combine(attentionSpecs.Select(static (spec, _) => spec.Kernel.MetadataName).Collect())
+            .Select(static (names, _) => HintNames.CaseCollisions(names.Left.AddRange(names.Right)));
 
-        context.RegisterSourceOutput(validated.Select(static (v, _) => v.Diagnostics), ReportAll);
+        var gemmPlans = gemmSpecs
+            .Select(static (spec, _) => (Spec: spec, Diagnostics: GemmValidator.Validate(spec)))
+            .WithTrackingName(Steps.GemmValidate)
+            .Select(static (v, _) => v.Diagnostics.Count > 0 ? new Planned<GemmPlan>(null, v.Diagnostics) : GemmPlanner.Plan(v.Spec))
+            .WithTrackingName(Steps.GemmPlan);
+        context.RegisterSourceOutput(gemmPlans.Select(static (p, _) => p.Diagnostics), ReportAll);
+        context.RegisterSourceOutput(gemmPlans.Where(static p => p.Plan is not null).Select(static (p, _) => p.Plan!).Combine(foldedNames),
+            static (output, pair) => Add(output, pair.Left.Kernel, pair.Right, GemmLaunchEmitter.Emit(pair.Left)));
 
-        var plans = validated
-            .Where(static v => v.Diagnostics.Count == 0)
-            .Select(static (v, _) => GemmPlanner.Plan(v.Spec))
-            .WithTrackingName(Steps.Plan);
-
-        context.RegisterSourceOutput(plans, static (output, plan) =>
-            output.AddSource(plan.Kernel.QualifiedName + ".g.cs", SourceText.From(GemmLaunchEmitter.Emit(plan), System.Text.Encoding.UTF8)));
-
-        var attentionValidated = context.SyntaxProvider
-            .ForAttributeWithMetadataName(AttributeNames.RingAttention, static (node, _) => node is ClassDeclarationSyntax, AttentionParser.Parse)
-            .WithTrackingName(Steps.Parse)
-            .Select(static (spec, _) => new ValidatedAttention(spec, AttentionValidator.Validate(spec)))
-            .WithTrackingName(Steps.Validate);
-
-        context.RegisterSourceOutput(attentionValidated.Select(static (v, _) => v.Diagnostics), ReportAll);
-
-        var attentionPlans = attentionValidated
-            .Where(static v => v.Diagnostics.Count == 0 && !v.Spec.Attributes.Has(AttributeNames.Gemm))
-            .Select(static (v, _) => AttentionPlanner.Plan(v.Spec))
-            .WithTrackingName(Steps.Plan);
-
-        context.RegisterSourceOutput(attentionPlans, static (output, plan) =>
-            output.AddSource(plan.Kernel.QualifiedName + ".g.cs", SourceText.From(AttentionLaunchEmitter.Emit(plan), System.Text.Encoding.UTF8)));
+        var attentionPlans = attentionSpecs
+            .Select(static (spec, _) => (Spec: spec, Diagnostics: AttentionValidator.Validate(spec)))
+            .WithTrackingName(Steps.AttentionValidate)
+            .Where(static v => !v.Spec.Attributes.Has(AttributeNames.Gemm) || v.Diagnostics.Count > 0)
+            .Select(static (v, _) => v.Diagnostics.Count > 0 ? new Planned<AttentionPlan>(null, v.Diagnostics) : AttentionPlanner.Plan(v.Spec))
+            .WithTrackingName(Steps.AttentionPlan);
+        context.RegisterSourceOutput(attentionPlans.Select(static (p, _) => p.Diagnostics), ReportAll);
+        context.RegisterSourceOutput(attentionPlans.Where(static p => p.Plan is not null).Select(static (p, _) => p.Plan!).Combine(foldedNames),
+            static (output, pair) => Add(output, pair.Left.Kernel, pair.Right, AttentionLaunchEmitter.Emit(pair.Left)));
 
         foreach (string tuning in AttributeNames.Tuning)
         {
             var orphans = context.SyntaxProvider
-                .ForAttributeWithMetadataName(tuning, static (node, _) => node is ClassDeclarationSyntax, (ctx, _) => OrphanCheck.Check(ctx, tuning))
+                .ForAttributeWithMetadataName(tuning, static (node, _) => node is TypeDeclarationSyntax, (ctx, _) => OrphanCheck.Check(ctx, tuning))
                 .WithTrackingName(Steps.Orphans);
             context.RegisterSourceOutput(orphans, ReportAll);
         }
     }
+
+    private static void Add(SourceProductionContext output, KernelIdentity kernel, EquatableArray<string> caseCollisions, string text)
+        => output.AddSource(HintNames.For(kernel, caseCollisions), SourceText.From(text, System.Text.Encoding.UTF8));
 
     private static void ReportAll(SourceProductionContext output, EquatableArray<DiagnosticInfo> diagnostics)
     {
@@ -86,8 +94,4 @@ public sealed class KernelDslGenerator : IIncrementalGenerator
             output.ReportDiagnostic(diagnostic.ToDiagnostic());
         }
     }
-
-    private sealed record ValidatedSpec(GemmSpec Spec, EquatableArray<DiagnosticInfo> Diagnostics);
-
-    private sealed record ValidatedAttention(AttentionSpec Spec, EquatableArray<DiagnosticInfo> Diagnostics);
 }

@@ -13,9 +13,9 @@ namespace KernelDsl.Generator.Tests;
 public sealed class DiagnosticTests
 {
     /// <summary>Runs the generator on <paramref name="source"/> and returns the single diagnostic with the ID, checking what it points at.</summary>
-    private static Diagnostic Single(string source, string id, string pointsAt)
+    private static Diagnostic Single(string source, string id, string pointsAt, bool inNamespace = true)
     {
-        string text = "using KernelDsl; using KernelDsl.Ring;\nnamespace App;\n" + source;
+        string text = "using KernelDsl; using KernelDsl.Ring;\n" + (inNamespace ? "namespace App;" : "") + "\n" + source;
         var run = GeneratorRun.Run(("Kernel.cs", text));
         var diagnostic = Assert.Single(run.GeneratorDiagnostics);
         Assert.Equal(id, diagnostic.Id);
@@ -63,8 +63,8 @@ public sealed class DiagnosticTests
     [Fact]
     public void KD0004_shared_memory_over_the_limit()
         => Assert.Contains("166912", Single(
-            "[Gemm(Element.F32)] [Tile(M = 256, N = 256, K = 64), Warps(4, 4), Pipeline(Stages = 3)] public static partial class Proj;",
-            "KD0004", "Pipeline(Stages = 3)").GetMessage());
+            "[Gemm(Element.F32)] [Tile(M = 128, N = 128, K = 128), Warps(2, 4), Pipeline(Stages = 2)] public static partial class Proj;",
+            "KD0004", "Pipeline(Stages = 2)").GetMessage());
 
     [Theory]
     [InlineData(0)]
@@ -116,7 +116,7 @@ public sealed class DiagnosticTests
 
     [Fact]
     public void KD0004_tensor_core_shared_memory_over_the_limit()
-        => Single("[Gemm(Element.F16)] [Tile(M = 256, N = 256, K = 64), Warps(4, 4), Pipeline(Stages = 3)] public static partial class Proj;",
+        => Single("[Gemm(Element.F16)] [Tile(M = 128, N = 128, K = 128), Warps(2, 2), Pipeline(Stages = 3)] public static partial class Proj;",
             "KD0004", "Pipeline(Stages = 3)");
 
     [Fact]
@@ -167,12 +167,103 @@ public sealed class DiagnosticTests
     [Fact]
     public void KD0004_attention_shared_memory_over_the_limit()
         => Assert.Contains("Tile(Q, KV)", Single(
-            "[RingAttention(HeadDim = 256, Element = Element.F32)] [Tile(Q = 128, KV = 64), Warps(16)] public static partial class Attn;",
+            "[RingAttention(HeadDim = 256, Element = Element.F32)] [Tile(Q = 128, KV = 64), Warps(8)] public static partial class Attn;",
             "KD0004", "Tile(Q = 128, KV = 64)").GetMessage());
 
     [Fact]
     public void KD0010_undefined_ring_layout()
         => Single("[RingAttention(HeadDim = 64, Layout = (RingLayout)5)] public static partial class Attn;", "KD0010", "RingAttention(HeadDim = 64, Layout = (RingLayout)5)");
+
+    [Theory]
+    [InlineData("public partial record Proj;", "record")]
+    [InlineData("public partial struct Proj;", "struct")]
+    [InlineData("public partial record struct Proj;", "record struct")]
+    public void KD0001_record_or_struct(string declaration, string keyword)
+        => Assert.Contains($"it is a {keyword};", Single("[Gemm(Element.F32)] " + declaration, "KD0001", "Proj").GetMessage());
+
+    [Fact]
+    public void KD0001_file_local_class()
+        => Assert.Contains("file-local", Single("[Gemm(Element.F32)] file static partial class Proj;", "KD0001", "Proj").GetMessage());
+
+    [Theory]
+    [InlineData("[Gemm(Element.F32)]", "Run")]
+    [InlineData("[Gemm(Element.F32)]", "Info")]
+    [InlineData("[Gemm(Element.F32)]", "CudaSource")]
+    [InlineData("[RingAttention(HeadDim = 64)]", "Forward")]
+    [InlineData("[RingAttention(HeadDim = 64)]", "Attention")]
+    [InlineData("[Gemm(Element.F32)]", "var")]
+    [InlineData("[Gemm(Element.F32)]", "System", false)]
+    public void KD0016_class_named_like_generated_code(string kernel, string name, bool inNamespace = true)
+        => Assert.Contains("rename the class", Single($"{kernel} public static partial class {name};", "KD0016", name, inNamespace).GetMessage());
+
+    [Theory]
+    [InlineData("[Gemm(Element.F32)] [Tile(M = 4096)]", "Tile(M = 4096)")]
+    [InlineData("[RingAttention(Element = Element.BF16)] [Tile(KV = int.MaxValue)]", "Tile(KV = int.MaxValue)")]
+    [InlineData("[RingAttention(HeadDim = 64)] [Tile(Q = 64, KV = 2147483644)]", "Tile(Q = 64, KV = 2147483644)")]
+    [InlineData("[RingAttention(HeadDim = 64, Scale = 3e38f)]", "RingAttention(HeadDim = 64, Scale = 3e38f)")]
+    public void KD0017_value_out_of_range(string attributes, string pointsAt)
+        => Single($"{attributes} public static partial class Kern;", "KD0017", pointsAt);
+
+    [Theory]
+    [InlineData("[Gemm(Element.F32)] [Tile(M = 256, N = 128, K = 16), Warps(4, 8)]", "Tile(M = 256, N = 128, K = 16)")]
+    [InlineData("[Gemm(Element.BF16)] [Tile(M = 128, N = 256), Warps(8, 4)]", "Tile(M = 128, N = 256)")]
+    [InlineData("[Gemm(Element.F32)] [Tile(M = 96, N = 112, K = 32)]", "Tile(M = 96, N = 112, K = 32)")]
+    [InlineData("[RingAttention(HeadDim = 128, Element = Element.BF16)] [Tile(Q = 512, KV = 32), Warps(32)]", "Tile(Q = 512, KV = 32)")]
+    public void KD0018_registers_over_the_budget(string attributes, string pointsAt)
+        => Assert.Contains("registers", Single($"{attributes} public static partial class Kern;", "KD0018", pointsAt).GetMessage());
+
+    [Theory]
+    [InlineData("[Gemm(Element.F16)] [Tile(N = 4)]", "KD0011")]
+    [InlineData("[Gemm(Element.F16)] [Tile(K = 4)]", "KD0012")]
+    [InlineData("[Gemm(Element.F16, TransposeA = true)] [Tile(M = 4)]", "KD0011")]
+    public void Sixteen_bit_tile_side_under_8_is_a_diagnostic_not_a_crash(string attributes, string id)
+    {
+        var run = GeneratorRun.Run(("Kernel.cs", $"using KernelDsl;\nnamespace App;\n{attributes} public static partial class Kern;"));
+        Assert.All(run.Result.Results, r => Assert.Null(r.Exception));
+        Assert.Contains(run.GeneratorDiagnostics, d => d.Id == id);
+    }
+
+    [Fact]
+    public void KD0002_suggests_a_tile_that_tensor_cores_accept()
+    {
+        var diagnostic = Single("[Gemm(Element.F16)] [Tile(M = 100, N = 128, K = 32), Warps(3, 2)] public static partial class Proj;",
+            "KD0002", "Tile(M = 100, N = 128, K = 32)");
+        Assert.Contains("such as 144", diagnostic.GetMessage());
+    }
+
+    [Fact]
+    public void KD0009_warp_count_that_overflows()
+        => Single("[Gemm(Element.F32)] [Warps(4, int.MaxValue)] public static partial class Proj;", "KD0009", "Warps(4, int.MaxValue)");
+
+    [Fact]
+    public void KD0007_kernel_attribute_on_two_parts_of_a_partial_class()
+    {
+        var run = GeneratorRun.Run(
+            ("A.cs", "using KernelDsl;\nnamespace App;\n[Gemm(Element.F32)] public static partial class Proj;"),
+            ("B.cs", "using KernelDsl;\nnamespace App;\n[Gemm(Element.F32)] public static partial class Proj;"));
+        Assert.All(run.Result.Results, r => Assert.Null(r.Exception));
+        var diagnostic = Assert.Single(run.GeneratorDiagnostics);
+        Assert.Equal("KD0007", diagnostic.Id);
+        Assert.Equal("B.cs", diagnostic.Location.GetLineSpan().Path);
+        Assert.Single(run.GeneratedSources);
+    }
+
+    [Theory]
+    [InlineData("public static partial class Proj;", "public static partial class proj;")]
+    [InlineData("public static partial class K;", "public static partial class K<T>;")]
+    [InlineData("public static partial class Outer { [Gemm(Element.F32)] public static partial class K; }", "public static partial class Outer<T> { [Gemm(Element.F32)] public static partial class K; }")]
+    [InlineData("public static partial class @class;", "public static partial class Other;")]
+    public void Kernels_whose_names_collide_in_a_file_name_each_get_a_file_that_compiles(string first, string second)
+    {
+        string Kernel(string declaration) => declaration.Contains("[Gemm", System.StringComparison.Ordinal) ? declaration : "[Gemm(Element.F32)] " + declaration;
+        var run = GeneratorRun.Run(
+            ("A.cs", "using KernelDsl;\nnamespace App;\n" + Kernel(first)),
+            ("B.cs", "using KernelDsl;\nnamespace App;\n" + Kernel(second)));
+        Assert.All(run.Result.Results, r => Assert.Null(r.Exception));
+        Assert.Empty(run.GeneratorDiagnostics);
+        Assert.Equal(2, run.GeneratedSources.Count);
+        Assert.Empty(run.OutputProblems);
+    }
 
     [Fact]
     public void Every_descriptor_has_a_test_and_ids_are_sequential()

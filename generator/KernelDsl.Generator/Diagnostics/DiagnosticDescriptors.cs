@@ -14,7 +14,7 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor KernelClassNotStaticPartial = new(
         "KD0001", "Kernel class must be static partial",
-        "Kernel class '{0}' must be declared 'static partial' (and every containing type 'partial') so the generator can add its members",
+        "Kernel '{0}' cannot take the generated members: {1}",
         Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
 
     public static readonly DiagnosticDescriptor TileNotDivisibleByWarps = new(
@@ -87,12 +87,27 @@ internal static class DiagnosticDescriptors
         "{0}; change Tile(Q, KV) or the warp count",
         Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
 
+    public static readonly DiagnosticDescriptor KernelNameCollides = new(
+        "KD0016", "Kernel class name collides with generated code",
+        "Kernel class '{0}' {1}; rename the class",
+        Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+    public static readonly DiagnosticDescriptor ValueOutOfRange = new(
+        "KD0017", "Value out of range",
+        "{0} = {1} is out of range: {2}",
+        Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+    public static readonly DiagnosticDescriptor RegistersOverBudget = new(
+        "KD0018", "Registers over the budget",
+        "Each of the {0} threads of a block would need at least {1} registers ({2}), more than the {3} a thread can have when {0} threads share an SM's 65,536 without spilling; use fewer warps or a smaller tile",
+        Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
     /// <summary>All descriptors, in ID order (the generator's SupportedDiagnostics and the tests use it).</summary>
     public static readonly ImmutableArray<DiagnosticDescriptor> All = ImmutableArray.Create(
         KernelClassNotStaticPartial, TileNotDivisibleByWarps, ThreadTileNotExpressible, SharedMemoryOverLimit,
         StagesOutOfRange, UnsupportedElements, ConflictingKernelAttributes, NonPositiveSize, TooManyThreads,
         UnknownEnumValue, WarpTileNotMmaMultiple, TileKNotMmaMultiple,
-        HeadDimOutOfRange, BuffersOutOfRange, AttentionTileNotMmaMultiple);
+        HeadDimOutOfRange, BuffersOutOfRange, AttentionTileNotMmaMultiple, KernelNameCollides, ValueOutOfRange, RegistersOverBudget);
 
     public static DiagnosticDescriptor ById(string id) => All.First(d => d.Id == id);
 }

@@ -11,7 +11,7 @@ internal static class AttentionParser
     public static AttentionSpec Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
     {
         var symbol = (INamedTypeSymbol)context.TargetSymbol;
-        var node = (ClassDeclarationSyntax)context.TargetNode;
+        var node = (TypeDeclarationSyntax)context.TargetNode;
         cancellationToken.ThrowIfCancellationRequested();
 
         var attributes = symbol.GetAttributes();
@@ -22,7 +22,7 @@ internal static class AttentionParser
 
         return new AttentionSpec(
             KernelClass.Identity(symbol),
-            KernelClass.IsStaticPartial(symbol, node),
+            KernelClass.Shape(symbol, node, AttributeNames.RingAttention),
             LocationInfo.From(node.Identifier.GetLocation()),
             attention.Named("HeadDim", 128),
             (Element)attention.Named("Element", (int)Element.F32),

@@ -10,7 +10,7 @@ namespace KernelDsl.Generator.Parsing;
 /// <param name="WarpsN">Warps along N as written; attention uses one dimension of warps, so it must be 1.</param>
 internal sealed record AttentionSpec(
     KernelIdentity Kernel,
-    bool IsStaticPartial,
+    KernelClassShape Shape,
     LocationInfo? ClassLocation,
     int HeadDim,
     Element Element,

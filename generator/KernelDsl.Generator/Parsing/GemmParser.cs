@@ -15,7 +15,7 @@ internal static class GemmParser
     public static GemmSpec Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
     {
         var symbol = (INamedTypeSymbol)context.TargetSymbol;
-        var node = (ClassDeclarationSyntax)context.TargetNode;
+        var node = (TypeDeclarationSyntax)context.TargetNode;
         cancellationToken.ThrowIfCancellationRequested();
 
         var attributes = symbol.GetAttributes();
@@ -35,7 +35,7 @@ internal static class GemmParser
 
         return new GemmSpec(
             KernelClass.Identity(symbol),
-            KernelClass.IsStaticPartial(symbol, node),
+            KernelClass.Shape(symbol, node, AttributeNames.Gemm),
             LocationInfo.From(node.Identifier.GetLocation()),
             operands,
             gemm.Location,

@@ -9,7 +9,7 @@ namespace KernelDsl.Generator.Parsing;
 /// </summary>
 internal sealed record GemmSpec(
     KernelIdentity Kernel,
-    bool IsStaticPartial,
+    KernelClassShape Shape,
     LocationInfo? ClassLocation,
     GemmOperands Operands,
     LocationInfo? GemmLocation,

@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using System.Linq;
 using KernelDsl.Generator.Model;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
@@ -12,35 +13,54 @@ internal static class KernelClass
     public static KernelIdentity Identity(INamedTypeSymbol symbol)
     {
         var containing = new List<string>();
+        var metadata = new List<string> { symbol.MetadataName };
         for (var outer = symbol.ContainingType; outer is not null; outer = outer.ContainingType)
         {
             containing.Insert(0, "partial " + TypeKeyword(outer) + " " + NameWithTypeParameters(outer));
+            metadata.Insert(0, outer.MetadataName);
         }
         string ns = symbol.ContainingNamespace.IsGlobalNamespace ? "" : symbol.ContainingNamespace.ToDisplayString();
+        if (ns.Length > 0)
+        {
+            metadata.Insert(0, ns);
+        }
         string qualified = symbol.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat
             .WithGlobalNamespaceStyle(SymbolDisplayGlobalNamespaceStyle.Omitted)
-            .WithGenericsOptions(SymbolDisplayGenericsOptions.None));
-        return new KernelIdentity(ns, symbol.Name, qualified, "partial class " + NameWithTypeParameters(symbol), containing.ToEquatableArray());
+            .WithGenericsOptions(SymbolDisplayGenericsOptions.None)
+            .WithMiscellaneousOptions(SymbolDisplayMiscellaneousOptions.None));
+        return new KernelIdentity(ns, symbol.Name, qualified, string.Join(".", metadata),
+            "partial class " + NameWithTypeParameters(symbol), containing.ToEquatableArray());
     }
 
-    public static bool IsStaticPartial(INamedTypeSymbol symbol, ClassDeclarationSyntax node)
+    /// <param name="symbol">The kernel type.</param>
+    /// <param name="node">The declaration that carries <paramref name="kernelAttribute"/>.</param>
+    /// <param name="kernelAttribute">Metadata name of the kernel attribute this declaration was found by.</param>
+    public static KernelClassShape Shape(INamedTypeSymbol symbol, TypeDeclarationSyntax node, string kernelAttribute)
     {
-        if (!symbol.IsStatic || !node.Modifiers.Any(SyntaxKind.PartialKeyword))
+        bool partial = node.Modifiers.Any(SyntaxKind.PartialKeyword);
+        bool fileLocal = false;
+        for (var type = symbol; type is not null; type = type.ContainingType)
         {
-            return false;
-        }
-        for (var outer = symbol.ContainingType; outer is not null; outer = outer.ContainingType)
-        {
-            foreach (var reference in outer.DeclaringSyntaxReferences)
+            fileLocal |= type.IsFileLocal;
+            if (!SymbolEqualityComparer.Default.Equals(type, symbol))
             {
-                if (reference.GetSyntax() is TypeDeclarationSyntax declaration && !declaration.Modifiers.Any(SyntaxKind.PartialKeyword))
-                {
-                    return false;
-                }
+                partial &= type.DeclaringSyntaxReferences.All(r =>
+                    r.GetSyntax() is not TypeDeclarationSyntax declaration || declaration.Modifiers.Any(SyntaxKind.PartialKeyword));
             }
         }
-        return true;
+        var first = symbol.DeclaringSyntaxReferences
+            .Select(r => r.GetSyntax())
+            .OfType<TypeDeclarationSyntax>()
+            .FirstOrDefault(declaration => Carries(declaration, symbol, kernelAttribute));
+        return new KernelClassShape(TypeKeyword(symbol), symbol.IsStatic, partial, fileLocal, first is null || first == node);
     }
+
+    /// <summary>Whether <paramref name="declaration"/>'s own attribute lists hold <paramref name="kernelAttribute"/>.</summary>
+    private static bool Carries(TypeDeclarationSyntax declaration, INamedTypeSymbol symbol, string kernelAttribute) =>
+        symbol.GetAttributes().Any(a =>
+            a.AttributeClass?.ToDisplayString() == kernelAttribute
+            && a.ApplicationSyntaxReference?.GetSyntax() is { } syntax
+            && declaration.AttributeLists.Any(list => list.Span.Contains(syntax.Span) && list.SyntaxTree == syntax.SyntaxTree));
 
     public static string TypeKeyword(INamedTypeSymbol type) => (type.TypeKind, type.IsRecord) switch
     {
@@ -51,6 +71,11 @@ internal static class KernelClass
         _ => "class",
     };
 
+    /// <summary>The type's name as C# source spells it: <c>@class</c> for a keyword, type parameters in angle brackets.</summary>
     public static string NameWithTypeParameters(INamedTypeSymbol type)
-        => type.TypeParameters.Length == 0 ? type.Name : type.Name + "<" + string.Join(", ", type.TypeParameters) + ">";
+        => type.TypeParameters.Length == 0
+            ? Identifier(type.Name)
+            : Identifier(type.Name) + "<" + string.Join(", ", type.TypeParameters.Select(t => Identifier(t.Name))) + ">";
+
+    private static string Identifier(string name) => SyntaxFacts.GetKeywordKind(name) == SyntaxKind.None ? name : "@" + name;
 }

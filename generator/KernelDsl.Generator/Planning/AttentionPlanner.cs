@@ -1,24 +1,87 @@
 using System;
+using KernelDsl.Generator.Diagnostics;
 using KernelDsl.Generator.Model;
 using KernelDsl.Generator.Parsing;
+using KernelDsl.Generator.Validation;
 
 namespace KernelDsl.Generator.Planning;
 
-/// <summary>Derives an <see cref="AttentionPlan"/> from a validated <see cref="AttentionSpec"/>.</summary>
+/// <summary>
+/// Derives an <see cref="AttentionPlan"/> from a validated <see cref="AttentionSpec"/>, or the diagnostics that say
+/// why the requested tiling does not exist.
+/// </summary>
 internal static class AttentionPlanner
 {
-    public static AttentionPlan Plan(AttentionSpec spec) => new(
-        spec.Kernel,
-        EntryPointName.For("kd_attn_step_", spec.Kernel),
-        EntryPointName.For("kd_attn_finalize_", spec.Kernel),
-        spec.HeadDim,
-        spec.Element,
-        spec.Causal,
-        spec.Scale > 0 ? spec.Scale : (float)(1.0 / Math.Sqrt(spec.HeadDim)),
-        spec.Layout,
-        spec.Buffers,
-        new CudaAttentionPlan(spec.TileQ, spec.TileKv, spec.Warps, spec.HeadDim, UsesTensorCores(spec.Element), ElementBytes(spec.Element)),
-        new[] { PlanCpu(CpuIsa.Vector512, spec.HeadDim), PlanCpu(CpuIsa.Vector256, spec.HeadDim), PlanCpu(CpuIsa.Vector128, spec.HeadDim), PlanCpu(CpuIsa.Scalar, spec.HeadDim) }.ToEquatableArray());
+    /// <summary>O and S accumulators per thread; with fragments and addresses this stays under 255 registers.</summary>
+    public const int AccumulatorBudget = CudaAttentionPlan.LiveValueTarget;
+
+    /// <summary>Registers beside the live values of <see cref="CudaAttentionPlan.AccumulatorsOf"/>, at least (ptxas allocates 60–100 more).</summary>
+    private const int FixedRegisters = 56;
+
+    /// <summary>Validation guarantees a positive tile within range, 1 to 32 warps, a head dimension in range and defined enums.</summary>
+    public static Planned<AttentionPlan> Plan(AttentionSpec spec)
+    {
+        var found = new Findings();
+        var where = spec.Attributes.TileLocation ?? spec.WarpsLocation ?? spec.AttentionLocation;
+        bool tensorCores = UsesTensorCores(spec.Element);
+        if (!found.Divides("Q", spec.TileQ, spec.Warps, tensorCores ? 16 : 1, where))
+        {
+            return Planned<AttentionPlan>.Rejected(found);
+        }
+        int rowsPerWarp = spec.TileQ / spec.Warps;
+        if (spec.TileKv % 16 != 0)
+        {
+            found.Add(DiagnosticDescriptors.AttentionTileNotMmaMultiple, where, $"Tile.KV = {spec.TileKv} keys per step must be a multiple of 16");
+        }
+        if (tensorCores && rowsPerWarp % 16 != 0)
+        {
+            found.Add(DiagnosticDescriptors.AttentionTileNotMmaMultiple, where,
+                $"each of the {spec.Warps} warps owns {rowsPerWarp} query rows; tensor-core MMAs need a multiple of 16");
+        }
+        if (found.Count > 0)
+        {
+            return Planned<AttentionPlan>.Rejected(found);
+        }
+
+        var cuda = new CudaAttentionPlan(spec.TileQ, spec.TileKv, spec.Warps, spec.HeadDim, tensorCores, ElementBytes(spec.Element));
+        int accumulators = cuda.AccumulatorsPerThread;
+        if (accumulators > AccumulatorBudget)
+        {
+            found.Add(DiagnosticDescriptors.ThreadTileNotExpressible, where, rowsPerWarp, spec.HeadDim + spec.TileKv, AccumulatorBudget,
+                $"each thread would hold {accumulators} fp32 accumulators for O and S; use more warps or smaller Tile(Q, KV)");
+        }
+        else
+        {
+            found.RegistersFit(accumulators + FixedRegisters, cuda.Threads, rowsPerWarp, spec.HeadDim, where,
+                $"{accumulators} live values of O, S and Q");
+        }
+        long shared = CudaAttentionPlan.SharedBytesOf(spec.TileQ, spec.TileKv, spec.Warps, spec.HeadDim, cuda.ElementBytes);
+        int limit = ArchitectureLimits.MaxSharedBytesPerBlock(ArchitectureLimits.PlannedArch);
+        if (shared > limit)
+        {
+            long qBytes = (long)spec.TileQ * spec.HeadDim * cuda.ElementBytes, kvBytes = 2L * spec.TileKv * spec.HeadDim * cuda.ElementBytes;
+            found.Add(DiagnosticDescriptors.SharedMemoryOverLimit, where, shared,
+                $"a {qBytes}-byte Q tile + {CudaAttentionPlan.KvStages} stages × {kvBytes} bytes of K and V",
+                limit, ArchitectureLimits.PlannedArch, "reduce Tile(Q, KV)");
+        }
+        if (found.Count > 0)
+        {
+            return Planned<AttentionPlan>.Rejected(found);
+        }
+
+        return Planned<AttentionPlan>.Of(new AttentionPlan(
+            spec.Kernel,
+            EntryPointName.For("kd_attn_step_", spec.Kernel),
+            EntryPointName.For("kd_attn_finalize_", spec.Kernel),
+            spec.HeadDim,
+            spec.Element,
+            spec.Causal,
+            spec.Scale > 0 ? spec.Scale : (float)(1.0 / Math.Sqrt(spec.HeadDim)),
+            spec.Layout,
+            spec.Buffers,
+            cuda,
+            new[] { PlanCpu(CpuIsa.Vector512, spec.HeadDim), PlanCpu(CpuIsa.Vector256, spec.HeadDim), PlanCpu(CpuIsa.Vector128, spec.HeadDim), PlanCpu(CpuIsa.Scalar, spec.HeadDim) }.ToEquatableArray()));
+    }
 
     public static bool UsesTensorCores(Element element) => element is Element.F16 or Element.BF16;
 

@@ -1,9 +1,14 @@
+using KernelDsl.Generator.Diagnostics;
 using KernelDsl.Generator.Model;
 using KernelDsl.Generator.Parsing;
+using KernelDsl.Generator.Validation;
 
 namespace KernelDsl.Generator.Planning;
 
-/// <summary>Derives a <see cref="GemmPlan"/> from a validated <see cref="GemmSpec"/>.</summary>
+/// <summary>
+/// Derives a <see cref="GemmPlan"/> from a validated <see cref="GemmSpec"/>, or the diagnostics that say why the
+/// requested tiling does not exist: every tiling decision and every check of it is made here, once.
+/// </summary>
 internal static class GemmPlanner
 {
     // Cache sizes the CPU blocking is derived for (Zen 4 / Sapphire Rapids class per core).
@@ -11,42 +16,118 @@ internal static class GemmPlanner
     private const int L2Bytes = 1024 * 1024;
     private const int L3BytesPerCore = 4 * 1024 * 1024;
 
-    public static GemmPlan Plan(GemmSpec spec) => new(
-        spec.Kernel,
-        EntryPointName.For("kd_gemm_", spec.Kernel),
-        spec.Operands,
-        spec.Epilogue,
-        UsesTensorCores(spec.Operands) ? PlanMma(spec) : PlanSimt(spec),
-        new[] { PlanCpu(CpuIsa.Vector512), PlanCpu(CpuIsa.Vector256), PlanCpu(CpuIsa.Vector128), PlanCpu(CpuIsa.Scalar) }.ToEquatableArray());
+    /// <summary>
+    /// Registers a thread needs beside its accumulators, at least: addresses, loop state, the copy offsets and the
+    /// operands in flight (ptxas allocates 62–102 beyond the accumulators for every kernel the tests compile).
+    /// </summary>
+    private const int FixedRegisters = 56;
+
+    /// <summary>Validation guarantees positive sizes within range, a warp grid of at most 32 warps and defined enums.</summary>
+    public static Planned<GemmPlan> Plan(GemmSpec spec)
+    {
+        var found = new Findings();
+        var where = spec.TileLocation ?? spec.WarpsLocation ?? spec.GemmLocation;
+        bool tensorCores = UsesTensorCores(spec.Operands);
+        // Tensor cores split a tile in 16-row and 16-column MMA blocks, so a useful suggestion is a multiple of 16 warps' worth.
+        int unit = tensorCores ? 16 : 1;
+        found.Divides("M", spec.Tile.M, spec.Warps.M, unit, where);
+        found.Divides("N", spec.Tile.N, spec.Warps.N, unit, where);
+        if (found.Count > 0)
+        {
+            return Planned<GemmPlan>.Rejected(found);
+        }
+
+        int warpTileM = spec.Tile.M / spec.Warps.M, warpTileN = spec.Tile.N / spec.Warps.N;
+        CudaGemmPlan? cuda = tensorCores ? PlanMma(spec, warpTileM, warpTileN, found) : PlanSimt(spec, warpTileM, warpTileN, found);
+        if (cuda is null)
+        {
+            return Planned<GemmPlan>.Rejected(found);
+        }
+        long total = (long)cuda.SharedBytesPerStage * spec.Stages;
+        int limit = ArchitectureLimits.MaxSharedBytesPerBlock(ArchitectureLimits.PlannedArch);
+        if (total > limit)
+        {
+            found.Add(DiagnosticDescriptors.SharedMemoryOverLimit, spec.PipelineLocation ?? where, total,
+                $"{spec.Stages} stages × {cuda.SharedBytesPerStage} bytes", limit, ArchitectureLimits.PlannedArch, "reduce Pipeline.Stages or the tile");
+            return Planned<GemmPlan>.Rejected(found);
+        }
+
+        return Planned<GemmPlan>.Of(new GemmPlan(
+            spec.Kernel,
+            EntryPointName.For("kd_gemm_", spec.Kernel),
+            spec.Operands,
+            spec.Epilogue,
+            cuda,
+            new[] { PlanCpu(CpuIsa.Vector512), PlanCpu(CpuIsa.Vector256), PlanCpu(CpuIsa.Vector128), PlanCpu(CpuIsa.Scalar) }.ToEquatableArray()));
+    }
 
     /// <summary>16-bit operands go to tensor cores; fp32 stays on CUDA cores (tf32 would change the numerics).</summary>
     public static bool UsesTensorCores(GemmOperands operands) => operands.Element is Element.F16 or Element.BF16;
 
-    /// <summary>Shared memory of one pipeline stage; validation uses it before a plan exists.</summary>
-    public static long SharedBytesPerStage(GemmSpec spec)
+    /// <summary>
+    /// CUDA cores: a lane split of the warp tile (<see cref="ThreadTile"/>) whose registers fit the block's budget.
+    /// Lane blocks with float4 sides load their operands as vectors; other sides load every element on its own,
+    /// and the fully unrolled K step keeps about three quarters of its (M + N)·Tile.K operands live.
+    /// </summary>
+    private static SimtGemmPlan? PlanSimt(GemmSpec spec, int warpTileM, int warpTileN, Findings found)
     {
-        if (UsesTensorCores(spec.Operands))
+        var where = spec.TileLocation ?? spec.WarpsLocation ?? spec.GemmLocation;
+        var lanes = ThreadTile.Find(warpTileM, warpTileN);
+        if (lanes is null)
         {
-            var (a, b) = MmaOperands(spec);
-            return ((long)a.Rows * a.Chunks + (long)b.Rows * b.Chunks) * 16;
+            int area = warpTileM * warpTileN;
+            string why = area % 32 != 0
+                ? $"its {area} elements are not a multiple of 32; make the warp tile larger or use fewer warps"
+                : area / 32 > ThreadTile.MaxAccumulators
+                    ? $"each thread would hold {area / 32} accumulators; use more warps or a smaller tile"
+                    : $"no power-of-two grid of lanes gives each one a block with sides of at most {ThreadTile.MaxSide}; use power-of-two tile sides";
+            found.Add(DiagnosticDescriptors.ThreadTileNotExpressible, where, warpTileM, warpTileN, ThreadTile.MaxAccumulators, why);
+            return null;
         }
-        var (copyA, copyB) = Copies(spec);
-        return SimtGemmPlan.SharedBytesPerStageOf(spec.Tile.M, spec.Tile.N, spec.Tile.K, copyA, copyB);
-    }
-
-    /// <summary>Validation guarantees the warp grid divides the tile and a lane tile exists.</summary>
-    private static SimtGemmPlan PlanSimt(GemmSpec spec)
-    {
-        var lanes = ThreadTile.Find(spec.Tile.M / spec.Warps.M, spec.Tile.N / spec.Warps.N)!;
+        int accumulators = lanes.M * lanes.N;
+        bool vector = lanes.M % 4 == 0 && lanes.N % 4 == 0;
+        int operands = vector ? 0 : 3 * (lanes.M + lanes.N) * spec.Tile.K / 4;
+        if (!found.RegistersFit(accumulators + FixedRegisters + operands, spec.Warps.Count * 32, warpTileM, warpTileN, where,
+                vector ? $"{accumulators} accumulators" : $"{accumulators} accumulators and {operands} operands of its {lanes.M}×{lanes.N} scalar lane block"))
+        {
+            return null;
+        }
         var (a, b) = Copies(spec);
         return new SimtGemmPlan(
             spec.Tile.M, spec.Tile.N, spec.Tile.K, spec.Warps.M, spec.Warps.N, spec.Stages,
             lanes.LanesM, lanes.LanesN, lanes.M, lanes.N, a, b);
     }
 
-    /// <summary>Validation guarantees warp tiles are multiples of 16×16 and TileK of 16.</summary>
-    private static MmaGemmPlan PlanMma(GemmSpec spec)
+    /// <summary>
+    /// Tensor cores: a warp tile is whole 16×16 blocks (16×8 MMA tiles, B fragments loaded in pairs), the K tile whole
+    /// 16-deep MMA steps, and the accumulators (warp tile / 32 per thread) fit the register budget.
+    /// </summary>
+    private static MmaGemmPlan? PlanMma(GemmSpec spec, int warpTileM, int warpTileN, Findings found)
     {
+        var where = spec.TileLocation ?? spec.WarpsLocation ?? spec.GemmLocation;
+        if (warpTileM % 16 != 0 || warpTileN % 16 != 0)
+        {
+            found.Add(DiagnosticDescriptors.WarpTileNotMmaMultiple, where, warpTileM, warpTileN, spec.Tile.M, spec.Tile.N, spec.Warps.M, spec.Warps.N);
+        }
+        if (spec.Tile.K % 16 != 0)
+        {
+            found.Add(DiagnosticDescriptors.TileKNotMmaMultiple, where, spec.Tile.K);
+        }
+        if (found.Count > 0)
+        {
+            return null;
+        }
+        int accumulators = warpTileM * warpTileN / 32;
+        if (accumulators > ThreadTile.MaxAccumulators)
+        {
+            found.Add(DiagnosticDescriptors.ThreadTileNotExpressible, where, warpTileM, warpTileN, ThreadTile.MaxAccumulators,
+                $"each thread would hold {accumulators} accumulators; use more warps or a smaller tile");
+            return null;
+        }
+        if (!found.RegistersFit(accumulators + FixedRegisters, spec.Warps.Count * 32, warpTileM, warpTileN, where, $"{accumulators} accumulators"))
+        {
+            return null;
+        }
         var (a, b) = MmaOperands(spec);
         return new MmaGemmPlan(spec.Tile.M, spec.Tile.N, spec.Tile.K, spec.Warps.M, spec.Warps.N, spec.Stages, a, b);
     }

@@ -1,22 +1,28 @@
+using System;
+using System.Globalization;
 using KernelDsl.Generator.Diagnostics;
+using KernelDsl.Generator.Emitting;
 using KernelDsl.Generator.Model;
 using KernelDsl.Generator.Parsing;
-using KernelDsl.Generator.Planning;
 
 namespace KernelDsl.Generator.Validation;
 
 /// <summary>
-/// Checks an <see cref="AttentionSpec"/> before planning; a spec with no diagnostics always plans and
-/// its kernels fit the register and shared-memory budgets.
+/// Checks an <see cref="AttentionSpec"/> before planning: the class, conflicting attributes, enum values and the
+/// range of every number. Whether the tile splits over the warps and fits the budgets is the planner's question
+/// (<c>AttentionPlanner</c>), asked only after this passes.
 /// </summary>
 internal static class AttentionValidator
 {
     public const int MaxHeadDim = 256;
 
+    /// <summary>exp(x·scale) is computed as exp2(x·scale·log2 e); the folded scale must stay a finite float.</summary>
+    private const double Log2E = 1.4426950408889634;
+
     public static EquatableArray<DiagnosticInfo> Validate(AttentionSpec spec)
     {
         var found = new Findings();
-        found.StaticPartial(spec.IsStaticPartial, spec.ClassLocation, spec.Kernel.ClassName);
+        found.KernelClass(spec.Shape, spec.Kernel, spec.ClassLocation, "RingAttention", spec.AttentionLocation, GeneratedMembers.Attention);
         if (spec.Attributes.Has(AttributeNames.Gemm))
         {
             return found.ToEquatableArray();  // the [Gemm] validation reports the pair once
@@ -31,7 +37,12 @@ internal static class AttentionValidator
         }
         if (!(spec.Scale >= 0) || float.IsInfinity(spec.Scale))
         {
-            found.Add(DiagnosticDescriptors.NonPositiveSize, spec.AttentionLocation, "RingAttention.Scale", spec.Scale);
+            found.Add(DiagnosticDescriptors.NonPositiveSize, spec.AttentionLocation, "RingAttention.Scale", spec.Scale.ToString("R", CultureInfo.InvariantCulture));
+        }
+        else if (spec.Scale * Log2E > float.MaxValue)
+        {
+            found.Add(DiagnosticDescriptors.ValueOutOfRange, spec.AttentionLocation, "RingAttention.Scale", spec.Scale.ToString("R", CultureInfo.InvariantCulture),
+                FormattableString.Invariant($"scale · log2(e) must be a finite float, so at most {float.MaxValue / Log2E:G3}; leave it 0 for 1/√HeadDim"));
         }
         if (spec.Buffers is not (1 or 2))
         {
@@ -40,60 +51,15 @@ internal static class AttentionValidator
         if (spec.WarpsN != 1)
         {
             found.Add(DiagnosticDescriptors.ConflictingKernelAttributes, spec.WarpsLocation, spec.Kernel.ClassName,
-                $"attention warps split the query rows only; write [Warps({spec.Warps})] instead of a {spec.Warps}×{spec.WarpsN} grid");
+                FormattableString.Invariant($"attention warps split the query rows only; write [Warps({spec.Warps})] instead of a {spec.Warps}×{spec.WarpsN} grid"));
+        }
+        else
+        {
+            found.WarpGrid(spec.Warps, 1, spec.WarpsLocation, "Warps");
         }
         var tileLocation = spec.Attributes.TileLocation ?? spec.WarpsLocation;
-        bool positive = found.Positive("Tile.Q", spec.TileQ, tileLocation)
-            & found.Positive("Tile.KV", spec.TileKv, tileLocation)
-            & found.Positive("Warps", spec.Warps, spec.WarpsLocation);
-        if (!positive || found.Count > 0)
-        {
-            return found.ToEquatableArray();
-        }
-        if (spec.Warps > 32)
-        {
-            found.Add(DiagnosticDescriptors.TooManyThreads, spec.WarpsLocation, spec.Warps, 1, spec.Warps * 32);
-            return found.ToEquatableArray();
-        }
-        CheckTiling(spec, found, tileLocation);
+        found.TileSide("Tile.Q", spec.TileQ, tileLocation);
+        found.TileSide("Tile.KV", spec.TileKv, tileLocation);
         return found.ToEquatableArray();
     }
-
-    private static void CheckTiling(AttentionSpec spec, Findings found, LocationInfo? tileLocation)
-    {
-        if (spec.TileQ % spec.Warps != 0)
-        {
-            int suggestion = (spec.TileQ + spec.Warps - 1) / spec.Warps * spec.Warps;
-            found.Add(DiagnosticDescriptors.TileNotDivisibleByWarps, tileLocation, "Q", spec.TileQ, spec.Warps, suggestion);
-            return;
-        }
-        int rowsPerWarp = spec.TileQ / spec.Warps;
-        if (spec.TileKv % 16 != 0)
-        {
-            found.Add(DiagnosticDescriptors.AttentionTileNotMmaMultiple, tileLocation, $"Tile.KV = {spec.TileKv} keys per step must be a multiple of 16");
-        }
-        if (AttentionPlanner.UsesTensorCores(spec.Element) && rowsPerWarp % 16 != 0)
-        {
-            found.Add(DiagnosticDescriptors.AttentionTileNotMmaMultiple, tileLocation,
-                $"each of the {spec.Warps} warps owns {rowsPerWarp} query rows; tensor-core MMAs need a multiple of 16");
-        }
-        int accumulators = CudaAttentionPlan.AccumulatorsOf(spec.TileQ, spec.TileKv, spec.Warps, spec.HeadDim, AttentionPlanner.ElementBytes(spec.Element));
-        if (accumulators > AttentionAccumulatorBudget)
-        {
-            found.Add(DiagnosticDescriptors.ThreadTileNotExpressible, tileLocation, rowsPerWarp, spec.HeadDim + spec.TileKv, AttentionAccumulatorBudget,
-                $"each thread would hold {accumulators} fp32 accumulators for O and S; use more warps or smaller Tile(Q, KV)");
-        }
-        int elementBytes = AttentionPlanner.ElementBytes(spec.Element);
-        long shared = CudaAttentionPlan.SharedBytesOf(spec.TileQ, spec.TileKv, spec.Warps, spec.HeadDim, elementBytes);
-        if (shared > GemmValidator.SharedMemoryLimitBytes)
-        {
-            long qBytes = (long)spec.TileQ * spec.HeadDim * elementBytes, kvBytes = 2L * spec.TileKv * spec.HeadDim * elementBytes;
-            found.Add(DiagnosticDescriptors.SharedMemoryOverLimit, tileLocation, shared,
-                $"a {qBytes}-byte Q tile + {CudaAttentionPlan.KvStages} stages × {kvBytes} bytes of K and V",
-                GemmValidator.SharedMemoryLimitBytes, GemmValidator.SharedMemoryLimitArch, "reduce Tile(Q, KV)");
-        }
-    }
-
-    /// <summary>O and S accumulators per thread; with fragments and addresses this stays under 255 registers.</summary>
-    public const int AttentionAccumulatorBudget = 160;
 }

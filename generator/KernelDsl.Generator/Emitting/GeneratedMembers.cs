@@ -1,0 +1,31 @@
+using System.Collections.Generic;
+
+namespace KernelDsl.Generator.Emitting;
+
+/// <summary>
+/// The names the generator adds to a kernel class, per kind of kernel: a kernel class named like one of them would
+/// not compile (CS0542, a member named like its type), so validation reports it instead. A test compares these lists
+/// with the members the emitters actually print.
+/// </summary>
+internal static class GeneratedMembers
+{
+    public static readonly IReadOnlyList<string> Gemm =
+    [
+        "CudaSource", "EntryPoint", "Info", "Run", "Launch", "Compute", "cudaFunction",
+        "CpuVector512", "CpuVector256", "CpuVector128", "CpuScalar",
+    ];
+
+    public static readonly IReadOnlyList<string> Attention =
+    [
+        "CudaSource", "StepEntryPoint", "FinalizeEntryPoint", "Info", "cudaStep", "cudaFinalize", "LaunchStep", "LaunchFinalize",
+        "Shard", "Forward", "ForwardStep", "InitializeState", "Finalize", "Attention", "RingOptions",
+        "CpuAttention", "ICpuAttentionTiles", "CpuAttentionStep",
+        "CpuAttentionVector512", "CpuAttentionVector256", "CpuAttentionVector128", "CpuAttentionScalar",
+    ];
+
+    /// <summary>Namespaces the generated code names from the root (<c>global::System</c>): a type of that name in the global namespace would hide them.</summary>
+    public static readonly IReadOnlyList<string> RootNamespaces = ["System", "KernelDsl"];
+
+    /// <summary>Contextual keywords the generated code uses as keywords: a type of that name would capture them.</summary>
+    public static readonly IReadOnlyList<string> Keywords = ["var", "nameof", "dynamic", "unmanaged", "notnull"];
+}

@@ -1,0 +1,35 @@
+using System;
+using System.Linq;
+using KernelDsl.Generator.Emitting;
+using KernelDsl.Generator.Tests.Infrastructure;
+using Microsoft.CodeAnalysis;
+using Xunit;
+
+namespace KernelDsl.Generator.Tests;
+
+/// <summary>
+/// <see cref="GeneratedMembers"/>, which validation uses to reject a kernel class named like a member it would get,
+/// lists exactly the members the emitters print, for every epilogue and element type.
+/// </summary>
+public sealed class GeneratedMembersTests
+{
+    [Theory]
+    [InlineData("[Gemm(Element.F32)] [Epilogue(Bias = true, Activation = Activation.Gelu)]", "Gemm")]
+    [InlineData("[Gemm(Element.BF16, TransposeB = true, Output = Element.BF16)]", "Gemm")]
+    [InlineData("[RingAttention(HeadDim = 64, Element = Element.F16, Causal = true)] [Tile(Q = 64, KV = 64), Warps(4)]", "Attention")]
+    [InlineData("[RingAttention(HeadDim = 64)] [Tile(Q = 64, KV = 32), Warps(4)]", "Attention")]
+    public void The_list_is_what_the_emitters_print(string attributes, string kind)
+    {
+        var run = GeneratorRun.Run(("Kernel.cs", $"using KernelDsl;\nusing KernelDsl.Ring;\nnamespace App;\n{attributes}\npublic static partial class Kern;\n"));
+        Assert.Empty(run.GeneratorDiagnostics);
+        var type = run.Output.GetTypeByMetadataName("App.Kern")!;
+        var printed = type.GetMembers()
+            .Where(m => !m.IsImplicitlyDeclared && m is not IMethodSymbol { AssociatedSymbol: not null } && m.Locations.Any(l => l.SourceTree is { } tree && tree.FilePath != "Kernel.cs"))
+            .Select(m => m.Name)
+            .Distinct()
+            .Order(StringComparer.Ordinal);
+
+        var listed = (kind == "Gemm" ? GeneratedMembers.Gemm : GeneratedMembers.Attention).Order(StringComparer.Ordinal);
+        Assert.Equal(listed, printed);
+    }
+}
