@@ -207,6 +207,7 @@ public sealed class DiagnosticTests
     [Theory]
     [InlineData("[Gemm(Element.F32)] [Tile(M = 256, N = 128, K = 16), Warps(4, 8)]", "Tile(M = 256, N = 128, K = 16)")]
     [InlineData("[Gemm(Element.BF16)] [Tile(M = 128, N = 256), Warps(8, 4)]", "Tile(M = 128, N = 256)")]
+    [InlineData("[Gemm(Element.BF16)] [Tile(M = 128, N = 256), Warps(8, 2)]", "Tile(M = 128, N = 256)")]
     [InlineData("[Gemm(Element.F32)] [Tile(M = 96, N = 112, K = 32)]", "Tile(M = 96, N = 112, K = 32)")]
     [InlineData("[RingAttention(HeadDim = 128, Element = Element.BF16)] [Tile(Q = 512, KV = 32), Warps(32)]", "Tile(Q = 512, KV = 32)")]
     public void KD0018_registers_over_the_budget(string attributes, string pointsAt)

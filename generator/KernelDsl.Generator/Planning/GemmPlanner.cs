@@ -17,10 +17,17 @@ internal static class GemmPlanner
     private const int L3BytesPerCore = 4 * 1024 * 1024;
 
     /// <summary>
-    /// Registers a thread needs beside its accumulators, at least: addresses, loop state, the copy offsets and the
-    /// operands in flight (ptxas allocates 62–102 beyond the accumulators for every kernel the tests compile).
+    /// Registers a CUDA-core thread needs beside its accumulators, at least: addresses, loop state, copy offsets and
+    /// the float4 operands in flight (ptxas allocates 66–82 more for the kernels the tests compile).
     /// </summary>
-    private const int FixedRegisters = 56;
+    private const int SimtFixedRegisters = 56;
+
+    /// <summary>
+    /// The same for a tensor-core thread, whose A and B fragments of a K step stay live: ptxas allocates 62–102 more
+    /// than the accumulators, and a 128×256 tile over 8×2 warps (64 accumulators, 126 registers on sm_80) already
+    /// spills on sm_90 within 512 threads' 128.
+    /// </summary>
+    private const int MmaFixedRegisters = 72;
 
     /// <summary>Validation guarantees positive sizes within range, a warp grid of at most 32 warps and defined enums.</summary>
     public static Planned<GemmPlan> Plan(GemmSpec spec)
@@ -87,7 +94,7 @@ internal static class GemmPlanner
         int accumulators = lanes.M * lanes.N;
         bool vector = lanes.M % 4 == 0 && lanes.N % 4 == 0;
         int operands = vector ? 0 : 3 * (lanes.M + lanes.N) * spec.Tile.K / 4;
-        if (!found.RegistersFit(accumulators + FixedRegisters + operands, spec.Warps.Count * 32, warpTileM, warpTileN, where,
+        if (!found.RegistersFit(accumulators + SimtFixedRegisters + operands, spec.Warps.Count * 32, warpTileM, warpTileN, where,
                 vector ? $"{accumulators} accumulators" : $"{accumulators} accumulators and {operands} operands of its {lanes.M}×{lanes.N} scalar lane block"))
         {
             return null;
@@ -124,7 +131,7 @@ internal static class GemmPlanner
                 $"each thread would hold {accumulators} accumulators; use more warps or a smaller tile");
             return null;
         }
-        if (!found.RegistersFit(accumulators + FixedRegisters, spec.Warps.Count * 32, warpTileM, warpTileN, where, $"{accumulators} accumulators"))
+        if (!found.RegistersFit(accumulators + MmaFixedRegisters, spec.Warps.Count * 32, warpTileM, warpTileN, where, $"{accumulators} accumulators"))
         {
             return null;
         }
