@@ -18,20 +18,52 @@ internal static class AttentionPlanner
     /// <summary>Registers beside the live values of <see cref="CudaAttentionPlan.AccumulatorsOf"/>, at least (ptxas allocates 60–100 more).</summary>
     private const int FixedRegisters = 56;
 
-    /// <summary>Validation guarantees a positive tile within range, 1 to 32 warps, a head dimension in range and defined enums.</summary>
+    /// <summary>
+    /// Tile sides tried, in order, for a [Tile] side the user left unset: FlashAttention-2's 128 × 64 first, then
+    /// smaller ones until one fits the budgets (fp32 with d = 128 needs KV = 32 within sm_80's shared memory).
+    /// </summary>
+    private static readonly int[] QCandidates = [128, 64, 32, 16];
+
+    private static readonly int[] KvCandidates = [64, 32, 16];
+
+    /// <summary>
+    /// The first tile of the candidates (only the written side where the user set one) that plans; if none does, the
+    /// diagnostics of the first candidate, the attribute's default.
+    /// </summary>
     public static Planned<AttentionPlan> Plan(AttentionSpec spec)
+    {
+        int[] qs = spec.Attributes.TileProperties.AsImmutableArray().Contains("Q") ? [spec.TileQ] : QCandidates;
+        int[] kvs = spec.Attributes.TileProperties.AsImmutableArray().Contains("KV") ? [spec.TileKv] : KvCandidates;
+        Planned<AttentionPlan>? first = null;
+        foreach (int q in qs)
+        {
+            foreach (int kv in kvs)
+            {
+                var planned = PlanTile(spec, q, kv);
+                if (planned.Plan is not null)
+                {
+                    return planned;
+                }
+                first ??= planned;
+            }
+        }
+        return first!;
+    }
+
+    /// <summary>Validation guarantees a positive tile within range, 1 to 32 warps, a head dimension in range and defined enums.</summary>
+    private static Planned<AttentionPlan> PlanTile(AttentionSpec spec, int tileQ, int tileKv)
     {
         var found = new Findings();
         var where = spec.Attributes.TileLocation ?? spec.WarpsLocation ?? spec.AttentionLocation;
         bool tensorCores = UsesTensorCores(spec.Element);
-        if (!found.Divides("Q", spec.TileQ, spec.Warps, tensorCores ? 16 : 1, where))
+        if (!found.Divides("Q", tileQ, spec.Warps, tensorCores ? 16 : 1, where))
         {
             return Planned<AttentionPlan>.Rejected(found);
         }
-        int rowsPerWarp = spec.TileQ / spec.Warps;
-        if (spec.TileKv % 16 != 0)
+        int rowsPerWarp = tileQ / spec.Warps;
+        if (tileKv % 16 != 0)
         {
-            found.Add(DiagnosticDescriptors.AttentionTileNotMmaMultiple, where, $"Tile.KV = {spec.TileKv} keys per step must be a multiple of 16");
+            found.Add(DiagnosticDescriptors.AttentionTileNotMmaMultiple, where, $"Tile.KV = {tileKv} keys per step must be a multiple of 16");
         }
         if (tensorCores && rowsPerWarp % 16 != 0)
         {
@@ -43,11 +75,11 @@ internal static class AttentionPlanner
             return Planned<AttentionPlan>.Rejected(found);
         }
 
-        var cuda = new CudaAttentionPlan(spec.TileQ, spec.TileKv, spec.Warps, spec.HeadDim, tensorCores, ElementBytes(spec.Element));
+        var cuda = new CudaAttentionPlan(tileQ, tileKv, spec.Warps, spec.HeadDim, tensorCores, ElementBytes(spec.Element));
         int accumulators = cuda.AccumulatorsPerThread;
         if (accumulators > AccumulatorBudget)
         {
-            found.Add(DiagnosticDescriptors.ThreadTileNotExpressible, where, rowsPerWarp, spec.HeadDim + spec.TileKv, AccumulatorBudget,
+            found.Add(DiagnosticDescriptors.ThreadTileNotExpressible, where, rowsPerWarp, spec.HeadDim + tileKv, AccumulatorBudget,
                 $"each thread would hold {accumulators} fp32 accumulators for O and S; use more warps or smaller Tile(Q, KV)");
         }
         else
@@ -55,11 +87,11 @@ internal static class AttentionPlanner
             found.RegistersFit(accumulators + FixedRegisters, cuda.Threads, rowsPerWarp, spec.HeadDim, where,
                 $"{accumulators} live values of O, S and Q");
         }
-        long shared = CudaAttentionPlan.SharedBytesOf(spec.TileQ, spec.TileKv, spec.Warps, spec.HeadDim, cuda.ElementBytes);
+        long shared = CudaAttentionPlan.SharedBytesOf(tileQ, tileKv, spec.Warps, spec.HeadDim, cuda.ElementBytes);
         int limit = ArchitectureLimits.MaxSharedBytesPerBlock(ArchitectureLimits.PlannedArch);
         if (shared > limit)
         {
-            long qBytes = (long)spec.TileQ * spec.HeadDim * cuda.ElementBytes, kvBytes = 2L * spec.TileKv * spec.HeadDim * cuda.ElementBytes;
+            long qBytes = (long)tileQ * spec.HeadDim * cuda.ElementBytes, kvBytes = 2L * tileKv * spec.HeadDim * cuda.ElementBytes;
             found.Add(DiagnosticDescriptors.SharedMemoryOverLimit, where, shared,
                 $"a {qBytes}-byte Q tile + {CudaAttentionPlan.KvStages} stages × {kvBytes} bytes of K and V",
                 limit, ArchitectureLimits.PlannedArch, "reduce Tile(Q, KV)");

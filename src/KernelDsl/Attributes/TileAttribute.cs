@@ -20,9 +20,15 @@ public sealed class TileAttribute : Attribute
     /// <summary>Reduction depth per stage (elements of K loaded into shared memory at once).</summary>
     public int K { get; set; } = 16;
 
-    /// <summary>Attention: query rows per thread block (and per CPU block).</summary>
+    /// <summary>
+    /// Attention: query rows per thread block. Left unset, the generator takes the largest of 128, 64, 32, 16 with
+    /// which the kernel fits its registers and shared memory.
+    /// </summary>
     public int Q { get; set; } = 128;
 
-    /// <summary>Attention: keys (K/V rows) per inner step of the online softmax.</summary>
+    /// <summary>
+    /// Attention: keys (K/V rows) per inner step of the online softmax. Left unset, the largest of 64, 32, 16 that
+    /// fits (with the query tile).
+    /// </summary>
     public int KV { get; set; } = 64;
 }
