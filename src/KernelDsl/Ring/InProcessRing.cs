@@ -51,8 +51,9 @@ public static class InProcessRing
     /// <param name="communicators">The ring, e.g. from <see cref="Create"/>.</param>
     /// <param name="body">The work of one rank.</param>
     /// <exception cref="AggregateException">
-    /// Some rank threw. The inner exceptions are every failing rank's exception in the order they were
-    /// caught. When a rank's own code threw, that exception comes first and the others are
+    /// Some rank threw. The inner exceptions are every failing rank's exception: first the ring's cause (the one
+    /// the others carry), then the rest in the order they were caught. When a rank's own code threw, that exception
+    /// comes first (also when <paramref name="body"/> failed the ring itself before rethrowing it) and the others are
     /// <see cref="RingCommunicationException"/>s carrying it as their inner exception; when a wait timed
     /// out, every inner exception is a <see cref="RingCommunicationException"/> and the cause chain of
     /// each ends in the <see cref="TimeoutException"/>.
@@ -96,7 +97,37 @@ public static class InProcessRing
         }
         if (failures.Count > 0)
         {
-            throw new AggregateException($"{failures.Count} of {threads.Length} ring ranks failed.", failures);
+            throw new AggregateException($"{failures.Count} of {threads.Length} ring ranks failed.", CausesFirst(failures));
         }
+    }
+
+    /// <summary>
+    /// <paramref name="failures"/> with the exceptions that another failure carries in its cause chain moved to the
+    /// front, each group in the order caught.
+    /// </summary>
+    /// <remarks>
+    /// The order they were caught in is not the order they happened in: a rank that fails the ring itself before its
+    /// exception leaves <c>body</c> (as <see cref="RingAttentionDriver.Forward"/> does, so that no rank waits for it)
+    /// wakes the other ranks, whose <see cref="RingCommunicationException"/>s can reach the catch first. Those carry
+    /// the ring's cause as their inner exception, which identifies it whatever the timing.
+    /// </remarks>
+    private static List<Exception> CausesFirst(List<Exception> failures)
+    {
+        bool IsCause(Exception candidate) => failures.Exists(failure => !ReferenceEquals(failure, candidate) && CarriesCause(failure, candidate));
+        var ordered = failures.FindAll(IsCause);
+        ordered.AddRange(failures.FindAll(failure => !IsCause(failure)));
+        return ordered;
+    }
+
+    private static bool CarriesCause(Exception failure, Exception cause)
+    {
+        for (var inner = failure.InnerException; inner is not null; inner = inner.InnerException)
+        {
+            if (ReferenceEquals(inner, cause))
+            {
+                return true;
+            }
+        }
+        return false;
     }
 }

@@ -161,6 +161,34 @@ public sealed class RingAttentionDriverTests(ITestOutputHelper output)
         }
     }
 
+    /// <summary>
+    /// Under <see cref="InProcessRing.RunRanks"/>, the failing rank's own exception comes first although
+    /// <see cref="RingAttentionDriver.Forward"/> fails the ring before rethrowing it: with a slow Fail the other
+    /// ranks' exceptions are surely caught before it.
+    /// </summary>
+    [Fact]
+    public void RunRanksPutsTheKernelFailureFirstWhenTheOthersAreCaughtBeforeIt()
+    {
+        const int ranks = 4;
+        var options = Options(RingLayout.Zigzag, sequenceLength: 64, heads: 2, kvHeads: 2, headDim: 16);
+        var ring = InProcessRing.Create(ranks, TimeSpan.FromSeconds(20)).Select(inner => new SlowFailCommunicator(inner)).ToArray();
+        var aggregate = Assert.Throws<AggregateException>(() => InProcessRing.RunRanks(ring, communicator =>
+        {
+            int rows = SequenceShard.For(options.Layout, options.SequenceLength, ranks, communicator.Rank).LocalLength;
+            var data = new float[2 * rows * 16];
+            Array.Fill(data, 0.5f);
+            RingAttentionDriver.Forward<FailingBlockKernel, float>(communicator, options, data, data, data, new float[data.Length], new float[2 * rows]);
+        }));
+
+        Assert.Equal(ranks, aggregate.InnerExceptions.Count);
+        var cause = Assert.IsType<InvalidOperationException>(aggregate.InnerExceptions[0]);
+        Assert.Equal("block kernel failed on rank 1", cause.Message);
+        foreach (var exception in aggregate.InnerExceptions.Skip(1))
+        {
+            Assert.Same(cause, Assert.IsType<RingCommunicationException>(exception).InnerException);
+        }
+    }
+
     [Fact]
     public void RejectsInconsistentArguments()
     {
