@@ -231,6 +231,7 @@ public static class RingAttentionDriver
         ArgumentNullException.ThrowIfNull(options);
         options.Validate(nameof(options));
         ExpectLength(o.Length, (long)options.Heads * options.SequenceLength * options.HeadDim, nameof(o));
+        ExpectLength(lse.Length, (long)options.Heads * options.SequenceLength, nameof(lse));
         if (typeof(TElement) == typeof(float))
         {
             var state = MemoryMarshal.Cast<TElement, float>(o);

@@ -40,36 +40,55 @@ public sealed record RingAttentionOptions
     /// <summary>The effective softmax scale.</summary>
     internal float ResolvedScale => Scale ?? 1f / MathF.Sqrt(HeadDim);
 
-    /// <summary>Throws <see cref="ArgumentException"/> (parameter <paramref name="parameterName"/>) naming the first invalid property.</summary>
-    internal void Validate(string parameterName)
+    /// <summary>
+    /// The options of an entry point that takes the shape as separate arguments named as this method's parameters,
+    /// as the generated <c>Forward</c>, <c>ForwardStep</c> and <c>Attention</c> do, validated here: an invalid
+    /// value is an <see cref="ArgumentException"/> naming that argument (<c>kvHeads</c>, say), not an options
+    /// parameter the caller never passed.
+    /// </summary>
+    /// <exception cref="ArgumentException">An argument is out of range; <see cref="ArgumentException.ParamName"/> names it.</exception>
+    public static RingAttentionOptions FromArguments(
+        int heads, int kvHeads, int sequenceLength, int headDim, RingLayout layout, bool causal, float scale, int buffers)
     {
-        if (Heads < 1)
+        var options = new RingAttentionOptions
         {
-            throw new ArgumentException($"{nameof(Heads)} must be at least 1, got {Heads}.", parameterName);
-        }
-        if (ResolvedKvHeads < 1 || Heads % ResolvedKvHeads != 0)
+            Heads = heads,
+            KvHeads = kvHeads,
+            SequenceLength = sequenceLength,
+            HeadDim = headDim,
+            Layout = layout,
+            Causal = causal,
+            Scale = scale,
+            Buffers = buffers,
+        };
+        options.Validate(parameterName: null);
+        return options;
+    }
+
+    /// <summary>
+    /// Throws <see cref="ArgumentException"/> naming the first invalid property: as parameter
+    /// <paramref name="parameterName"/> that holds these options, or, when null, as the argument of
+    /// <see cref="FromArguments"/> it came from.
+    /// </summary>
+    internal void Validate(string? parameterName)
+    {
+        void Require(bool valid, string property, string argument, string rule)
         {
-            throw new ArgumentException($"{nameof(KvHeads)} must be at least 1 and divide {nameof(Heads)} = {Heads}, got {ResolvedKvHeads}.", parameterName);
+            if (!valid)
+            {
+                throw parameterName is null
+                    ? new ArgumentException($"{argument} {rule}", argument)
+                    : new ArgumentException($"{property} {rule}", parameterName);
+            }
         }
-        if (HeadDim < 1)
-        {
-            throw new ArgumentException($"{nameof(HeadDim)} must be at least 1, got {HeadDim}.", parameterName);
-        }
-        if (SequenceLength < 0)
-        {
-            throw new ArgumentException($"{nameof(SequenceLength)} must not be negative, got {SequenceLength}.", parameterName);
-        }
-        if (!Enum.IsDefined(Layout))
-        {
-            throw new ArgumentException($"{nameof(Layout)} {Layout} is not a ring layout.", parameterName);
-        }
-        if (!float.IsFinite(ResolvedScale))
-        {
-            throw new ArgumentException($"{nameof(Scale)} must be finite, got {ResolvedScale}.", parameterName);
-        }
-        if (Buffers is not (1 or 2))
-        {
-            throw new ArgumentException($"{nameof(Buffers)} must be 1 or 2, got {Buffers}.", parameterName);
-        }
+        string heads = parameterName is null ? "heads" : nameof(Heads);
+        Require(Heads >= 1, nameof(Heads), "heads", $"must be at least 1, got {Heads}.");
+        Require(ResolvedKvHeads >= 1 && Heads % ResolvedKvHeads == 0, nameof(KvHeads), "kvHeads",
+            $"must be at least 1 and divide {heads} = {Heads}, got {ResolvedKvHeads}.");
+        Require(HeadDim >= 1, nameof(HeadDim), "headDim", $"must be at least 1, got {HeadDim}.");
+        Require(SequenceLength >= 0, nameof(SequenceLength), "sequenceLength", $"must not be negative, got {SequenceLength}.");
+        Require(Enum.IsDefined(Layout), nameof(Layout), "layout", $"{Layout} is not a ring layout.");
+        Require(float.IsFinite(ResolvedScale), nameof(Scale), "scale", $"must be finite, got {ResolvedScale}.");
+        Require(Buffers is 1 or 2, nameof(Buffers), "buffers", $"must be 1 or 2, got {Buffers}.");
     }
 }

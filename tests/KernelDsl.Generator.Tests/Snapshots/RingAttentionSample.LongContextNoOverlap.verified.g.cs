@@ -655,15 +655,6 @@ extern "C" __global__ void __launch_bounds__(FINALIZE_THREADS) kd_attn_finalize_
         /// <exception cref="global::System.ArgumentException">A size is invalid or a span's length does not match it.</exception>
         public static void Attention(global::System.ReadOnlySpan<global::KernelDsl.BFloat16> q, global::System.ReadOnlySpan<global::KernelDsl.BFloat16> k, global::System.ReadOnlySpan<global::KernelDsl.BFloat16> v, global::System.Span<global::KernelDsl.BFloat16> o, global::System.Span<float> lse, int heads, int kvHeads, int sequenceLength, global::KernelDsl.Cpu.CpuIsa? isa = null)
         {
-            if (heads < 1 || sequenceLength < 0)
-            {
-                throw new global::System.ArgumentException($"Expected heads ≥ 1 and sequenceLength ≥ 0, got {heads} and {sequenceLength}.", heads < 1 ? nameof(heads) : nameof(sequenceLength));
-            }
-            long rows = (long)heads * sequenceLength;
-            if (o.Length != rows * 128 || lse.Length != rows)
-            {
-                throw new global::System.ArgumentException($"Expected o of {rows * 128} and lse of {rows} elements, got {o.Length} and {lse.Length}.", o.Length != rows * 128 ? nameof(o) : nameof(lse));
-            }
             var options = RingOptions(heads, kvHeads, sequenceLength);
             switch (isa ?? global::KernelDsl.Cpu.CpuFeatures.Best)
             {
@@ -675,18 +666,13 @@ extern "C" __global__ void __launch_bounds__(FINALIZE_THREADS) kd_attn_finalize_
             }
         }
 
-        /// <summary>The driver's options for this kernel: the plan's head dimension, layout, mask, scale and buffers.</summary>
-        private static global::KernelDsl.Ring.RingAttentionOptions RingOptions(int heads, int kvHeads, int sequenceLength) => new()
-        {
-            Heads = heads,
-            KvHeads = kvHeads,
-            HeadDim = 128,
-            SequenceLength = sequenceLength,
-            Layout = global::KernelDsl.Ring.RingLayout.Zigzag,
-            Causal = true,
-            Scale = 0.088388346f,
-            Buffers = 1,
-        };
+        /// <summary>
+        /// The driver's options for this kernel: the caller's shape, checked so that an invalid one names the caller's argument,
+        /// and the plan's head dimension, layout, mask, scale and buffers.
+        /// </summary>
+        private static global::KernelDsl.Ring.RingAttentionOptions RingOptions(int heads, int kvHeads, int sequenceLength)
+            => global::KernelDsl.Ring.RingAttentionOptions.FromArguments(heads, kvHeads, sequenceLength, headDim: 128, layout: global::KernelDsl.Ring.RingLayout.Zigzag,
+                causal: true, scale: 0.088388346f, buffers: 1);
 
         // ── CPU fallback ──────────────────────────────────────────────────────────────
 

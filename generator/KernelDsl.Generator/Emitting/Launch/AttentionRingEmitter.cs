@@ -133,30 +133,18 @@ internal static class AttentionRingEmitter
         w.Line(isaDoc);
         w.Line("/// <exception cref=\"global::System.ArgumentException\">A size is invalid or a span's length does not match it.</exception>");
         w.Open($"public static void Attention({input} q, {input} k, {input} v, {output} o, global::System.Span<float> lse, int heads, int kvHeads, int sequenceLength, {CpuIsa}? isa = null)");
-        w.Open("if (heads < 1 || sequenceLength < 0)");
-        w.Line("throw new global::System.ArgumentException($\"Expected heads ≥ 1 and sequenceLength ≥ 0, got {heads} and {sequenceLength}.\", heads < 1 ? nameof(heads) : nameof(sequenceLength));");
-        w.Close();
-        w.Line($"long rows = (long)heads * sequenceLength;");
-        w.Open($"if (o.Length != rows * {d} || lse.Length != rows)");
-        w.Line($"throw new global::System.ArgumentException($\"Expected o of {{rows * {d}}} and lse of {{rows}} elements, got {{o.Length}} and {{lse.Length}}.\", o.Length != rows * {d} ? nameof(o) : nameof(lse));");
-        w.Close();
         w.Line("var options = RingOptions(heads, kvHeads, sequenceLength);");
         EmitSwitch(w, plan, kernel => $"{Ring}.RingAttentionDriver.Attention<{kernel}, {t}>(options, q, k, v, o, lse); break;");
         w.Close();
         w.Line();
 
-        w.Line("/// <summary>The driver's options for this kernel: the plan's head dimension, layout, mask, scale and buffers.</summary>");
-        w.Line($"private static {Ring}.RingAttentionOptions RingOptions(int heads, int kvHeads, int sequenceLength) => new()");
-        w.Line("{");
-        w.Line("    Heads = heads,");
-        w.Line("    KvHeads = kvHeads,");
-        w.Line($"    HeadDim = {d},");
-        w.Line("    SequenceLength = sequenceLength,");
-        w.Line($"    Layout = {Ring}.RingLayout.{plan.Layout},");
-        w.Line($"    Causal = {GemmLaunchEmitter.Bool(plan.Causal)},");
-        w.Line($"    Scale = {AttentionLaunchEmitter.Float(plan.Scale)},");
-        w.Line($"    Buffers = {Invariant.Int(plan.Buffers)},");
-        w.Line("};");
+        w.Line("/// <summary>");
+        w.Line("/// The driver's options for this kernel: the caller's shape, checked so that an invalid one names the caller's argument,");
+        w.Line("/// and the plan's head dimension, layout, mask, scale and buffers.");
+        w.Line("/// </summary>");
+        w.Line($"private static {Ring}.RingAttentionOptions RingOptions(int heads, int kvHeads, int sequenceLength)");
+        w.Line($"    => {Ring}.RingAttentionOptions.FromArguments(heads, kvHeads, sequenceLength, headDim: {d}, layout: {Ring}.RingLayout.{plan.Layout},");
+        w.Line($"        causal: {GemmLaunchEmitter.Bool(plan.Causal)}, scale: {AttentionLaunchEmitter.Float(plan.Scale)}, buffers: {Invariant.Int(plan.Buffers)});");
         w.Line();
     }
 
