@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Globalization;
 using KernelDsl.Cpu;
 using KernelDsl.Ring;
@@ -22,8 +23,7 @@ namespace KernelDsl;
 /// <param name="TileKv">Keys per inner step.</param>
 /// <param name="Warps">Warps per block (they split the query rows).</param>
 /// <param name="SharedMemoryBytes">Dynamic shared memory of the step kernel.</param>
-/// <param name="CpuQRows">Query rows the CPU block kernel processes together.</param>
-/// <param name="CpuKvRows">Keys per inner step of the CPU block kernel.</param>
+/// <param name="CpuBlocking">CPU block kernel blocking per instruction set, widest first.</param>
 public sealed record AttentionInfo(
     string Name,
     string StepEntryPoint,
@@ -38,9 +38,18 @@ public sealed record AttentionInfo(
     int TileKv,
     int Warps,
     int SharedMemoryBytes,
-    int CpuQRows,
-    int CpuKvRows)
+    IReadOnlyList<CpuAttentionBlocking> CpuBlocking)
 {
+    /// <summary>Query rows the CPU block kernel processes together on this machine (<see cref="CpuFeatures.Best"/>, the width it runs by default).</summary>
+    public int CpuQRows => CpuBlockingFor(CpuFeatures.Best).QRows;
+
+    /// <summary>Keys per inner step of the CPU block kernel on this machine (<see cref="CpuFeatures.Best"/>).</summary>
+    public int CpuKvRows => CpuBlockingFor(CpuFeatures.Best).KvRows;
+
+    /// <summary>The blocking the CPU block kernel uses for <paramref name="isa"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">None was planned for it.</exception>
+    public CpuAttentionBlocking CpuBlockingFor(CpuIsa isa) => ICpuBlocking.For(CpuBlocking, isa);
+
     /// <summary>Threads per CUDA block.</summary>
     public int Threads => Warps * 32;
 
@@ -74,5 +83,5 @@ public sealed record AttentionInfo(
     /// <summary>One line for logs.</summary>
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
         $"{Name}: {Element} ring attention d={HeadDim}{(Causal ? " causal" : "")} {Layout}, scale {Scale:G6}, {Buffers} buffer(s); " +
-        $"CUDA {StepEntryPoint}: Q tile {TileQ}, KV tile {TileKv}, {Warps} warps, {SharedMemoryBytes} B shared; CPU {CpuQRows}×{CpuKvRows} blocks");
+        $"CUDA {StepEntryPoint}: Q tile {TileQ}, KV tile {TileKv}, {Warps} warps, {SharedMemoryBytes} B shared; CPU {CpuQRows}×{CpuKvRows} blocks ({CpuFeatures.Best})");
 }

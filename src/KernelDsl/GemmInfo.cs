@@ -61,17 +61,8 @@ public sealed record GemmInfo(
     }
 
     /// <summary>The blocking the CPU fallback uses for <paramref name="isa"/>.</summary>
-    public CpuBlocking CpuBlockingFor(CpuIsa isa)
-    {
-        foreach (var blocking in CpuBlocking)
-        {
-            if (blocking.Isa == isa)
-            {
-                return blocking;
-            }
-        }
-        throw new ArgumentOutOfRangeException(nameof(isa), isa, "No blocking was planned for this instruction set.");
-    }
+    /// <exception cref="ArgumentOutOfRangeException">None was planned for it.</exception>
+    public CpuBlocking CpuBlockingFor(CpuIsa isa) => ICpuBlocking.For(CpuBlocking, isa);
 
     /// <summary>A one-paragraph summary, e.g. for logs.</summary>
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,

@@ -11,4 +11,4 @@ namespace KernelDsl.Cpu;
 /// <param name="Kc">K depth of a packed block.</param>
 /// <param name="Mc">Rows of a packed A block.</param>
 /// <param name="Nc">Columns of a packed B panel.</param>
-public sealed record CpuBlocking(CpuIsa Isa, int Mr, int Nr, int Kc, int Mc, int Nc);
+public sealed record CpuBlocking(CpuIsa Isa, int Mr, int Nr, int Kc, int Mc, int Nc) : ICpuBlocking;

@@ -482,7 +482,7 @@ extern "C" __global__ void __launch_bounds__(FINALIZE_THREADS) kd_attn_finalize_
             HeadDim: 128, global::KernelDsl.Element.BF16, Causal: true, Scale: 0.088388346f,
             global::KernelDsl.Ring.RingLayout.Zigzag, Buffers: 2,
             TileQ: 128, TileKv: 64, Warps: 8, SharedMemoryBytes: 98304,
-            CpuQRows: 6, CpuKvRows: 128);
+            CpuBlocking: [new(global::KernelDsl.Cpu.CpuIsa.Vector512, 6, 128), new(global::KernelDsl.Cpu.CpuIsa.Vector256, 4, 128), new(global::KernelDsl.Cpu.CpuIsa.Vector128, 4, 128), new(global::KernelDsl.Cpu.CpuIsa.Scalar, 4, 128)]);
 
         private static global::KernelDsl.Cuda.CudaFunction? cudaStep;
 

@@ -1,5 +1,8 @@
 using System;
+using System.Linq;
+using KernelDsl.Cpu;
 using KernelDsl.Ring;
+using KernelDsl.Tests.Attention;
 using Xunit;
 
 namespace KernelDsl.Tests.Numerics;
@@ -7,7 +10,7 @@ namespace KernelDsl.Tests.Numerics;
 public sealed class AttentionInfoTests
 {
     private static AttentionInfo Info(Element element, bool causal) =>
-        new("Test", "step", "finalize", 128, element, causal, 0.088f, RingLayout.Zigzag, 2, 128, 64, 4, 0, 4, 64);
+        new("Test", "step", "finalize", 128, element, causal, 0.088f, RingLayout.Zigzag, 2, 128, 64, 4, 0, [new(CpuIsa.Scalar, 4, 64)]);
 
     [Fact]
     public void Block_that_hides_communication_is_element_bytes_times_flops_over_twice_the_bandwidth()
@@ -35,5 +38,29 @@ public sealed class AttentionInfoTests
         double compute = 4.0 * c * c * 128 * 16 / flops, transfer = 2.0 * c * 128 * 4 * 2 / bandwidth;
         Assert.InRange(compute / transfer, 1.0, 1.01);
         Assert.Throws<ArgumentOutOfRangeException>(() => info.MinimumTokensPerRank(0, flops));
+    }
+
+    /// <summary>
+    /// Info reports the blocking of the width the CPU fallback runs here (<see cref="CpuFeatures.Best"/>), as the
+    /// planner chose it: 6 query rows with the 32 registers of AVX-512, 4 with 16; 128 keys per step. A machine
+    /// without AVX-512 (or run with DOTNET_PreferredVectorBitWidth=256) runs Vector256 and must not see Vector512's.
+    /// </summary>
+    [Fact]
+    public void Cpu_blocking_is_that_of_the_width_this_machine_runs()
+    {
+        var info = F32CausalZigzag.Info;
+        int qRows = CpuFeatures.Best == CpuIsa.Vector512 ? 6 : 4;
+        Assert.Equal((qRows, 128), (info.CpuQRows, info.CpuKvRows));
+        Assert.Contains($"CPU {qRows}×128 blocks", info.ToString());
+    }
+
+    [Fact]
+    public void Cpu_blocking_is_listed_for_every_width()
+    {
+        var info = F32CausalZigzag.Info;
+        Assert.Equal([CpuIsa.Vector512, CpuIsa.Vector256, CpuIsa.Vector128, CpuIsa.Scalar], info.CpuBlocking.Select(blocking => blocking.Isa));
+        Assert.Equal(new CpuAttentionBlocking(CpuIsa.Vector512, 6, 128), info.CpuBlockingFor(CpuIsa.Vector512));
+        Assert.Equal(new CpuAttentionBlocking(CpuIsa.Vector256, 4, 128), info.CpuBlockingFor(CpuIsa.Vector256));
+        Assert.Equal(new CpuAttentionBlocking(CpuIsa.Scalar, 4, 128), info.CpuBlockingFor(CpuIsa.Scalar));
     }
 }

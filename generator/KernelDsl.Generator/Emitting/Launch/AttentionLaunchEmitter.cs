@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Linq;
 using KernelDsl.Generator.Emitting.Cuda;
 using KernelDsl.Generator.Emitting.Simd;
 using KernelDsl.Generator.Planning;
@@ -30,14 +31,14 @@ internal static class AttentionLaunchEmitter
     private static void EmitInfo(CodeWriter w, AttentionPlan plan)
     {
         var c = plan.Cuda;
-        var cpu = plan.Cpu[0];
+        string blockings = string.Join(", ", plan.Cpu.Select(b => $"new(global::KernelDsl.Cpu.CpuIsa.{b.Isa}, {b.QRows}, {b.KvRows})"));
         w.Line("/// <summary>The plan the generator chose: tiles, warps, shared memory, CPU blocking.</summary>");
         w.Line("public static global::KernelDsl.AttentionInfo Info { get; } = new(");
         w.Line($"    \"{plan.Kernel.QualifiedName}\", StepEntryPoint, FinalizeEntryPoint,");
         w.Line($"    HeadDim: {plan.HeadDim}, global::KernelDsl.Element.{plan.Element}, Causal: {GemmLaunchEmitter.Bool(plan.Causal)}, Scale: {Float(plan.Scale)},");
         w.Line($"    global::KernelDsl.Ring.RingLayout.{plan.Layout}, Buffers: {plan.Buffers},");
         w.Line($"    TileQ: {c.TileQ}, TileKv: {c.TileKv}, Warps: {c.Warps}, SharedMemoryBytes: {c.SharedBytes},");
-        w.Line($"    CpuQRows: {cpu.QRows}, CpuKvRows: {cpu.KvRows});");
+        w.Line($"    CpuBlocking: [{blockings}]);");
         w.Line();
     }
 
