@@ -52,7 +52,7 @@ public static class CpuGemm
     {
         CpuConvert.RequireElement<TOutput>();
         args.Validate(a.Length, b.Length, c.Length, bias.Length);
-        if (args.M == 0 || args.N == 0)
+        if (args.IsEmpty)
         {
             return;
         }

@@ -96,7 +96,7 @@ internal sealed unsafe class CpuGemmJob<TKernel, TInput, TOutput>
                 firstBlock = depthStart == 0;
                 lastBlock = depthStart + depth >= shape.K;
                 // The first block applies the user's β (0: C is not read); later ones accumulate.
-                alpha = shape.K == 0 ? 0f : args.Alpha;
+                alpha = args.ProductScale;
                 beta = firstBlock ? args.Beta : 1f;
 
                 if (depth > 0)

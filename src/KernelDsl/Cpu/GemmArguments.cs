@@ -5,7 +5,8 @@ namespace KernelDsl.Cpu;
 /// <summary>
 /// The run-time arguments of one CPU GEMM call <c>C ← act(α·op(A)·op(B) + β·C + bias)</c>:
 /// sizes, leading dimensions (distance between consecutive stored rows, in elements), scalars,
-/// and the storage facts the generated kernel was built for. Built by the generated <c>Run</c>.
+/// and the storage facts the generated kernel was built for. Built by the generated <c>Run</c>, <c>Launch</c> and
+/// <c>Compute</c> through <see cref="Dense"/> and <see cref="Strided"/>.
 /// </summary>
 /// <param name="M">Rows of op(A) and of C.</param>
 /// <param name="N">Columns of op(B) and of C.</param>
@@ -31,6 +32,61 @@ public readonly record struct GemmArguments(
     bool TransposeB,
     bool HasBias)
 {
+    /// <summary>
+    /// The arguments of a call on dense row-major operands: each leading dimension is its stored row length, and at
+    /// least 1 as in BLAS, so that zero sizes describe valid empty operands.
+    /// </summary>
+    /// <param name="kernel">The generated kernel's <c>Info</c>: operand layout and bias.</param>
+    /// <param name="m">Rows of op(A) and of C.</param>
+    /// <param name="n">Columns of op(B) and of C.</param>
+    /// <param name="k">Columns of op(A), rows of op(B).</param>
+    /// <param name="alpha">Scale of the product.</param>
+    /// <param name="beta">Scale of the old C.</param>
+    public static GemmArguments Dense(GemmInfo kernel, int m, int n, int k, float alpha, float beta)
+    {
+        ArgumentNullException.ThrowIfNull(kernel);
+        return new GemmArguments(
+            m, n, k,
+            Lda: Math.Max(1, kernel.TransposeA ? m : k),
+            Ldb: Math.Max(1, kernel.TransposeB ? k : n),
+            Ldc: Math.Max(1, n),
+            alpha, beta, kernel.TransposeA, kernel.TransposeB, kernel.Bias)
+        {
+            IsDense = true,
+        };
+    }
+
+    /// <summary>The arguments of a call with explicit leading dimensions.</summary>
+    /// <param name="kernel">The generated kernel's <c>Info</c>: operand layout and bias.</param>
+    /// <param name="m">Rows of op(A) and of C.</param>
+    /// <param name="n">Columns of op(B) and of C.</param>
+    /// <param name="k">Columns of op(A), rows of op(B).</param>
+    /// <param name="lda">Leading dimension of A as stored.</param>
+    /// <param name="ldb">Leading dimension of B as stored.</param>
+    /// <param name="ldc">Leading dimension of C.</param>
+    /// <param name="alpha">Scale of the product.</param>
+    /// <param name="beta">Scale of the old C.</param>
+    public static GemmArguments Strided(GemmInfo kernel, int m, int n, int k, int lda, int ldb, int ldc, float alpha, float beta)
+    {
+        ArgumentNullException.ThrowIfNull(kernel);
+        return new GemmArguments(m, n, k, lda, ldb, ldc, alpha, beta, kernel.TransposeA, kernel.TransposeB, kernel.Bias);
+    }
+
+    /// <summary>
+    /// The leading dimensions were derived from the sizes (<see cref="Dense"/>), not passed by the caller: a rule they
+    /// break is reported on the size they came from.
+    /// </summary>
+    public bool IsDense { get; init; }
+
+    /// <summary>C has no element (M or N is 0): there is nothing to compute, read or write. K = 0 is not empty.</summary>
+    public bool IsEmpty => M == 0 || N == 0;
+
+    /// <summary>
+    /// α as the kernels apply it to the product: 0 when K = 0, since the empty product contributes nothing whatever α
+    /// is (as in BLAS, C ← act(β·C + bias)), where α·0 would be NaN for an infinite or NaN α.
+    /// </summary>
+    public float ProductScale => K == 0 ? 0f : Alpha;
+
     /// <summary>Stored rows of A: K when transposed, else M.</summary>
     public int ARows => TransposeA ? K : M;
 

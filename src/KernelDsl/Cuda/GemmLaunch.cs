@@ -50,40 +50,65 @@ public static class GemmLaunch
     /// <summary>
     /// The tensor-core kernel copies A and B in 16-byte chunks of 8 elements: K must be a multiple of 8
     /// (a chunk along K is wholly inside or outside), and so must lda and ldb (every row starts 16-byte aligned).
+    /// Only rows that are read matter: with M, N or K zero no element of A or B is, and nothing is checked.
     /// </summary>
-    /// <exception cref="ArgumentException">K, lda or ldb is not a multiple of 8; names which.</exception>
+    /// <exception cref="ArgumentException">
+    /// K, lda or ldb is not a multiple of 8; names which, or for a dense call (<see cref="GemmArguments.IsDense"/>)
+    /// the size m or n that the leading dimension is.
+    /// </exception>
     public static void CheckTensorCoreLayout(in GemmArguments arguments)
     {
-        static void MultipleOf8(int value, string name, string why)
+        if (arguments.IsEmpty || arguments.K == 0)
         {
-            if (value % 8 != 0)
-            {
-                throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
-                    $"{name} = {value} must be a multiple of 8 on the tensor-core path: {why}."), name);
-            }
+            return;
         }
         MultipleOf8(arguments.K, "k", "A and B are read in chunks of 8 elements along K");
-        MultipleOf8(arguments.Lda, "lda", "every row of A must start 16-byte aligned; pad the rows");
-        MultipleOf8(arguments.Ldb, "ldb", "every row of B must start 16-byte aligned; pad the rows");
+        bool dense = arguments.IsDense;
+        MultipleOf8(arguments.Lda, dense ? (arguments.TransposeA ? "m" : "k") : "lda", dense
+            ? "every row of A must start 16-byte aligned, and a dense A's rows are that long; pad them and pass lda"
+            : "every row of A must start 16-byte aligned; pad the rows");
+        MultipleOf8(arguments.Ldb, dense ? (arguments.TransposeB ? "k" : "n") : "ldb", dense
+            ? "every row of B must start 16-byte aligned, and a dense B's rows are that long; pad them and pass ldb"
+            : "every row of B must start 16-byte aligned; pad the rows");
+    }
+
+    private static void MultipleOf8(int value, string name, string why)
+    {
+        if (value % 8 != 0)
+        {
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+                $"{name} = {value} must be a multiple of 8 on the tensor-core path: {why}."), name);
+        }
     }
 
     /// <summary>
-    /// Uploads A, B, bias (and C when <paramref name="readC"/>) to the device of <paramref name="backend"/> (the GPU or the
-    /// emulator), runs <paramref name="launch"/> on a new stream, waits, and downloads C. Copies are synchronous: the spans may be movable managed memory,
-    /// which an asynchronous copy must not outlive. The device buffers live only for the call.
+    /// Validates <paramref name="arguments"/> against the host spans; unless C is empty (then nothing is touched, not
+    /// even the device), uploads A, B, bias (and C when β ≠ 0 or c holds more than C's elements) to the device of <paramref name="backend"/> (the GPU or
+    /// the emulator), runs <paramref name="launch"/> on a new stream, waits, and downloads C. Copies are synchronous:
+    /// the spans may be movable managed memory, which an asynchronous copy must not outlive. The device buffers live
+    /// only for the call.
     /// </summary>
+    /// <exception cref="ArgumentException">See <see cref="GemmArguments.Validate"/>.</exception>
     public static void RoundTrip<TIn, TOut>(
-        KernelBackend backend, ReadOnlySpan<TIn> a, ReadOnlySpan<TIn> b, Span<TOut> c, ReadOnlySpan<TOut> bias, bool readC,
+        KernelBackend backend, GemmArguments arguments, ReadOnlySpan<TIn> a, ReadOnlySpan<TIn> b, Span<TOut> c, ReadOnlySpan<TOut> bias,
         DeviceGemm<TIn, TOut> launch)
         where TIn : unmanaged
         where TOut : unmanaged
     {
         ArgumentNullException.ThrowIfNull(launch);
+        arguments.Validate(a.Length, b.Length, c.Length, bias.Length);
+        if (arguments.IsEmpty)
+        {
+            return;
+        }
+        // The kernel writes C's M×N elements only, but all of c comes back: whatever else it holds (the gaps between
+        // rows ldc apart, a tail) must go up too. Only with β = 0 and nothing else in c is C not uploaded.
+        bool uploadC = arguments.Beta != 0f || c.Length != (long)arguments.M * arguments.N;
         CudaDevice device = CudaDevice.For(backend);
         using var deviceA = Upload(device, a);
         using var deviceB = Upload(device, b);
         using var deviceBias = Upload(device, bias);
-        using var deviceC = readC ? Upload<TOut>(device, c) : new DeviceBuffer<TOut>(c.Length, device);
+        using var deviceC = uploadC ? Upload<TOut>(device, c) : new DeviceBuffer<TOut>(c.Length, device);
         using var stream = new CudaStream(device);
         launch(stream, deviceA, deviceB, deviceC, deviceBias);
         stream.Synchronize();

@@ -227,28 +227,32 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) kd_gemm_GemmSample_Squa
         /// <summary>
         /// C ← α·op(A)·op(B) + β·C on the CPU fallback; A is M×K, B is K×N, C is M×N, all row-major and dense.
         /// β = 0 never reads C. Uses every core and the widest vectors this machine accelerates.
+        /// Sizes may be 0, as in BLAS: with M or N = 0 nothing is done; with K = 0 the product is 0 whatever α is, so C ← β·C.
         /// </summary>
         /// <param name="isa">Forces a vector width (tests, comparisons); null picks the widest accelerated one.</param>
         /// <exception cref="global::System.ArgumentException">A size is negative or a span is too short; the message names it.</exception>
         public static void Run(global::System.ReadOnlySpan<float> a, global::System.ReadOnlySpan<float> b, global::System.Span<float> c, int m, int n, int k, float alpha = 1f, float beta = 0f, global::KernelDsl.Cpu.CpuIsa? isa = null)
-            => Run(a, k, b, n, c, n, m, n, k, alpha, beta, isa);
+            => RunCpu(a, b, c, default, global::KernelDsl.Cpu.GemmArguments.Dense(Info, m, n, k, alpha, beta), isa);
 
         /// <summary>
         /// C ← α·op(A)·op(B) + β·C on the CPU fallback; A is M×K, B is K×N, C is M×N, all row-major, rows <paramref name="lda"/>,
         /// <paramref name="ldb"/> and <paramref name="ldc"/> elements apart. β = 0 never reads C.
+        /// Sizes may be 0, as in BLAS: with M or N = 0 nothing is done; with K = 0 the product is 0 whatever α is, so C ← β·C.
         /// </summary>
         /// <param name="isa">Forces a vector width (tests, comparisons); null picks the widest accelerated one.</param>
         /// <exception cref="global::System.ArgumentException">A size is negative, a leading dimension too small or a span too short; the message names it.</exception>
-        public static void Run(global::System.ReadOnlySpan<float> a, int lda, global::System.ReadOnlySpan<float> b, int ldb, global::System.Span<float> c, int ldc, int m, int n, int k, float alpha, float beta, global::KernelDsl.Cpu.CpuIsa? isa = null)
+        public static void Run(global::System.ReadOnlySpan<float> a, int lda, global::System.ReadOnlySpan<float> b, int ldb, global::System.Span<float> c, int ldc, int m, int n, int k, float alpha = 1f, float beta = 0f, global::KernelDsl.Cpu.CpuIsa? isa = null)
+            => RunCpu(a, b, c, default, global::KernelDsl.Cpu.GemmArguments.Strided(Info, m, n, k, lda, ldb, ldc, alpha, beta), isa);
+
+        /// <summary>Both <c>Run</c> overloads: the CPU driver with this kernel's struct for the vector width (the driver validates <paramref name="arguments"/>).</summary>
+        private static void RunCpu(global::System.ReadOnlySpan<float> a, global::System.ReadOnlySpan<float> b, global::System.Span<float> c, global::System.ReadOnlySpan<float> bias, global::KernelDsl.Cpu.GemmArguments arguments, global::KernelDsl.Cpu.CpuIsa? isa)
         {
-            var arguments = new global::KernelDsl.Cpu.GemmArguments(m, n, k, lda, ldb, ldc, alpha, beta, TransposeA: false, TransposeB: false, HasBias: false);
-            global::System.ReadOnlySpan<float> biasValues = default;
             switch (isa ?? global::KernelDsl.Cpu.CpuFeatures.Best)
             {
-                case global::KernelDsl.Cpu.CpuIsa.Vector512: global::KernelDsl.Cpu.CpuGemm.Run<CpuVector512>(a, b, c, biasValues, arguments); break;
-                case global::KernelDsl.Cpu.CpuIsa.Vector256: global::KernelDsl.Cpu.CpuGemm.Run<CpuVector256>(a, b, c, biasValues, arguments); break;
-                case global::KernelDsl.Cpu.CpuIsa.Vector128: global::KernelDsl.Cpu.CpuGemm.Run<CpuVector128>(a, b, c, biasValues, arguments); break;
-                case global::KernelDsl.Cpu.CpuIsa.Scalar: global::KernelDsl.Cpu.CpuGemm.Run<CpuScalar>(a, b, c, biasValues, arguments); break;
+                case global::KernelDsl.Cpu.CpuIsa.Vector512: global::KernelDsl.Cpu.CpuGemm.Run<CpuVector512>(a, b, c, bias, arguments); break;
+                case global::KernelDsl.Cpu.CpuIsa.Vector256: global::KernelDsl.Cpu.CpuGemm.Run<CpuVector256>(a, b, c, bias, arguments); break;
+                case global::KernelDsl.Cpu.CpuIsa.Vector128: global::KernelDsl.Cpu.CpuGemm.Run<CpuVector128>(a, b, c, bias, arguments); break;
+                case global::KernelDsl.Cpu.CpuIsa.Scalar: global::KernelDsl.Cpu.CpuGemm.Run<CpuScalar>(a, b, c, bias, arguments); break;
                 default: throw new global::System.ArgumentOutOfRangeException(nameof(isa));
             }
         }
@@ -258,52 +262,74 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) kd_gemm_GemmSample_Squa
         /// <summary>
         /// Queues C ← α·op(A)·op(B) + β·C on <paramref name="stream"/>; A is M×K, B is K×N, C is M×N, all row-major, dense, in device memory.
         /// The first call compiles <see cref="CudaSource"/> with NVRTC for the device (cached in memory and on disk).
+        /// Sizes may be 0, as in BLAS: with M or N = 0 nothing is done; with K = 0 the product is 0 whatever α is, so C ← β·C.
         /// </summary>
         /// <exception cref="global::System.ArgumentException">A size is negative or a buffer too short; the message names it.</exception>
         public static void Launch(global::KernelDsl.Cuda.CudaStream stream, global::KernelDsl.Cuda.DeviceBuffer<float> a, global::KernelDsl.Cuda.DeviceBuffer<float> b, global::KernelDsl.Cuda.DeviceBuffer<float> c, int m, int n, int k, float alpha = 1f, float beta = 0f)
-            => Launch(stream, a, k, b, n, c, n, m, n, k, alpha, beta);
+            => LaunchCuda(stream, a, b, c, global::KernelDsl.Cpu.GemmArguments.Dense(Info, m, n, k, alpha, beta));
 
         /// <summary>
         /// Queues C ← α·op(A)·op(B) + β·C on <paramref name="stream"/>; A is M×K, B is K×N, C is M×N, all row-major, rows
         /// <paramref name="lda"/>, <paramref name="ldb"/> and <paramref name="ldc"/> elements apart, in device memory.
+        /// Sizes may be 0, as in BLAS: with M or N = 0 nothing is done; with K = 0 the product is 0 whatever α is, so C ← β·C.
         /// </summary>
         /// <exception cref="global::System.ArgumentException">A size is negative, a leading dimension too small or a buffer too short; the message names it.</exception>
-        public static void Launch(global::KernelDsl.Cuda.CudaStream stream, global::KernelDsl.Cuda.DeviceBuffer<float> a, int lda, global::KernelDsl.Cuda.DeviceBuffer<float> b, int ldb, global::KernelDsl.Cuda.DeviceBuffer<float> c, int ldc, int m, int n, int k, float alpha, float beta)
+        public static void Launch(global::KernelDsl.Cuda.CudaStream stream, global::KernelDsl.Cuda.DeviceBuffer<float> a, int lda, global::KernelDsl.Cuda.DeviceBuffer<float> b, int ldb, global::KernelDsl.Cuda.DeviceBuffer<float> c, int ldc, int m, int n, int k, float alpha = 1f, float beta = 0f)
+            => LaunchCuda(stream, a, b, c, global::KernelDsl.Cpu.GemmArguments.Strided(Info, m, n, k, lda, ldb, ldc, alpha, beta));
+
+        /// <summary>Both <c>Launch</c> overloads and <c>Compute</c>'s device route: checks, then queues the kernel unless C is empty.</summary>
+        private static void LaunchCuda(global::KernelDsl.Cuda.CudaStream stream, global::KernelDsl.Cuda.DeviceBuffer<float> a, global::KernelDsl.Cuda.DeviceBuffer<float> b, global::KernelDsl.Cuda.DeviceBuffer<float> c, global::KernelDsl.Cpu.GemmArguments arguments)
         {
             global::System.ArgumentNullException.ThrowIfNull(stream);
             global::System.ArgumentNullException.ThrowIfNull(a);
             global::System.ArgumentNullException.ThrowIfNull(b);
             global::System.ArgumentNullException.ThrowIfNull(c);
-            var arguments = new global::KernelDsl.Cpu.GemmArguments(m, n, k, lda, ldb, ldc, alpha, beta, TransposeA: false, TransposeB: false, HasBias: false);
             arguments.Validate(a.Length, b.Length, c.Length, 0);
-            if (m == 0 || n == 0)
+            if (arguments.IsEmpty)
             {
-                return;
+                return;  // M or N = 0: a grid of no blocks is not a valid launch, and there is nothing to do
             }
             var function = global::KernelDsl.Cuda.GemmLaunch.Load(ref cudaFunction, stream.Device, CudaSource, EntryPoint);
-            var (x, y) = Info.GridFor(m, n);
+            var (x, y) = Info.GridFor(arguments.M, arguments.N);
             var parameters = new global::KernelDsl.Cuda.KernelArguments().Add(a).Add(b).Add(c)
-                .Add(m).Add(n).Add(k).Add(lda).Add(ldb).Add(ldc).Add(alpha).Add(beta);
+                .Add(arguments.M).Add(arguments.N).Add(arguments.K).Add(arguments.Lda).Add(arguments.Ldb).Add(arguments.Ldc)
+                .Add(arguments.ProductScale).Add(arguments.Beta);
             function.Launch(stream, (x, y, 1), (Info.Threads, 1, 1), Info.SharedMemoryBytes, parameters);
         }
 
         /// <summary>
-        /// C ← α·op(A)·op(B) + β·C on host memory, dense, on the backend <see cref="global::KernelDsl.BackendSelector"/>
-        /// resolves <paramref name="backend"/> to: CUDA when a device is present (operands copied over and C back), else
-        /// the CPU fallback; the CUDA kernel on the CPU emulator when asked for. KERNELDSL_BACKEND=cpu|cuda|emulator|auto sets
-        /// the default for the process.
+        /// C ← α·op(A)·op(B) + β·C on dense host memory,
+        /// on the backend <see cref="global::KernelDsl.BackendSelector"/> resolves <paramref name="backend"/> to: CUDA when a device
+        /// is present (operands copied over and C back), else the CPU fallback; the CUDA kernel on the CPU emulator when asked for.
+        /// KERNELDSL_BACKEND=cpu|cuda|emulator|auto sets the default for the process. The GPU rules of <c>Launch</c> apply on CUDA and the emulator.
+        /// Sizes may be 0, as in BLAS: with M or N = 0 nothing is done; with K = 0 the product is 0 whatever α is, so C ← β·C.
         /// </summary>
         /// <returns>The backend that ran.</returns>
         public static global::KernelDsl.KernelBackend Compute(global::System.ReadOnlySpan<float> a, global::System.ReadOnlySpan<float> b, global::System.Span<float> c, int m, int n, int k, float alpha = 1f, float beta = 0f, global::KernelDsl.KernelBackend backend = global::KernelDsl.KernelBackend.Auto)
+            => ComputeOn(a, b, c, default, global::KernelDsl.Cpu.GemmArguments.Dense(Info, m, n, k, alpha, beta), backend);
+
+        /// <summary>
+        /// C ← α·op(A)·op(B) + β·C on host memory, rows <paramref name="lda"/>, <paramref name="ldb"/> and <paramref name="ldc"/> elements apart,
+        /// on the backend <see cref="global::KernelDsl.BackendSelector"/> resolves <paramref name="backend"/> to: CUDA when a device
+        /// is present (operands copied over and C back), else the CPU fallback; the CUDA kernel on the CPU emulator when asked for.
+        /// KERNELDSL_BACKEND=cpu|cuda|emulator|auto sets the default for the process. The GPU rules of <c>Launch</c> apply on CUDA and the emulator.
+        /// Sizes may be 0, as in BLAS: with M or N = 0 nothing is done; with K = 0 the product is 0 whatever α is, so C ← β·C.
+        /// </summary>
+        /// <returns>The backend that ran.</returns>
+        public static global::KernelDsl.KernelBackend Compute(global::System.ReadOnlySpan<float> a, int lda, global::System.ReadOnlySpan<float> b, int ldb, global::System.Span<float> c, int ldc, int m, int n, int k, float alpha = 1f, float beta = 0f, global::KernelDsl.KernelBackend backend = global::KernelDsl.KernelBackend.Auto)
+            => ComputeOn(a, b, c, default, global::KernelDsl.Cpu.GemmArguments.Strided(Info, m, n, k, lda, ldb, ldc, alpha, beta), backend);
+
+        /// <summary>Both <c>Compute</c> overloads: <c>RunCpu</c>, or the operands through the device and <c>LaunchCuda</c>.</summary>
+        private static global::KernelDsl.KernelBackend ComputeOn(global::System.ReadOnlySpan<float> a, global::System.ReadOnlySpan<float> b, global::System.Span<float> c, global::System.ReadOnlySpan<float> bias, global::KernelDsl.Cpu.GemmArguments arguments, global::KernelDsl.KernelBackend backend)
         {
             var chosen = global::KernelDsl.BackendSelector.Resolve(backend);
             if (chosen == global::KernelDsl.KernelBackend.Cpu)
             {
-                Run(a, b, c, m, n, k, alpha, beta);
+                RunCpu(a, b, c, bias, arguments, isa: null);
                 return global::KernelDsl.KernelBackend.Cpu;
             }
-            global::KernelDsl.Cuda.GemmLaunch.RoundTrip(chosen, a, b, c, default, readC: beta != 0f,
-                (stream, deviceA, deviceB, deviceC, deviceBias) => Launch(stream, deviceA, deviceB, deviceC, m, n, k, alpha, beta));
+            global::KernelDsl.Cuda.GemmLaunch.RoundTrip(chosen, arguments, a, b, c, bias,
+                (stream, deviceA, deviceB, deviceC, deviceBias) => LaunchCuda(stream, deviceA, deviceB, deviceC, arguments));
             return chosen;
         }
 

@@ -25,6 +25,14 @@ public sealed class GemmLaunchTests
         Assert.Contains("multiple of 8", error.Message);
     }
 
+    /// <summary>No row of A or B is read when a size is 0, so leading dimensions of 1 (BLAS's minimum) pass.</summary>
+    [Theory]
+    [InlineData(0, 32, 16)]
+    [InlineData(32, 0, 16)]
+    [InlineData(32, 32, 0)]
+    public void Tensor_core_layout_is_not_checked_when_nothing_is_read(int m, int n, int k)
+        => GemmLaunch.CheckTensorCoreLayout(new GemmArguments(m, n, k, 1, 1, Math.Max(1, n), 1f, 0f, TransposeA: true, TransposeB: false, HasBias: false));
+
     [NoGpuFact]
     public void Compute_without_a_device_runs_on_the_cpu_and_is_correct()
     {

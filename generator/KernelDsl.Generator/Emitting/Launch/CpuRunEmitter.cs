@@ -8,7 +8,9 @@ internal static class CpuRunEmitter
 {
     /// <summary>
     /// Two overloads: dense row-major operands, and explicit leading dimensions. A and B are spans of
-    /// the operand type, C and the bias of the output type (<see cref="CpuElements"/>).
+    /// the operand type, C and the bias of the output type (<see cref="CpuElements"/>). Both describe the call as a
+    /// <c>GemmArguments</c> (the runtime derives and checks the leading dimensions) and hand it to one private
+    /// <c>RunCpu</c>, which picks the kernel struct of the instruction set.
     /// </summary>
     public static void Emit(CodeWriter w, GemmPlan plan)
     {
@@ -18,34 +20,39 @@ internal static class CpuRunEmitter
         string output = $"global::System.Span<{elements.OutputType}>";
         bool bias = plan.Epilogue.Bias;
         string biasParameter = bias ? $" global::System.ReadOnlySpan<{elements.OutputType}> bias," : "";
-        string biasArgument = bias ? " bias," : "";
+        string biasArgument = bias ? "bias" : "default";
         string shapes = $"A is {(o.TransposeA ? "K×M" : "M×K")}, B is {(o.TransposeB ? "N×K" : "K×N")}, C is M×N, all row-major";
+        const string isaDoc = "/// <param name=\"isa\">Forces a vector width (tests, comparisons); null picks the widest accelerated one.</param>";
 
         w.Line("/// <summary>");
         w.Line($"/// C ← {GemmSurface.EpilogueFormula(plan)} on the CPU fallback; {shapes} and dense.");
         w.Line("/// β = 0 never reads C. Uses every core and the widest vectors this machine accelerates.");
+        w.Line($"/// {GemmSurface.ZeroSizes(plan)}");
         EmitConversions(w, elements);
         w.Line("/// </summary>");
-        w.Line("/// <param name=\"isa\">Forces a vector width (tests, comparisons); null picks the widest accelerated one.</param>");
+        w.Line(isaDoc);
         w.Line("/// <exception cref=\"global::System.ArgumentException\">A size is negative or a span is too short; the message names it.</exception>");
         w.Line($"public static void Run({input} a, {input} b, {output} c, int m, int n, int k,{biasParameter} float alpha = 1f, float beta = 0f, global::KernelDsl.Cpu.CpuIsa? isa = null)");
-        w.Line($"    => Run(a, {(o.TransposeA ? "m" : "k")}, b, {(o.TransposeB ? "k" : "n")}, c, n, m, n, k,{biasArgument} alpha, beta, isa);");
+        w.Line($"    => RunCpu(a, b, c, {biasArgument}, {GemmSurface.DenseArguments}, isa);");
         w.Line();
         w.Line("/// <summary>");
         w.Line($"/// C ← {GemmSurface.EpilogueFormula(plan)} on the CPU fallback; {shapes}, rows <paramref name=\"lda\"/>,");
         w.Line("/// <paramref name=\"ldb\"/> and <paramref name=\"ldc\"/> elements apart. β = 0 never reads C.");
+        w.Line($"/// {GemmSurface.ZeroSizes(plan)}");
         EmitConversions(w, elements);
         w.Line("/// </summary>");
-        w.Line("/// <param name=\"isa\">Forces a vector width (tests, comparisons); null picks the widest accelerated one.</param>");
+        w.Line(isaDoc);
         w.Line("/// <exception cref=\"global::System.ArgumentException\">A size is negative, a leading dimension too small or a span too short; the message names it.</exception>");
-        w.Open($"public static void Run({input} a, int lda, {input} b, int ldb, {output} c, int ldc, int m, int n, int k,{biasParameter} float alpha, float beta, global::KernelDsl.Cpu.CpuIsa? isa = null)");
-        w.Line($"var arguments = new global::KernelDsl.Cpu.GemmArguments(m, n, k, lda, ldb, ldc, alpha, beta, TransposeA: {GemmLaunchEmitter.Bool(o.TransposeA)}, TransposeB: {GemmLaunchEmitter.Bool(o.TransposeB)}, HasBias: {GemmLaunchEmitter.Bool(bias)});");
-        w.Line($"global::System.ReadOnlySpan<{elements.OutputType}> biasValues = {(bias ? "bias" : "default")};");
+        w.Line($"public static void Run({input} a, int lda, {input} b, int ldb, {output} c, int ldc, int m, int n, int k,{biasParameter} float alpha = 1f, float beta = 0f, global::KernelDsl.Cpu.CpuIsa? isa = null)");
+        w.Line($"    => RunCpu(a, b, c, {biasArgument}, {GemmSurface.StridedArguments}, isa);");
+        w.Line();
+        w.Line("/// <summary>Both <c>Run</c> overloads: the CPU driver with this kernel's struct for the vector width (the driver validates <paramref name=\"arguments\"/>).</summary>");
+        w.Open($"private static void RunCpu({input} a, {input} b, {output} c, global::System.ReadOnlySpan<{elements.OutputType}> bias, global::KernelDsl.Cpu.GemmArguments arguments, global::KernelDsl.Cpu.CpuIsa? isa)");
         w.Open("switch (isa ?? global::KernelDsl.Cpu.CpuFeatures.Best)");
         foreach (var blocking in plan.Cpu)
         {
             string kernel = elements.DriverTypeArguments(SimdGemmEmitter.KernelTypeName(blocking.Isa));
-            w.Line($"case global::KernelDsl.Cpu.CpuIsa.{blocking.Isa}: global::KernelDsl.Cpu.CpuGemm.Run<{kernel}>(a, b, c, biasValues, arguments); break;");
+            w.Line($"case global::KernelDsl.Cpu.CpuIsa.{blocking.Isa}: global::KernelDsl.Cpu.CpuGemm.Run<{kernel}>(a, b, c, bias, arguments); break;");
         }
         w.Line("default: throw new global::System.ArgumentOutOfRangeException(nameof(isa));");
         w.Close();

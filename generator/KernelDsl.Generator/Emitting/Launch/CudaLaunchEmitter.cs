@@ -3,8 +3,8 @@ using KernelDsl.Generator.Planning;
 namespace KernelDsl.Generator.Emitting.Launch;
 
 /// <summary>
-/// Prints the GPU entry points of a GEMM: <c>Launch</c> on device buffers (dense, and with leading
-/// dimensions) and <c>Compute</c>, which picks the backend and moves host data when it is CUDA.
+/// Prints the GPU entry points of a GEMM: <c>Launch</c> on device buffers and <c>Compute</c>, which picks the
+/// backend and moves host data when it is CUDA, each dense and with leading dimensions.
 /// Grid, block and shared memory come from <c>Info</c>, i.e. from the plan.
 /// </summary>
 internal static class CudaLaunchEmitter
@@ -21,24 +21,38 @@ internal static class CudaLaunchEmitter
         string biasParameter = bias ? $" {outputBuffer} bias," : "";
         string biasArgument = bias ? " bias," : "";
         string shapes = $"A is {(o.TransposeA ? "K×M" : "M×K")}, B is {(o.TransposeB ? "N×K" : "K×N")}, C is M×N, all row-major";
-        string layoutRule = tensorCores ? " K, lda and ldb must be multiples of 8 (16-byte rows for the tensor-core copies)." : "";
+        // A dense A's rows are K long (M when transposed), a dense B's N long (K when transposed).
+        string denseRule = tensorCores ? " " + TensorCoreRule((o.TransposeA, o.TransposeB) switch
+        {
+            (false, true) => "K",
+            (true, true) => "K and M",
+            (false, false) => "K and N",
+            _ => "K, M and N",
+        }) : "";
+        string stridedRule = tensorCores ? " " + TensorCoreRule("K, lda and ldb") : "";
 
         w.Line($"private static {Cuda}.CudaFunction? cudaFunction;");
         w.Line();
         w.Line("/// <summary>");
         w.Line($"/// Queues C ← {GemmSurface.EpilogueFormula(plan)} on <paramref name=\"stream\"/>; {shapes}, dense, in device memory.");
-        w.Line($"/// The first call compiles <see cref=\"CudaSource\"/> with NVRTC for the device (cached in memory and on disk).{layoutRule}");
+        w.Line($"/// The first call compiles <see cref=\"CudaSource\"/> with NVRTC for the device (cached in memory and on disk).{denseRule}");
+        w.Line($"/// {GemmSurface.ZeroSizes(plan)}");
         w.Line("/// </summary>");
         w.Line("/// <exception cref=\"global::System.ArgumentException\">A size is negative or a buffer too short; the message names it.</exception>");
         w.Line($"public static void Launch({Cuda}.CudaStream stream, {inputBuffer} a, {inputBuffer} b, {outputBuffer} c, int m, int n, int k,{biasParameter} float alpha = 1f, float beta = 0f)");
-        w.Line($"    => Launch(stream, a, {(o.TransposeA ? "m" : "k")}, b, {(o.TransposeB ? "k" : "n")}, c, n, m, n, k,{biasArgument} alpha, beta);");
+        w.Line($"    => LaunchCuda(stream, a, b, c,{biasArgument} {GemmSurface.DenseArguments});");
         w.Line();
         w.Line("/// <summary>");
         w.Line($"/// Queues C ← {GemmSurface.EpilogueFormula(plan)} on <paramref name=\"stream\"/>; {shapes}, rows");
-        w.Line($"/// <paramref name=\"lda\"/>, <paramref name=\"ldb\"/> and <paramref name=\"ldc\"/> elements apart, in device memory.{layoutRule}");
+        w.Line($"/// <paramref name=\"lda\"/>, <paramref name=\"ldb\"/> and <paramref name=\"ldc\"/> elements apart, in device memory.{stridedRule}");
+        w.Line($"/// {GemmSurface.ZeroSizes(plan)}");
         w.Line("/// </summary>");
         w.Line("/// <exception cref=\"global::System.ArgumentException\">A size is negative, a leading dimension too small or a buffer too short; the message names it.</exception>");
-        w.Open($"public static void Launch({Cuda}.CudaStream stream, {inputBuffer} a, int lda, {inputBuffer} b, int ldb, {outputBuffer} c, int ldc, int m, int n, int k,{biasParameter} float alpha, float beta)");
+        w.Line($"public static void Launch({Cuda}.CudaStream stream, {inputBuffer} a, int lda, {inputBuffer} b, int ldb, {outputBuffer} c, int ldc, int m, int n, int k,{biasParameter} float alpha = 1f, float beta = 0f)");
+        w.Line($"    => LaunchCuda(stream, a, b, c,{biasArgument} {GemmSurface.StridedArguments});");
+        w.Line();
+        w.Line("/// <summary>Both <c>Launch</c> overloads and <c>Compute</c>'s device route: checks, then queues the kernel unless C is empty.</summary>");
+        w.Open($"private static void LaunchCuda({Cuda}.CudaStream stream, {inputBuffer} a, {inputBuffer} b, {outputBuffer} c,{biasParameter} global::KernelDsl.Cpu.GemmArguments arguments)");
         w.Line("global::System.ArgumentNullException.ThrowIfNull(stream);");
         w.Line("global::System.ArgumentNullException.ThrowIfNull(a);");
         w.Line("global::System.ArgumentNullException.ThrowIfNull(b);");
@@ -47,45 +61,78 @@ internal static class CudaLaunchEmitter
         {
             w.Line("global::System.ArgumentNullException.ThrowIfNull(bias);");
         }
-        w.Line($"var arguments = new global::KernelDsl.Cpu.GemmArguments(m, n, k, lda, ldb, ldc, alpha, beta, TransposeA: {GemmLaunchEmitter.Bool(o.TransposeA)}, TransposeB: {GemmLaunchEmitter.Bool(o.TransposeB)}, HasBias: {GemmLaunchEmitter.Bool(bias)});");
         w.Line($"arguments.Validate(a.Length, b.Length, c.Length, {(bias ? "bias.Length" : "0")});");
         if (tensorCores)
         {
             w.Line($"{Cuda}.GemmLaunch.CheckTensorCoreLayout(arguments);");
         }
-        w.Open("if (m == 0 || n == 0)");
-        w.Line("return;");
+        w.Open("if (arguments.IsEmpty)");
+        w.Line("return;  // M or N = 0: a grid of no blocks is not a valid launch, and there is nothing to do");
         w.Close();
         w.Line($"var function = {Cuda}.GemmLaunch.Load(ref cudaFunction, stream.Device, CudaSource, EntryPoint);");
-        w.Line("var (x, y) = Info.GridFor(m, n);");
+        w.Line("var (x, y) = Info.GridFor(arguments.M, arguments.N);");
         w.Line($"var parameters = new {Cuda}.KernelArguments().Add(a).Add(b).Add(c){(bias ? ".Add(bias)" : "")}");
-        w.Line("    .Add(m).Add(n).Add(k).Add(lda).Add(ldb).Add(ldc).Add(alpha).Add(beta);");
+        w.Line("    .Add(arguments.M).Add(arguments.N).Add(arguments.K).Add(arguments.Lda).Add(arguments.Ldb).Add(arguments.Ldc)");
+        w.Line("    .Add(arguments.ProductScale).Add(arguments.Beta);");
         w.Line("function.Launch(stream, (x, y, 1), (Info.Threads, 1, 1), Info.SharedMemoryBytes, parameters);");
         w.Close();
         w.Line();
         EmitCompute(w, plan, input, output);
     }
 
-    /// <summary>Backend-agnostic: CUDA when a device is present (or requested), the emulator when requested, else the CPU fallback.</summary>
+    private static string TensorCoreRule(string sizes) =>
+        $"{sizes} must be {(sizes == "K" ? "a multiple" : "multiples")} of 8 (16-byte rows for the tensor-core copies) unless a size is 0, when no row is read.";
+
+    /// <summary>
+    /// Backend-agnostic, dense and with leading dimensions: CUDA when a device is present (or requested), the emulator
+    /// when requested, else the CPU fallback.
+    /// </summary>
     private static void EmitCompute(CodeWriter w, GemmPlan plan, string input, string output)
     {
         bool bias = plan.Epilogue.Bias;
         string biasParameter = bias ? $" global::System.ReadOnlySpan<{output}> bias," : "";
+        string biasArgument = bias ? "bias" : "default";
+        string inputSpan = $"global::System.ReadOnlySpan<{input}>", outputSpan = $"global::System.Span<{output}>";
+        const string backend = "global::KernelDsl.KernelBackend backend = global::KernelDsl.KernelBackend.Auto";
+        string[] summary =
+        [
+            $"on the backend <see cref=\"global::KernelDsl.BackendSelector\"/> resolves <paramref name=\"backend\"/> to: CUDA when a device",
+            "is present (operands copied over and C back), else the CPU fallback; the CUDA kernel on the CPU emulator when asked for.",
+            "KERNELDSL_BACKEND=cpu|cuda|emulator|auto sets the default for the process. The GPU rules of <c>Launch</c> apply on CUDA and the emulator.",
+            GemmSurface.ZeroSizes(plan),
+        ];
+
         w.Line("/// <summary>");
-        w.Line($"/// C ← {GemmSurface.EpilogueFormula(plan)} on host memory, dense, on the backend <see cref=\"global::KernelDsl.BackendSelector\"/>");
-        w.Line("/// resolves <paramref name=\"backend\"/> to: CUDA when a device is present (operands copied over and C back), else");
-        w.Line("/// the CPU fallback; the CUDA kernel on the CPU emulator when asked for. KERNELDSL_BACKEND=cpu|cuda|emulator|auto sets");
-        w.Line("/// the default for the process.");
+        w.Line($"/// C ← {GemmSurface.EpilogueFormula(plan)} on dense host memory,");
+        foreach (string line in summary)
+        {
+            w.Line("/// " + line);
+        }
         w.Line("/// </summary>");
         w.Line("/// <returns>The backend that ran.</returns>");
-        w.Open($"public static global::KernelDsl.KernelBackend Compute(global::System.ReadOnlySpan<{input}> a, global::System.ReadOnlySpan<{input}> b, global::System.Span<{output}> c, int m, int n, int k,{biasParameter} float alpha = 1f, float beta = 0f, global::KernelDsl.KernelBackend backend = global::KernelDsl.KernelBackend.Auto)");
+        w.Line($"public static global::KernelDsl.KernelBackend Compute({inputSpan} a, {inputSpan} b, {outputSpan} c, int m, int n, int k,{biasParameter} float alpha = 1f, float beta = 0f, {backend})");
+        w.Line($"    => ComputeOn(a, b, c, {biasArgument}, {GemmSurface.DenseArguments}, backend);");
+        w.Line();
+        w.Line("/// <summary>");
+        w.Line($"/// C ← {GemmSurface.EpilogueFormula(plan)} on host memory, rows <paramref name=\"lda\"/>, <paramref name=\"ldb\"/> and <paramref name=\"ldc\"/> elements apart,");
+        foreach (string line in summary)
+        {
+            w.Line("/// " + line);
+        }
+        w.Line("/// </summary>");
+        w.Line("/// <returns>The backend that ran.</returns>");
+        w.Line($"public static global::KernelDsl.KernelBackend Compute({inputSpan} a, int lda, {inputSpan} b, int ldb, {outputSpan} c, int ldc, int m, int n, int k,{biasParameter} float alpha = 1f, float beta = 0f, {backend})");
+        w.Line($"    => ComputeOn(a, b, c, {biasArgument}, {GemmSurface.StridedArguments}, backend);");
+        w.Line();
+        w.Line("/// <summary>Both <c>Compute</c> overloads: <c>RunCpu</c>, or the operands through the device and <c>LaunchCuda</c>.</summary>");
+        w.Open($"private static global::KernelDsl.KernelBackend ComputeOn({inputSpan} a, {inputSpan} b, {outputSpan} c, global::System.ReadOnlySpan<{output}> bias, global::KernelDsl.Cpu.GemmArguments arguments, global::KernelDsl.KernelBackend backend)");
         w.Line("var chosen = global::KernelDsl.BackendSelector.Resolve(backend);");
         w.Open("if (chosen == global::KernelDsl.KernelBackend.Cpu)");
-        w.Line($"Run(a, b, c, m, n, k,{(bias ? " bias," : "")} alpha, beta);");
+        w.Line("RunCpu(a, b, c, bias, arguments, isa: null);");
         w.Line("return global::KernelDsl.KernelBackend.Cpu;");
         w.Close();
-        w.Line($"{Cuda}.GemmLaunch.RoundTrip(chosen, a, b, c, {(bias ? "bias" : "default")}, readC: beta != 0f,");
-        w.Line($"    (stream, deviceA, deviceB, deviceC, deviceBias) => Launch(stream, deviceA, deviceB, deviceC, m, n, k,{(bias ? " deviceBias," : "")} alpha, beta));");
+        w.Line($"{Cuda}.GemmLaunch.RoundTrip(chosen, arguments, a, b, c, bias,");
+        w.Line($"    (stream, deviceA, deviceB, deviceC, deviceBias) => LaunchCuda(stream, deviceA, deviceB, deviceC,{(bias ? " deviceBias," : "")} arguments));");
         w.Line("return chosen;");
         w.Close();
         w.Line();

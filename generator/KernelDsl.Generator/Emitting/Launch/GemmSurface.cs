@@ -14,9 +14,20 @@ internal static class GemmSurface
         _ => "float",
     };
 
-    public static string EpilogueFormula(GemmPlan plan)
-    {
-        string inner = "α·op(A)·op(B) + β·C" + (plan.Epilogue.Bias ? " + bias" : "");
-        return plan.Epilogue.Activation == Model.Activation.None ? inner : plan.Epilogue.Activation.ToString().ToLowerInvariant() + "(" + inner + ")";
-    }
+    /// <summary>The call of a dense overload as run-time arguments: leading dimensions from the sizes.</summary>
+    public const string DenseArguments = "global::KernelDsl.Cpu.GemmArguments.Dense(Info, m, n, k, alpha, beta)";
+
+    /// <summary>The call of a leading-dimension overload as run-time arguments.</summary>
+    public const string StridedArguments = "global::KernelDsl.Cpu.GemmArguments.Strided(Info, m, n, k, lda, ldb, ldc, alpha, beta)";
+
+    public static string EpilogueFormula(GemmPlan plan) => Activated(plan, "α·op(A)·op(B) + " + Accumulated(plan));
+
+    /// <summary>What every entry point does with zero sizes (BLAS's rules), for its documentation.</summary>
+    public static string ZeroSizes(GemmPlan plan) =>
+        $"Sizes may be 0, as in BLAS: with M or N = 0 nothing is done; with K = 0 the product is 0 whatever α is, so C ← {Activated(plan, Accumulated(plan))}.";
+
+    private static string Accumulated(GemmPlan plan) => "β·C" + (plan.Epilogue.Bias ? " + bias" : "");
+
+    private static string Activated(GemmPlan plan, string inner) =>
+        plan.Epilogue.Activation == Model.Activation.None ? inner : plan.Epilogue.Activation.ToString().ToLowerInvariant() + "(" + inner + ")";
 }
