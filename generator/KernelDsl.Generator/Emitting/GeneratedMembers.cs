@@ -11,7 +11,7 @@ internal static class GeneratedMembers
 {
     public static readonly IReadOnlyList<string> Gemm =
     [
-        "CudaSource", "EntryPoint", "Info", "Run", "Launch", "Compute", "cudaFunction",
+        "CudaSource", "EntryPoint", "Info", "Run", "Launch", "Compute", "cudaFunction", "RunCpu", "LaunchCuda", "ComputeOn",
         "CpuVector512", "CpuVector256", "CpuVector128", "CpuScalar",
     ];
 
