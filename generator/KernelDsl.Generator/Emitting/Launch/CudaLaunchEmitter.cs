@@ -102,28 +102,26 @@ internal static class CudaLaunchEmitter
             GemmSurface.ZeroSizes(plan),
         ];
 
-        w.Line("/// <summary>");
-        w.Line($"/// C ← {GemmSurface.EpilogueFormula(plan)} on dense host memory,");
-        foreach (string line in summary)
+        ComputeOverload("on dense host memory,", "", GemmSurface.DenseArguments);
+        ComputeOverload("on host memory, rows <paramref name=\"lda\"/>, <paramref name=\"ldb\"/> and <paramref name=\"ldc\"/> elements apart,", "int ld", GemmSurface.StridedArguments);
+
+        // The dense and the leading-dimension overload differ in their memory line, their parameters and how they build the arguments.
+        void ComputeOverload(string memory, string leading, string arguments)
         {
-            w.Line("/// " + line);
+            string Operand(string type, string name) => leading.Length == 0 ? $"{type} {name}" : $"{type} {name}, {leading}{name}";
+            w.Line("/// <summary>");
+            w.Line($"/// C ← {GemmSurface.EpilogueFormula(plan)} {memory}");
+            foreach (string line in summary)
+            {
+                w.Line("/// " + line);
+            }
+            w.Line("/// </summary>");
+            w.Line("/// <returns>The backend that ran.</returns>");
+            w.Line($"public static global::KernelDsl.KernelBackend Compute({Operand(inputSpan, "a")}, {Operand(inputSpan, "b")}, {Operand(outputSpan, "c")}, int m, int n, int k,{biasParameter} float alpha = 1f, float beta = 0f, {backend})");
+            w.Line($"    => ComputeOn(a, b, c, {biasArgument}, {arguments}, backend);");
+            w.Line();
         }
-        w.Line("/// </summary>");
-        w.Line("/// <returns>The backend that ran.</returns>");
-        w.Line($"public static global::KernelDsl.KernelBackend Compute({inputSpan} a, {inputSpan} b, {outputSpan} c, int m, int n, int k,{biasParameter} float alpha = 1f, float beta = 0f, {backend})");
-        w.Line($"    => ComputeOn(a, b, c, {biasArgument}, {GemmSurface.DenseArguments}, backend);");
-        w.Line();
-        w.Line("/// <summary>");
-        w.Line($"/// C ← {GemmSurface.EpilogueFormula(plan)} on host memory, rows <paramref name=\"lda\"/>, <paramref name=\"ldb\"/> and <paramref name=\"ldc\"/> elements apart,");
-        foreach (string line in summary)
-        {
-            w.Line("/// " + line);
-        }
-        w.Line("/// </summary>");
-        w.Line("/// <returns>The backend that ran.</returns>");
-        w.Line($"public static global::KernelDsl.KernelBackend Compute({inputSpan} a, int lda, {inputSpan} b, int ldb, {outputSpan} c, int ldc, int m, int n, int k,{biasParameter} float alpha = 1f, float beta = 0f, {backend})");
-        w.Line($"    => ComputeOn(a, b, c, {biasArgument}, {GemmSurface.StridedArguments}, backend);");
-        w.Line();
+
         w.Line("/// <summary>Both <c>Compute</c> overloads: <c>RunCpu</c>, or the operands through the device and <c>LaunchCuda</c>.</summary>");
         w.Open($"private static global::KernelDsl.KernelBackend ComputeOn({inputSpan} a, {inputSpan} b, {outputSpan} c, global::System.ReadOnlySpan<{output}> bias, global::KernelDsl.Cpu.GemmArguments arguments, global::KernelDsl.KernelBackend backend)");
         w.Line("var chosen = global::KernelDsl.BackendSelector.Resolve(backend);");
