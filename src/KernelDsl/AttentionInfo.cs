@@ -23,7 +23,6 @@ namespace KernelDsl;
 /// <param name="TileKv">Keys per inner step.</param>
 /// <param name="Warps">Warps per block (they split the query rows).</param>
 /// <param name="SharedMemoryBytes">Dynamic shared memory of the step kernel.</param>
-/// <param name="CpuBlocking">CPU block kernel blocking per instruction set, widest first.</param>
 public sealed record AttentionInfo(
     string Name,
     string StepEntryPoint,
@@ -37,9 +36,11 @@ public sealed record AttentionInfo(
     int TileQ,
     int TileKv,
     int Warps,
-    int SharedMemoryBytes,
-    IReadOnlyList<CpuAttentionBlocking> CpuBlocking)
+    int SharedMemoryBytes)
 {
+    /// <summary>The CPU block kernel's blocking per instruction set, widest first (the runtime's, the same for every kernel).</summary>
+    public IReadOnlyList<CpuAttentionBlocking> CpuBlocking => CpuRingAttention.Blocking;
+
     /// <summary>Query rows the CPU block kernel processes together on this machine (<see cref="CpuFeatures.Best"/>, the width it runs by default).</summary>
     public int CpuQRows => CpuBlockingFor(CpuFeatures.Best).QRows;
 
@@ -47,7 +48,7 @@ public sealed record AttentionInfo(
     public int CpuKvRows => CpuBlockingFor(CpuFeatures.Best).KvRows;
 
     /// <summary>The blocking the CPU block kernel uses for <paramref name="isa"/>.</summary>
-    /// <exception cref="ArgumentOutOfRangeException">None was planned for it.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="isa"/> is not a defined <see cref="CpuIsa"/>.</exception>
     public CpuAttentionBlocking CpuBlockingFor(CpuIsa isa) => ICpuBlocking.For(CpuBlocking, isa);
 
     /// <summary>Threads per CUDA block.</summary>

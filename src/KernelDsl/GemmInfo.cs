@@ -27,7 +27,6 @@ namespace KernelDsl;
 /// <param name="Stages">Shared-memory pipeline stages.</param>
 /// <param name="SharedMemoryBytes">Dynamic shared memory per block, all stages.</param>
 /// <param name="ArithmeticIntensity">FLOPs per byte of A and B a block loads from global memory: 2·TileM·TileN / ((TileM + TileN)·element bytes).</param>
-/// <param name="CpuBlocking">CPU fallback blocking per instruction set, widest first.</param>
 public sealed record GemmInfo(
     string Name,
     string EntryPoint,
@@ -46,9 +45,14 @@ public sealed record GemmInfo(
     int ThreadTileN,
     int Stages,
     int SharedMemoryBytes,
-    double ArithmeticIntensity,
-    IReadOnlyList<CpuBlocking> CpuBlocking)
+    double ArithmeticIntensity)
 {
+    /// <summary>
+    /// The CPU fallback's blocking per instruction set on this machine, widest first: the runtime sizes it for the
+    /// caches it finds (<see cref="CpuCaches.ThisMachine"/>), the same for every GEMM kernel.
+    /// </summary>
+    public IReadOnlyList<CpuBlocking> CpuBlocking => Cpu.CpuGemm.Blocking;
+
     /// <summary>Threads per CUDA block (32 per warp).</summary>
     public int Threads => WarpsM * WarpsN * 32;
 
@@ -61,12 +65,13 @@ public sealed record GemmInfo(
     }
 
     /// <summary>The blocking the CPU fallback uses for <paramref name="isa"/>.</summary>
-    /// <exception cref="ArgumentOutOfRangeException">None was planned for it.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="isa"/> is not a defined <see cref="CpuIsa"/>.</exception>
     public CpuBlocking CpuBlockingFor(CpuIsa isa) => ICpuBlocking.For(CpuBlocking, isa);
 
     /// <summary>A one-paragraph summary, e.g. for logs.</summary>
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
         $"{Name}: {Element} GEMM{(TransposeA ? " Aᵀ" : "")}{(TransposeB ? " Bᵀ" : "")}{(Bias ? " +bias" : "")}{(Activation != Activation.None ? " " + Activation : "")}; " +
         $"CUDA {EntryPoint}: tile {TileM}×{TileN}×{TileK}, {WarpsM}×{WarpsN} warps ({Threads} threads), {ThreadTileM}×{ThreadTileN} per thread, " +
-        $"{Stages} stages, {SharedMemoryBytes} B shared, {ArithmeticIntensity:0.#} FLOP/B");
+        $"{Stages} stages, {SharedMemoryBytes} B shared, {ArithmeticIntensity:0.#} FLOP/B; " +
+        $"CPU {CpuBlockingFor(CpuFeatures.Best)} for {CpuCaches.ThisMachine}");
 }

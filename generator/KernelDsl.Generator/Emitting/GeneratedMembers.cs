@@ -12,15 +12,14 @@ internal static class GeneratedMembers
     public static readonly IReadOnlyList<string> Gemm =
     [
         "CudaSource", "EntryPoint", "Info", "Run", "Launch", "Compute", "cudaFunction", "RunCpu", "LaunchCuda", "ComputeOn",
-        "CpuVector512", "CpuVector256", "CpuVector128", "CpuScalar",
+        Simd.GemmEpilogueEmitter.TypeName,
     ];
 
     public static readonly IReadOnlyList<string> Attention =
     [
         "CudaSource", "StepEntryPoint", "FinalizeEntryPoint", "Info", "cudaStep", "cudaFinalize", "LaunchStep", "LaunchFinalize",
         "Shard", "Forward", "ForwardStep", "InitializeState", "Finalize", "Attention", "RingOptions",
-        "CpuAttention", "ICpuAttentionTiles", "CpuAttentionStep",
-        "CpuAttentionVector512", "CpuAttentionVector256", "CpuAttentionVector128", "CpuAttentionScalar",
+        Simd.AttentionScoresEmitter.TypeName,
     ];
 
     /// <summary>Namespaces the generated code names from the root (<c>global::System</c>): a type of that name in the global namespace would hide them.</summary>

@@ -3,13 +3,14 @@ using KernelDsl.Generator.Model;
 namespace KernelDsl.Generator.Planning;
 
 /// <summary>
-/// Every decision about one ring-attention kernel, for both back ends. Emitters print this.
+/// Every decision about one ring-attention kernel. Emitters print this. The CPU fallback has no entry: its block
+/// kernels and their blocking are the runtime's (<c>KernelDsl.Ring.CpuRingAttention</c>); the kernel gives them its
+/// head dimension and scale.
 /// </summary>
 /// <param name="StepEntryPoint">CUDA kernel of one ring step: the block attends its Q tile to one KV shard and merges into the running (O, L).</param>
 /// <param name="FinalizeEntryPoint">CUDA kernel that writes O in the element type and L after the last step.</param>
 /// <param name="Scale">Softmax scale (1/√HeadDim unless the user set one).</param>
 /// <param name="Cuda">Thread-block tiling of the step kernel.</param>
-/// <param name="Cpu">Blocking of the CPU block kernel, one per instruction set, widest first.</param>
 internal sealed record AttentionPlan(
     KernelIdentity Kernel,
     string StepEntryPoint,
@@ -20,8 +21,7 @@ internal sealed record AttentionPlan(
     float Scale,
     RingLayout Layout,
     int Buffers,
-    CudaAttentionPlan Cuda,
-    EquatableArray<CpuAttentionBlocking> Cpu)
+    CudaAttentionPlan Cuda)
 {
     /// <summary>exp(x·scale) = exp2(x·scale·log2 e): the kernels fold log2(e) into the scale and use exp2.</summary>
     public float ScaleLog2 => (float)(Scale * 1.4426950408889634);

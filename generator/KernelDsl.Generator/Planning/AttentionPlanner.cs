@@ -111,57 +111,10 @@ internal static class AttentionPlanner
             spec.Scale > 0 ? spec.Scale : (float)(1.0 / Math.Sqrt(spec.HeadDim)),
             spec.Layout,
             spec.Buffers,
-            cuda,
-            new[] { PlanCpu(CpuIsa.Vector512, spec.HeadDim), PlanCpu(CpuIsa.Vector256, spec.HeadDim), PlanCpu(CpuIsa.Vector128, spec.HeadDim), PlanCpu(CpuIsa.Scalar, spec.HeadDim) }.ToEquatableArray()));
+            cuda));
     }
 
     public static bool UsesTensorCores(Element element) => element is Element.F16 or Element.BF16;
 
     public static int ElementBytes(Element element) => element == Element.F32 ? 4 : 2;
-
-    /// <summary>
-    /// The CPU kernel: a task of TaskRows = 16·QRows query rows of one head walks the K/V shard KvRows = 128 keys
-    /// at a time; each K/V tile (fp32, 2·128·d·4 bytes: 128 KiB at d = 128) stays in L2 while the task's 16 row
-    /// blocks stream against it, and their S rows (QRows×128 floats) stay in L1. A block of QRows rows shares each
-    /// K and V vector load among QRows fused multiply-adds: with the 32 registers of AVX-512, QRows = 6 (24
-    /// accumulators, 4 loads and a broadcast live: 29 registers); with 16 registers QRows = 4. The register tiles
-    /// (S: QRows × ScoreVectors, O: QRows × OutputVectors) are the largest that divide the tile and fit the ISA's
-    /// registers with their operand loads and one broadcast. The per-row work of a block (row max, rescale of O,
-    /// the sum's update) is paid once per tile, so longer tiles amortise it: measured on one Zen 4 core, fp32,
-    /// d = 128, S = 2048, QRows×KvRows = 4×64 ran at 85–90 GFLOP/s, 4×128 at 75–86, 6×64 at 87–90, 6×128 at 92–98 and
-    /// 6×256 at 94–100 (docs/PERFORMANCE_NOTES.md).
-    /// </summary>
-    private static CpuAttentionBlocking PlanCpu(CpuIsa isa, int headDim)
-    {
-        const int kvRows = 128;
-        int qRows = isa == CpuIsa.Vector512 ? 6 : 4;
-        int taskRows = 16 * qRows;
-        int lanes = isa switch
-        {
-            CpuIsa.Vector512 => 16,
-            CpuIsa.Vector256 => 8,
-            CpuIsa.Vector128 => 4,
-            _ => 1,
-        };
-        int registers = isa == CpuIsa.Vector512 ? 32 : 16;
-        return new CpuAttentionBlocking(isa, lanes, qRows, kvRows, registers,
-            ScoreVectors: RegisterTile(kvRows / lanes, qRows, registers),
-            OutputVectors: RegisterTile(headDim / lanes, qRows, registers),
-            taskRows,
-            // About 0.1 ms of one core: below it, handing work to another thread costs more than it saves.
-            ParallelFlops: 1L << 23);
-    }
-
-    /// <summary>The most vectors (dividing <paramref name="vectors"/>) a rows × n accumulator tile can have with n loads and one broadcast live.</summary>
-    private static int RegisterTile(int vectors, int rows, int registers)
-    {
-        for (int n = vectors; n > 1; n--)
-        {
-            if (vectors % n == 0 && rows * n + n + 1 <= registers)
-            {
-                return n;
-            }
-        }
-        return 1;
-    }
 }

@@ -85,6 +85,69 @@ public static class CpuConvert
     public static Vector128<float> LoadVector128(ref readonly BFloat16 source, nuint elementOffset)
         => (Vector128.WidenLower(Load4(in Bits(in source), elementOffset)) << 16).AsSingle();
 
+    /// <summary>One stored element (float, <see cref="Half"/> or <see cref="BFloat16"/>) as a float; the type test is a JIT-time constant.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static float ToSingle<T>(T value) where T : unmanaged
+        => typeof(T) == typeof(float) ? Unsafe.As<T, float>(ref value)
+        : typeof(T) == typeof(Half) ? ToSingle(Unsafe.As<T, Half>(ref value))
+        : ToSingle(Unsafe.As<T, BFloat16>(ref value));
+
+    /// <summary>16 stored elements at <paramref name="source"/> + <paramref name="elementOffset"/> as floats.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector512<float> LoadVector512<T>(ref readonly T source, nuint elementOffset) where T : unmanaged
+        => typeof(T) == typeof(float) ? Vector512.LoadUnsafe(in Unsafe.As<T, float>(ref Unsafe.AsRef(in source)), elementOffset)
+        : typeof(T) == typeof(Half) ? LoadVector512(in Unsafe.As<T, Half>(ref Unsafe.AsRef(in source)), elementOffset)
+        : LoadVector512(in Unsafe.As<T, BFloat16>(ref Unsafe.AsRef(in source)), elementOffset);
+
+    /// <summary>8 stored elements at <paramref name="source"/> + <paramref name="elementOffset"/> as floats.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector256<float> LoadVector256<T>(ref readonly T source, nuint elementOffset) where T : unmanaged
+        => typeof(T) == typeof(float) ? Vector256.LoadUnsafe(in Unsafe.As<T, float>(ref Unsafe.AsRef(in source)), elementOffset)
+        : typeof(T) == typeof(Half) ? LoadVector256(in Unsafe.As<T, Half>(ref Unsafe.AsRef(in source)), elementOffset)
+        : LoadVector256(in Unsafe.As<T, BFloat16>(ref Unsafe.AsRef(in source)), elementOffset);
+
+    /// <summary>4 stored elements at <paramref name="source"/> + <paramref name="elementOffset"/> as floats.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector128<float> LoadVector128<T>(ref readonly T source, nuint elementOffset) where T : unmanaged
+        => typeof(T) == typeof(float) ? Vector128.LoadUnsafe(in Unsafe.As<T, float>(ref Unsafe.AsRef(in source)), elementOffset)
+        : typeof(T) == typeof(Half) ? LoadVector128(in Unsafe.As<T, Half>(ref Unsafe.AsRef(in source)), elementOffset)
+        : LoadVector128(in Unsafe.As<T, BFloat16>(ref Unsafe.AsRef(in source)), elementOffset);
+
+    /// <summary>
+    /// Widens <paramref name="count"/> contiguous stored elements at <paramref name="source"/> into floats at
+    /// <paramref name="destination"/>, with the widest vectors this machine accelerates, then one by one.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void Widen<T>(ref readonly T source, ref float destination, int count) where T : unmanaged
+    {
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            for (; i + 16 <= count; i += 16)
+            {
+                LoadVector512(in source, (nuint)i).StoreUnsafe(ref destination, (nuint)i);
+            }
+        }
+        if (Vector256.IsHardwareAccelerated)
+        {
+            for (; i + 8 <= count; i += 8)
+            {
+                LoadVector256(in source, (nuint)i).StoreUnsafe(ref destination, (nuint)i);
+            }
+        }
+        if (Vector128.IsHardwareAccelerated)
+        {
+            for (; i + 4 <= count; i += 4)
+            {
+                LoadVector128(in source, (nuint)i).StoreUnsafe(ref destination, (nuint)i);
+            }
+        }
+        for (; i < count; i++)
+        {
+            Unsafe.Add(ref destination, i) = ToSingle(Unsafe.Add(ref Unsafe.AsRef(in source), i));
+        }
+    }
+
     /// <summary>
     /// Widens <paramref name="source"/> (float, <see cref="Half"/> or <see cref="BFloat16"/>) into
     /// <paramref name="destination"/>, which is at least as long.

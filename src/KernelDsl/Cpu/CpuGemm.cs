@@ -1,12 +1,14 @@
 using System;
 using System.Buffers;
+using System.Collections.Generic;
 using System.Runtime.InteropServices;
 
 namespace KernelDsl.Cpu;
 
 /// <summary>
-/// The CPU GEMM driver: BLIS's loops around a generated register microkernel.
-/// Called by the generated <c>Run</c> of every <c>[Gemm]</c> class with that class's kernel struct.
+/// The CPU GEMM driver: BLIS's loops around a register microkernel of the widest vectors the machine has, with the
+/// packing of the operands' layouts and a kernel's own epilogue plugged in as type arguments.
+/// Called by the generated <c>Run</c> of every <c>[Gemm]</c> class.
 /// </summary>
 /// <remarks>
 /// Every element type computes in fp32: packing widens <see cref="Half"/> and <see cref="BFloat16"/>
@@ -16,26 +18,57 @@ namespace KernelDsl.Cpu;
 /// </remarks>
 public static class CpuGemm
 {
+    /// <summary>This machine's blocking for each instruction set, widest first (<see cref="CpuCaches.ThisMachine"/>).</summary>
+    public static IReadOnlyList<CpuBlocking> Blocking { get; } =
+    [
+        BlockingFor<Vector512MicroKernel>(), BlockingFor<Vector256MicroKernel>(),
+        BlockingFor<Vector128MicroKernel>(), BlockingFor<ScalarMicroKernel>(),
+    ];
+
+    internal static CpuBlocking BlockingFor<TMicro>()
+        where TMicro : IGemmMicroKernel
+        => CpuBlocking.For(TMicro.Isa, TMicro.Mr, TMicro.Nr, CpuCaches.ThisMachine);
+
     /// <summary>
-    /// Computes <c>C ← act(α·op(A)·op(B) + β·C + bias)</c> on fp32 operands with the kernel
-    /// <typeparamref name="TKernel"/>; β = 0 never reads C. Validates <paramref name="args"/> against the spans first.
+    /// Computes <c>C ← Finish(α·op(A)·op(B) + β·C, bias)</c> in fp32 whatever the element types, with the microkernel of
+    /// <paramref name="isa"/> (null: the widest this machine accelerates) and this machine's blocking; β = 0 never
+    /// reads C. Called by the generated <c>Run</c> of every <c>[Gemm]</c> class. Validates <paramref name="args"/> against the spans first.
     /// </summary>
-    /// <typeparam name="TKernel">The generated kernel struct: blocking, packing and microkernel.</typeparam>
-    /// <param name="a">A, row-major: M×K, or K×M when <see cref="GemmArguments.TransposeA"/>; rows <see cref="GemmArguments.Lda"/> apart.</param>
-    /// <param name="b">B, row-major: K×N, or N×K when <see cref="GemmArguments.TransposeB"/>; rows <see cref="GemmArguments.Ldb"/> apart.</param>
+    /// <typeparam name="TLayoutA">How A is stored: <see cref="RowMajor"/> (M×K) or <see cref="Transposed"/> (K×M).</typeparam>
+    /// <typeparam name="TLayoutB">How B is stored: <see cref="RowMajor"/> (K×N) or <see cref="Transposed"/> (N×K).</typeparam>
+    /// <typeparam name="TEpilogue">The kernel's epilogue after α and β: bias and activation.</typeparam>
+    /// <typeparam name="TInput">Element type of A and B: float, <see cref="Half"/> or <see cref="BFloat16"/>.</typeparam>
+    /// <typeparam name="TOutput">Element type of C and the bias: float, <see cref="Half"/> or <see cref="BFloat16"/>.</typeparam>
+    /// <param name="a">A, row-major, rows <see cref="GemmArguments.Lda"/> apart.</param>
+    /// <param name="b">B, row-major, rows <see cref="GemmArguments.Ldb"/> apart.</param>
     /// <param name="c">C, row-major M×N, rows <see cref="GemmArguments.Ldc"/> apart; elements between rows are untouched.</param>
     /// <param name="bias">N values, one per column of C, when <see cref="GemmArguments.HasBias"/>; otherwise ignored.</param>
     /// <param name="args">Sizes, leading dimensions, α, β and layout.</param>
+    /// <param name="isa">Forces a vector width (tests, comparisons); null picks <see cref="CpuFeatures.Best"/>.</param>
     /// <exception cref="ArgumentException">See <see cref="GemmArguments.Validate"/>.</exception>
-    public static void Run<TKernel>(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, ReadOnlySpan<float> bias, GemmArguments args)
-        where TKernel : ICpuGemmKernel
-        => Run<TKernel, float, float>(a, b, c, bias, args);
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="isa"/> is not a defined <see cref="CpuIsa"/>.</exception>
+    public static void Run<TLayoutA, TLayoutB, TEpilogue, TInput, TOutput>(ReadOnlySpan<TInput> a, ReadOnlySpan<TInput> b, Span<TOutput> c, ReadOnlySpan<TOutput> bias, GemmArguments args, CpuIsa? isa)
+        where TLayoutA : struct, IOperandLayout
+        where TLayoutB : struct, IOperandLayout
+        where TEpilogue : struct, IGemmEpilogue
+        where TInput : unmanaged
+        where TOutput : unmanaged
+    {
+        switch (isa ?? CpuFeatures.Best)
+        {
+            case CpuIsa.Vector512: Run<GemmKernel<Vector512MicroKernel, TLayoutA, TLayoutB, TEpilogue, TInput>, TInput, TOutput>(a, b, c, bias, args); break;
+            case CpuIsa.Vector256: Run<GemmKernel<Vector256MicroKernel, TLayoutA, TLayoutB, TEpilogue, TInput>, TInput, TOutput>(a, b, c, bias, args); break;
+            case CpuIsa.Vector128: Run<GemmKernel<Vector128MicroKernel, TLayoutA, TLayoutB, TEpilogue, TInput>, TInput, TOutput>(a, b, c, bias, args); break;
+            case CpuIsa.Scalar: Run<GemmKernel<ScalarMicroKernel, TLayoutA, TLayoutB, TEpilogue, TInput>, TInput, TOutput>(a, b, c, bias, args); break;
+            default: throw new ArgumentOutOfRangeException(nameof(isa), isa, "Not a CpuIsa.");
+        }
+    }
 
     /// <summary>
     /// Computes <c>C ← act(α·op(A)·op(B) + β·C + bias)</c> with the kernel <typeparamref name="TKernel"/>,
     /// in fp32 whatever the element types; β = 0 never reads C. Validates <paramref name="args"/> against the spans first.
     /// </summary>
-    /// <typeparam name="TKernel">The generated kernel struct: blocking, packing and microkernel.</typeparam>
+    /// <typeparam name="TKernel">The composed kernel: blocking, packing and microkernel.</typeparam>
     /// <typeparam name="TInput">Element type of A and B: float, <see cref="Half"/> or <see cref="BFloat16"/>.</typeparam>
     /// <typeparam name="TOutput">Element type of C and the bias: float, <see cref="Half"/> or <see cref="BFloat16"/>.</typeparam>
     /// <param name="a">A, row-major: M×K, or K×M when <see cref="GemmArguments.TransposeA"/>; rows <see cref="GemmArguments.Lda"/> apart.</param>
@@ -45,7 +78,7 @@ public static class CpuGemm
     /// <param name="args">Sizes, leading dimensions, α, β and layout.</param>
     /// <exception cref="ArgumentException">See <see cref="GemmArguments.Validate"/>.</exception>
     /// <exception cref="NotSupportedException"><typeparamref name="TOutput"/> is not one of the three element types.</exception>
-    public static unsafe void Run<TKernel, TInput, TOutput>(ReadOnlySpan<TInput> a, ReadOnlySpan<TInput> b, Span<TOutput> c, ReadOnlySpan<TOutput> bias, GemmArguments args)
+    internal static unsafe void Run<TKernel, TInput, TOutput>(ReadOnlySpan<TInput> a, ReadOnlySpan<TInput> b, Span<TOutput> c, ReadOnlySpan<TOutput> bias, GemmArguments args)
         where TKernel : ICpuGemmKernel<TInput>
         where TInput : unmanaged
         where TOutput : unmanaged

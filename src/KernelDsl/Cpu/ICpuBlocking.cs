@@ -8,8 +8,8 @@ internal interface ICpuBlocking
 {
     CpuIsa Isa { get; }
 
-    /// <summary>The entry of <paramref name="blockings"/> planned for <paramref name="isa"/>.</summary>
-    /// <exception cref="ArgumentOutOfRangeException">None was planned for it.</exception>
+    /// <summary>The entry of <paramref name="blockings"/> for <paramref name="isa"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">There is none.</exception>
     static T For<T>(IReadOnlyList<T> blockings, CpuIsa isa)
         where T : ICpuBlocking
     {
@@ -20,6 +20,6 @@ internal interface ICpuBlocking
                 return blocking;
             }
         }
-        throw new ArgumentOutOfRangeException(nameof(isa), isa, "No blocking was planned for this instruction set.");
+        throw new ArgumentOutOfRangeException(nameof(isa), isa, "No CPU blocking for this instruction set.");
     }
 }

@@ -1,11 +1,9 @@
 namespace KernelDsl.Cpu;
 
 /// <summary>
-/// The specialised pieces of one CPU GEMM fallback for one instruction set: its BLIS blocking,
-/// the two packing routines and the register microkernel with the fused epilogue.
-/// Implemented by the structs the KernelDsl generator emits inside each <c>[Gemm]</c> class
-/// (<c>CpuVector512</c>, <c>CpuVector256</c>, <c>CpuVector128</c>, <c>CpuScalar</c>) and driven by
-/// <see cref="CpuGemm.Run{TKernel, TInput, TOutput}"/>; used by generated code, not meant to be implemented by hand.
+/// The specialised pieces of one CPU GEMM for one instruction set, as <see cref="CpuGemmJob{TKernel, TInput, TOutput}"/>
+/// drives them: the BLIS blocking, the two packing routines and the register microkernel with the fused epilogue.
+/// Implemented by <see cref="GemmKernel{TMicro, TLayoutA, TLayoutB, TEpilogue, TInput}"/>, which composes them.
 /// </summary>
 /// <typeparam name="TInput">
 /// The stored element type of A and B: <see cref="float"/>, <see cref="System.Half"/> or <see cref="BFloat16"/>.
@@ -16,9 +14,9 @@ namespace KernelDsl.Cpu;
 /// <c>packed[p·Mr + i]</c>. A sliver of op(B) holds depth × <see cref="Nr"/> columns: element
 /// (p, j) at <c>packed[p·Nr + j]</c>. Rows or columns past the matrix edge are zero, so the
 /// microkernel always computes a full Mr×Nr tile. All references point into memory the driver
-/// keeps pinned; members take <c>ref</c>s so that generated code needs no <c>unsafe</c>.
+/// keeps pinned.
 /// </remarks>
-public interface ICpuGemmKernel<TInput> where TInput : unmanaged
+internal interface ICpuGemmKernel<TInput> where TInput : unmanaged
 {
     /// <summary>Rows of the register tile (rows of a packed A sliver).</summary>
     static abstract int Mr { get; }
@@ -79,6 +77,3 @@ public interface ICpuGemmKernel<TInput> where TInput : unmanaged
     /// <param name="lastBlock">This is the last K block: apply bias and activation.</param>
     static abstract void MicroKernel(int depth, ref readonly float packedA, ref readonly float packedB, ref float c, int ldc, ref readonly float bias, float alpha, float beta, bool lastBlock);
 }
-
-/// <summary>The kernel of an fp32 GEMM (<c>[Gemm(Element.F32)]</c>): <see cref="ICpuGemmKernel{TInput}"/> of float operands.</summary>
-public interface ICpuGemmKernel : ICpuGemmKernel<float>;

@@ -4,9 +4,9 @@ namespace KernelDsl.Ring;
 
 /// <summary>
 /// A fused attention block kernel for the ring: attends the local queries to one K/V shard and merges
-/// the result into the running fp32 state, then writes the final output. Implemented by the structs
-/// the KernelDsl generator emits for a <c>[RingAttention]</c> class (one per instruction set, like
-/// <see cref="Cpu.ICpuGemmKernel"/>) and driven by <see cref="RingAttentionDriver"/>; static members,
+/// the result into the running fp32 state, then writes the final output. Implemented by the runtime's CPU
+/// block kernels (<see cref="CpuRingAttention"/> composes one per instruction set and kernel) and by tests'
+/// reference kernels, and driven by <see cref="RingAttentionDriver"/>; static members,
 /// so the driver's generic code is specialised per kernel and nothing goes through a delegate.
 /// </summary>
 /// <typeparam name="TElement">The operand and output element: <see cref="float"/>, <see cref="Half"/> or <see cref="BFloat16"/>.</typeparam>

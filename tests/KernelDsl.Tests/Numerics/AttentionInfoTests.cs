@@ -10,7 +10,7 @@ namespace KernelDsl.Tests.Numerics;
 public sealed class AttentionInfoTests
 {
     private static AttentionInfo Info(Element element, bool causal) =>
-        new("Test", "step", "finalize", 128, element, causal, 0.088f, RingLayout.Zigzag, 2, 128, 64, 4, 0, [new(CpuIsa.Scalar, 4, 64)]);
+        new("Test", "step", "finalize", 128, element, causal, 0.088f, RingLayout.Zigzag, 2, 128, 64, 4, 0);
 
     [Fact]
     public void Block_that_hides_communication_is_element_bytes_times_flops_over_twice_the_bandwidth()
@@ -42,7 +42,7 @@ public sealed class AttentionInfoTests
 
     /// <summary>
     /// Info reports the blocking of the width the CPU fallback runs here (<see cref="CpuFeatures.Best"/>), as the
-    /// planner chose it: 6 query rows with the 32 registers of AVX-512, 4 with 16; 128 keys per step. A machine
+    /// runtime's block kernels have it: 6 query rows with the 32 registers of AVX-512, 4 with 16; 128 keys per step. A machine
     /// without AVX-512 (or run with DOTNET_PreferredVectorBitWidth=256) runs Vector256 and must not see Vector512's.
     /// </summary>
     [Fact]

@@ -25,20 +25,18 @@ internal static class AttentionLaunchEmitter
         EmitInfo(w, plan);
         AttentionCudaLaunchEmitter.Emit(w, plan);
         AttentionRingEmitter.Emit(w, plan);
-        SimdAttentionEmitter.Emit(w, plan);
+        AttentionScoresEmitter.Emit(w, plan);
     });
 
     private static void EmitInfo(CodeWriter w, AttentionPlan plan)
     {
         var c = plan.Cuda;
-        string blockings = string.Join(", ", plan.Cpu.Select(b => $"new(global::KernelDsl.Cpu.CpuIsa.{b.Isa}, {b.QRows}, {b.KvRows})"));
-        w.Line("/// <summary>The plan the generator chose: tiles, warps, shared memory, CPU blocking.</summary>");
+        w.Line("/// <summary>The plan the generator chose: tiles, warps, shared memory (the CPU blocking is the runtime's).</summary>");
         w.Line("public static global::KernelDsl.AttentionInfo Info { get; } = new(");
         w.Line($"    \"{plan.Kernel.QualifiedName}\", StepEntryPoint, FinalizeEntryPoint,");
         w.Line($"    HeadDim: {plan.HeadDim}, global::KernelDsl.Element.{plan.Element}, Causal: {GemmLaunchEmitter.Bool(plan.Causal)}, Scale: {Float(plan.Scale)},");
         w.Line($"    global::KernelDsl.Ring.RingLayout.{plan.Layout}, Buffers: {plan.Buffers},");
-        w.Line($"    TileQ: {c.TileQ}, TileKv: {c.TileKv}, Warps: {c.Warps}, SharedMemoryBytes: {c.SharedBytes},");
-        w.Line($"    CpuBlocking: [{blockings}]);");
+        w.Line($"    TileQ: {c.TileQ}, TileKv: {c.TileKv}, Warps: {c.Warps}, SharedMemoryBytes: {c.SharedBytes});");
         w.Line();
     }
 

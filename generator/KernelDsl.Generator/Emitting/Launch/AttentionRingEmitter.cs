@@ -8,13 +8,14 @@ namespace KernelDsl.Generator.Emitting.Launch;
 /// Prints the public CPU entry points of a ring-attention kernel: <c>Forward</c> (the whole ring on this rank),
 /// <c>ForwardStep</c> with <c>InitializeState</c> and <c>Finalize</c> (one step at a time, for callers that
 /// drive their own schedule), <c>Attention</c> (one device, no ring) and <c>Shard</c> (which positions a rank
-/// holds). Each picks the block kernel struct of an instruction set and hands it to
-/// <c>global::KernelDsl.Ring.RingAttentionDriver</c> with options built from the plan.
+/// holds). Each hands the runtime's <c>global::KernelDsl.Ring.CpuRingAttention</c> the kernel's <c>CpuScores</c> and
+/// options built from the plan.
 /// </summary>
 internal static class AttentionRingEmitter
 {
     private const string Ring = "global::KernelDsl.Ring";
     private const string CpuIsa = "global::KernelDsl.Cpu.CpuIsa";
+    private const string Scores = AttentionScoresEmitter.TypeName;
 
     public static void Emit(CodeWriter w, AttentionPlan plan)
     {
@@ -66,7 +67,7 @@ internal static class AttentionRingEmitter
         w.Line("/// <exception cref=\"global::KernelDsl.Ring.RingConfigurationException\">The rank before this one was called with other sizes, options or element type (found before any K/V moves).</exception>");
         w.Open($"public static {Ring}.RingAttentionTimings Forward({Ring}.IRingCommunicator ring, int heads, int kvHeads, int sequenceLength, {input} q, {input} k, {input} v, {output} o, global::System.Span<float> lse, {CpuIsa}? isa = null)");
         w.Line("var options = RingOptions(heads, kvHeads, sequenceLength);");
-        EmitSwitch(w, plan, kernel => $"return {Ring}.RingAttentionDriver.Forward<{kernel}, {t}>(ring, options, q, k, v, o, lse);");
+        w.Line($"return {Ring}.CpuRingAttention.Forward<{Scores}, {t}>(ring, options, q, k, v, o, lse, isa);");
         w.Close();
         w.Line();
 
@@ -93,7 +94,7 @@ internal static class AttentionRingEmitter
         w.Line("/// <exception cref=\"global::System.ArgumentOutOfRangeException\">A rank is out of range.</exception>");
         w.Open($"public static void ForwardStep(int heads, int kvHeads, int sequenceLength, int ranks, int rank, int sourceRank, {input} q, {input} k, {input} v, global::System.Span<float> runningO, global::System.Span<float> runningLse, {CpuIsa}? isa = null)");
         w.Line("var options = RingOptions(heads, kvHeads, sequenceLength);");
-        EmitSwitch(w, plan, kernel => $"{Ring}.RingAttentionDriver.ForwardStep<{kernel}, {t}>(options, ranks, rank, sourceRank, q, k, v, runningO, runningLse); break;");
+        w.Line($"{Ring}.CpuRingAttention.ForwardStep<{Scores}, {t}>(options, ranks, rank, sourceRank, q, k, v, runningO, runningLse, isa);");
         w.Close();
         w.Line();
 
@@ -115,7 +116,7 @@ internal static class AttentionRingEmitter
         w.Line("/// <param name=\"lse\">The output log-sum-exp, as long as <paramref name=\"runningLse\"/>.</param>");
         w.Line("/// <exception cref=\"global::System.ArgumentException\">The lengths differ.</exception>");
         w.Line($"public static void Finalize(global::System.ReadOnlySpan<float> runningO, global::System.ReadOnlySpan<float> runningLse, {output} o, global::System.Span<float> lse)");
-        w.Line($"    => {Ring}.RingAttentionDriver.Finalize<{SimdAttentionEmitter.KernelTypeName(plan.Cpu[0].Isa)}, {t}>(runningO, runningLse, o, lse);  // the same for every width");
+        w.Line($"    => {Ring}.CpuRingAttention.Finalize(runningO, runningLse, o, lse);");
         w.Line();
 
         w.Line("/// <summary>");
@@ -134,7 +135,7 @@ internal static class AttentionRingEmitter
         w.Line("/// <exception cref=\"global::System.ArgumentException\">A size is invalid or a span's length does not match it.</exception>");
         w.Open($"public static void Attention({input} q, {input} k, {input} v, {output} o, global::System.Span<float> lse, int heads, int kvHeads, int sequenceLength, {CpuIsa}? isa = null)");
         w.Line("var options = RingOptions(heads, kvHeads, sequenceLength);");
-        EmitSwitch(w, plan, kernel => $"{Ring}.RingAttentionDriver.Attention<{kernel}, {t}>(options, q, k, v, o, lse); break;");
+        w.Line($"{Ring}.CpuRingAttention.Attention<{Scores}, {t}>(options, q, k, v, o, lse, isa);");
         w.Close();
         w.Line();
 
@@ -146,17 +147,5 @@ internal static class AttentionRingEmitter
         w.Line($"    => {Ring}.RingAttentionOptions.FromArguments(heads, kvHeads, sequenceLength, headDim: {d}, layout: {Ring}.RingLayout.{plan.Layout},");
         w.Line($"        causal: {GemmLaunchEmitter.Bool(plan.Causal)}, scale: {AttentionLaunchEmitter.Float(plan.Scale)}, buffers: {Invariant.Int(plan.Buffers)});");
         w.Line();
-    }
-
-    /// <summary>A switch over the requested width running <paramref name="statement"/> with that width's kernel struct.</summary>
-    private static void EmitSwitch(CodeWriter w, AttentionPlan plan, System.Func<string, string> statement)
-    {
-        w.Open($"switch (isa ?? global::KernelDsl.Cpu.CpuFeatures.Best)");
-        foreach (var blocking in plan.Cpu)
-        {
-            w.Line($"case {CpuIsa}.{blocking.Isa}: {statement(SimdAttentionEmitter.KernelTypeName(blocking.Isa))}");
-        }
-        w.Line("default: throw new global::System.ArgumentOutOfRangeException(nameof(isa), isa, \"Not a CPU instruction set.\");");
-        w.Close();
     }
 }

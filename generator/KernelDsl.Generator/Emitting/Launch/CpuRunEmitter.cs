@@ -10,7 +10,7 @@ internal static class CpuRunEmitter
     /// Two overloads: dense row-major operands, and explicit leading dimensions. A and B are spans of
     /// the operand type, C and the bias of the output type (<see cref="CpuElements"/>). Both describe the call as a
     /// <c>GemmArguments</c> (the runtime derives and checks the leading dimensions) and hand it to one private
-    /// <c>RunCpu</c>, which picks the kernel struct of the instruction set.
+    /// <c>RunCpu</c>, which names the kernel's operand layouts and epilogue to the runtime's <c>CpuGemm</c>.
     /// </summary>
     public static void Emit(CodeWriter w, GemmPlan plan)
     {
@@ -46,17 +46,10 @@ internal static class CpuRunEmitter
         w.Line($"public static void Run({input} a, int lda, {input} b, int ldb, {output} c, int ldc, int m, int n, int k,{biasParameter} float alpha = 1f, float beta = 0f, global::KernelDsl.Cpu.CpuIsa? isa = null)");
         w.Line($"    => RunCpu(a, b, c, {biasArgument}, {GemmSurface.StridedArguments}, isa);");
         w.Line();
-        w.Line("/// <summary>Both <c>Run</c> overloads: the CPU driver with this kernel's struct for the vector width (the driver validates <paramref name=\"arguments\"/>).</summary>");
-        w.Open($"private static void RunCpu({input} a, {input} b, {output} c, global::System.ReadOnlySpan<{elements.OutputType}> bias, global::KernelDsl.Cpu.GemmArguments arguments, global::KernelDsl.Cpu.CpuIsa? isa)");
-        w.Open("switch (isa ?? global::KernelDsl.Cpu.CpuFeatures.Best)");
-        foreach (var blocking in plan.Cpu)
-        {
-            string kernel = elements.DriverTypeArguments(SimdGemmEmitter.KernelTypeName(blocking.Isa));
-            w.Line($"case global::KernelDsl.Cpu.CpuIsa.{blocking.Isa}: global::KernelDsl.Cpu.CpuGemm.Run<{kernel}>(a, b, c, bias, arguments); break;");
-        }
-        w.Line("default: throw new global::System.ArgumentOutOfRangeException(nameof(isa));");
-        w.Close();
-        w.Close();
+        string layoutA = o.TransposeA ? "Transposed" : "RowMajor", layoutB = o.TransposeB ? "Transposed" : "RowMajor";
+        w.Line("/// <summary>Both <c>Run</c> overloads: the runtime's CPU GEMM with this kernel's layouts and epilogue (it validates <paramref name=\"arguments\"/>).</summary>");
+        w.Line($"private static void RunCpu({input} a, {input} b, {output} c, global::System.ReadOnlySpan<{elements.OutputType}> bias, global::KernelDsl.Cpu.GemmArguments arguments, global::KernelDsl.Cpu.CpuIsa? isa)");
+        w.Line($"    => global::KernelDsl.Cpu.CpuGemm.Run<global::KernelDsl.Cpu.{layoutA}, global::KernelDsl.Cpu.{layoutB}, {GemmEpilogueEmitter.TypeName}, {elements.InputType}, {elements.OutputType}>(a, b, c, bias, arguments, isa);");
         w.Line();
     }
 

@@ -1,4 +1,3 @@
-using System.Linq;
 using KernelDsl.Generator.Emitting.Cuda;
 using KernelDsl.Generator.Emitting.Simd;
 using KernelDsl.Generator.Planning;
@@ -7,8 +6,8 @@ namespace KernelDsl.Generator.Emitting.Launch;
 
 /// <summary>
 /// Prints the <c>.g.cs</c> file of one GEMM: the public surface (<c>CudaSource</c>, <c>EntryPoint</c>,
-/// <c>Info</c>, <c>Run</c>) and, inside it, the CUDA text and the CPU microkernels of the two
-/// back-end emitters.
+/// <c>Info</c>, <c>Run</c>, <c>Launch</c>, <c>Compute</c>), the CUDA text and the CPU epilogue struct that plugs the
+/// kernel into the runtime's CPU GEMM.
 /// </summary>
 internal static class GemmLaunchEmitter
 {
@@ -22,24 +21,21 @@ internal static class GemmLaunchEmitter
         EmitInfo(w, plan);
         CpuRunEmitter.Emit(w, plan);
         CudaLaunchEmitter.Emit(w, plan);
-        SimdGemmEmitter.Emit(w, plan);
+        GemmEpilogueEmitter.Emit(w, plan);
     });
 
     private static void EmitInfo(CodeWriter w, GemmPlan plan)
     {
         var c = plan.Cuda;
         var o = plan.Operands;
-        string blockings = string.Join(", ", plan.Cpu.Select(b =>
-            $"new(global::KernelDsl.Cpu.CpuIsa.{b.Isa}, {b.Mr}, {b.Nr}, {b.Kc}, {b.Mc}, {b.Nc})"));
-        w.Line("/// <summary>The plan the generator chose: tiling, threads, shared memory, CPU blocking.</summary>");
+        w.Line("/// <summary>The plan the generator chose: tiling, threads, shared memory (the CPU blocking is this machine's, chosen at run time).</summary>");
         w.Line("public static global::KernelDsl.GemmInfo Info { get; } = new(");
         w.Line($"    \"{plan.Kernel.QualifiedName}\", EntryPoint,");
         w.Line($"    global::KernelDsl.Element.{o.Element}, global::KernelDsl.Element.{o.Output}, TransposeA: {Bool(o.TransposeA)}, TransposeB: {Bool(o.TransposeB)},");
         w.Line($"    Bias: {Bool(plan.Epilogue.Bias)}, global::KernelDsl.Activation.{plan.Epilogue.Activation},");
         w.Line($"    TileM: {c.TileM}, TileN: {c.TileN}, TileK: {c.TileK}, WarpsM: {c.WarpsM}, WarpsN: {c.WarpsN},");
         w.Line($"    ThreadTileM: {c.ThreadTileM}, ThreadTileN: {c.ThreadTileN}, Stages: {c.Stages}, SharedMemoryBytes: {c.SharedBytes},");
-        w.Line($"    ArithmeticIntensity: {c.ArithmeticIntensity.ToString("R", System.Globalization.CultureInfo.InvariantCulture)},");
-        w.Line($"    CpuBlocking: [{blockings}]);");
+        w.Line($"    ArithmeticIntensity: {c.ArithmeticIntensity.ToString("R", System.Globalization.CultureInfo.InvariantCulture)});");
         w.Line();
     }
 
