@@ -157,5 +157,4 @@ internal static class GemmPlanner
         var swizzle = ChunkSwizzle.For(chunks);
         return new MmaOperand(name, contiguousAlongK, rows, chunks, swizzle.Span, swizzle.RowGroup);
     }
-
 }

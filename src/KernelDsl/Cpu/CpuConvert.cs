@@ -7,7 +7,7 @@ namespace KernelDsl.Cpu;
 
 /// <summary>
 /// Element conversions of the CPU fallback, which always computes in fp32: 16-bit operands are
-/// widened while packing (<c>ToSingle</c> and <c>LoadVector…</c>, called by generated packing code),
+/// widened while packing (<c>ToSingle</c>, <c>LoadVector…</c> and <c>Widen</c>, called by <see cref="GemmPacking"/> and the attention step),
 /// and a 16-bit output is read (β·C, bias) and rounded to nearest even on its final store by the driver.
 /// </summary>
 /// <remarks>

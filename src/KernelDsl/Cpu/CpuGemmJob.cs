@@ -223,7 +223,7 @@ internal sealed unsafe class CpuGemmJob<TKernel, TInput, TOutput>
     /// <summary>
     /// Starts fetching a tile of C into L1 before the microkernel's k loop, which then hides the
     /// latency: C is far larger than the caches and every K block reads and writes all of it.
-    /// The generated code cannot do this itself (prefetching takes a pointer).
+    /// Done here, where the tile's address is a pointer, rather than in the microkernels, which take references.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void PrefetchTile(float* tile)

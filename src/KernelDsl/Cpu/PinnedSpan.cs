@@ -5,8 +5,8 @@ namespace KernelDsl.Cpu;
 /// <summary>
 /// A span's memory as an address and a length, which worker threads can hold (a span cannot leave its stack
 /// frame, and a <c>Parallel.For</c> body is another frame). Valid only while the memory is pinned, i.e. inside
-/// the callback of <see cref="Ring.PinnedAttentionTensors{TElement}.Pin"/>; generated kernels use it there so
-/// that their worker threads read the caller's tensors in place instead of copies.
+/// the callback of <see cref="Ring.PinnedAttentionTensors{TElement}.Pin"/>; the CPU attention step uses it there so
+/// that its worker threads read the caller's tensors in place instead of copies.
 /// </summary>
 /// <typeparam name="T">The element type.</typeparam>
 public readonly unsafe struct PinnedSpan<T>

@@ -3,7 +3,7 @@ using KernelDsl.Cpu;
 
 namespace KernelDsl.Ring;
 
-/// <summary>The work of one step on pinned tensors: what a generated CPU step passes to <see cref="PinnedAttentionTensors{TElement}.Pin"/>.</summary>
+/// <summary>The work of one step on pinned tensors: what the CPU attention step passes to <see cref="PinnedAttentionTensors{TElement}.Pin"/>.</summary>
 /// <typeparam name="TElement">The operand element.</typeparam>
 /// <param name="arguments">The step's arguments.</param>
 /// <param name="tensors">The step's tensors, pinned until the body returns.</param>
@@ -13,8 +13,8 @@ public delegate void PinnedAttentionStep<TElement>(in AttentionStepArguments arg
 /// <summary>
 /// The tensors of one CPU attention step, pinned, as views worker threads can hold: Q, K, V of the step and the
 /// output state O, L it writes (the running state itself, or a partial to merge; see
-/// <see cref="AttentionStepArguments.StateIsInitial"/>). Lets the generated step read the caller's memory in place
-/// rather than copy it into arrays, without the generated code (a user's project) having to allow unsafe code.
+/// <see cref="AttentionStepArguments.StateIsInitial"/>). Lets the step's worker threads read the caller's memory in
+/// place rather than copy it into arrays.
 /// </summary>
 /// <typeparam name="TElement">The operand element.</typeparam>
 public readonly struct PinnedAttentionTensors<TElement>

@@ -28,7 +28,7 @@ public static class RingAttentionDriver
     /// The full ring forward pass on this rank: attention of the local queries over the whole sequence.
     /// Every rank of the ring must call it with the same <paramref name="options"/>.
     /// </summary>
-    /// <typeparam name="TKernel">The block kernel (generated).</typeparam>
+    /// <typeparam name="TKernel">The block kernel: one of <see cref="CpuRingAttention"/>'s, or a test's reference kernel.</typeparam>
     /// <typeparam name="TElement">The operand and output element.</typeparam>
     /// <param name="communicator">This rank's view of the ring.</param>
     /// <param name="options">Shape, layout, mask, scale and buffers.</param>
@@ -173,7 +173,7 @@ public static class RingAttentionDriver
     /// caller's running state (start it with <see cref="InitializeState"/>, end with <see cref="Finalize"/>).
     /// A shard with no visible key leaves the state unchanged without calling the kernel.
     /// </summary>
-    /// <typeparam name="TKernel">The block kernel (generated).</typeparam>
+    /// <typeparam name="TKernel">The block kernel: one of <see cref="CpuRingAttention"/>'s, or a test's reference kernel.</typeparam>
     /// <typeparam name="TElement">The operand element.</typeparam>
     /// <param name="options">Shape, layout, mask and scale (<see cref="RingAttentionOptions.Buffers"/> is not used).</param>
     /// <param name="ranks">Number of ranks P the sequence is split over.</param>
@@ -209,7 +209,7 @@ public static class RingAttentionDriver
     /// natural order (a ring of one rank, whatever <see cref="RingAttentionOptions.Layout"/> says). One step into a
     /// fresh state; an fp32 <paramref name="o"/> is that state itself, so nothing is copied.
     /// </summary>
-    /// <typeparam name="TKernel">The block kernel (generated).</typeparam>
+    /// <typeparam name="TKernel">The block kernel: one of <see cref="CpuRingAttention"/>'s, or a test's reference kernel.</typeparam>
     /// <typeparam name="TElement">The operand and output element.</typeparam>
     /// <param name="options">Shape, mask and scale (<see cref="RingAttentionOptions.Buffers"/> is not used).</param>
     /// <param name="q">Queries, [Heads, S, HeadDim].</param>
@@ -296,7 +296,7 @@ public static class RingAttentionDriver
     }
 
     /// <summary>Writes a running state out as the kernel's output element and a float log-sum-exp.</summary>
-    /// <typeparam name="TKernel">The block kernel (generated).</typeparam>
+    /// <typeparam name="TKernel">The block kernel: one of <see cref="CpuRingAttention"/>'s, or a test's reference kernel.</typeparam>
     /// <typeparam name="TElement">The output element.</typeparam>
     /// <param name="runningO">The running output after the last step.</param>
     /// <param name="runningLse">The running log-sum-exp after the last step.</param>

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Linq;
 using KernelDsl.Generator.Emitting.Cuda;
 using KernelDsl.Generator.Emitting.Simd;
 using KernelDsl.Generator.Planning;

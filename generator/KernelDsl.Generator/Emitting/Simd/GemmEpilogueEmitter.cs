@@ -36,16 +36,15 @@ internal static class GemmEpilogueEmitter
     }
 
     /// <summary>The epilogue as a formula of x, for comments.</summary>
-    private static string Formula(EpilogueSpec epilogue)
-    {
-        string inner = epilogue.Bias ? "x + bias" : "x";
-        return epilogue.Activation == Activation.None ? inner : epilogue.Activation.ToString().ToLowerInvariant() + "(" + inner + ")";
-    }
+    private static string Formula(EpilogueSpec epilogue) => Apply(epilogue, epilogue.Activation.ToString().ToLowerInvariant());
 
     /// <summary>The same formula as C#: the activations are the runtime's <c>CpuActivation</c>, overloaded per width.</summary>
-    private static string Body(EpilogueSpec epilogue)
+    private static string Body(EpilogueSpec epilogue) => Apply(epilogue, "global::KernelDsl.Cpu.CpuActivation." + epilogue.Activation);
+
+    /// <summary>x, plus the bias when there is one, through the activation named <paramref name="activation"/> unless it is None.</summary>
+    private static string Apply(EpilogueSpec epilogue, string activation)
     {
         string inner = epilogue.Bias ? "x + bias" : "x";
-        return epilogue.Activation == Activation.None ? inner : $"global::KernelDsl.Cpu.CpuActivation.{epilogue.Activation}({inner})";
+        return epilogue.Activation == Activation.None ? inner : activation + "(" + inner + ")";
     }
 }
