@@ -75,6 +75,13 @@ public sealed class KernelDslGenerator : IIncrementalGenerator
         context.RegisterSourceOutput(attentionPlans.Where(static p => p.Plan is not null).Select(static (p, _) => p.Plan!).Combine(foldedNames),
             static (output, pair) => Add(output, pair.Left.Kernel, pair.Right, AttentionLaunchEmitter.Emit(pair.Left)));
 
+        // One catalog per assembly: the visit line of every planned kernel that top-level code can name.
+        var gemmVisits = gemmPlans.Select(static (p, _) => p.Plan is null ? null : AssemblyKernelsEmitter.GemmVisit(p.Plan)).Collect();
+        var attentionVisits = attentionPlans.Select(static (p, _) => p.Plan is null ? null : AssemblyKernelsEmitter.AttentionVisit(p.Plan)).Collect();
+        context.RegisterSourceOutput(gemmVisits.Combine(attentionVisits).Select(static (visits, _) => Listed(visits.Left.AddRange(visits.Right))),
+            static (output, visits) => output.AddSource(AssemblyKernelsEmitter.HintName,
+                SourceText.From(AssemblyKernelsEmitter.Emit(visits.AsImmutableArray()), System.Text.Encoding.UTF8)));
+
         foreach (string tuning in AttributeNames.Tuning)
         {
             var orphans = context.SyntaxProvider
@@ -83,6 +90,8 @@ public sealed class KernelDslGenerator : IIncrementalGenerator
             context.RegisterSourceOutput(orphans, ReportAll);
         }
     }
+
+    private static EquatableArray<string> Listed(ImmutableArray<string?> visits) => visits.OfType<string>().ToImmutableArray().ToEquatableArray();
 
     private static void Add(SourceProductionContext output, KernelIdentity kernel, EquatableArray<string> caseCollisions, string text)
         => output.AddSource(HintNames.For(kernel, caseCollisions), SourceText.From(text, System.Text.Encoding.UTF8));

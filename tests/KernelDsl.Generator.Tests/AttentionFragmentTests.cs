@@ -116,7 +116,7 @@ public sealed class AttentionFragmentTests
         for (int row = 0; row < 64; row++)
         {
             var physical = Enumerable.Range(0, plan.Chunks)
-                .Select(chunk => Tile.Evaluate(AttentionFragments.TileOffset, Variables(plan, ("row", row), ("chunk", chunk))) / plan.ChunkElements - row * plan.Chunks)
+                .Select(chunk => IndexFormula.Evaluate(AttentionFragments.TileOffset, Variables(plan, ("row", row), ("chunk", chunk))) / plan.ChunkElements - row * plan.Chunks)
                 .OrderBy(x => x);
             Assert.Equal(Enumerable.Range(0, plan.Chunks), physical);
         }
@@ -190,7 +190,7 @@ public sealed class AttentionFragmentTests
             {
                 for (int chunk = 0; chunk < plan.Chunks; chunk++)
                 {
-                    int offset = Evaluate(AttentionFragments.TileOffset, Variables(plan, ("row", row), ("chunk", chunk)));
+                    int offset = IndexFormula.Evaluate(AttentionFragments.TileOffset, Variables(plan, ("row", row), ("chunk", chunk)));
                     for (int x = 0; x < 8; x++)
                     {
                         shared[offset + x] = matrix[row, chunk * 8 + x];
@@ -210,7 +210,7 @@ public sealed class AttentionFragmentTests
                     for (int e = 0; e < 4; e++)
                     {
                         var at = new Dictionary<string, int> { ["lane"] = lane, ["e"] = e };
-                        yield return (i, j, e, 16 * i + Evaluate(AttentionFragments.AccumulatorRow, at), 8 * j + Evaluate(AttentionFragments.AccumulatorCol, at));
+                        yield return (i, j, e, 16 * i + IndexFormula.Evaluate(AttentionFragments.AccumulatorRow, at), 8 * j + IndexFormula.Evaluate(AttentionFragments.AccumulatorCol, at));
                     }
                 }
             }
@@ -226,11 +226,11 @@ public sealed class AttentionFragmentTests
                 var a = new (double Lo, double Hi)[MI][][];
                 for (int i = 0; i < MI; i++)
                 {
-                    a[i] = Ldmatrix(qs, FragmentAddresses(AttentionFragments.QRow, AttentionFragments.QChunk, ("row0", 16 * i), ("k0", kk)), transpose: false);
+                    a[i] = WarpMma.Ldmatrix(qs, FragmentAddresses(AttentionFragments.QRow, AttentionFragments.QChunk, ("row0", 16 * i), ("k0", kk)), transpose: false);
                 }
                 for (int j = 0; j < ns; j += 2)
                 {
-                    var b = Ldmatrix(ks, FragmentAddresses(AttentionFragments.KRow, AttentionFragments.KChunk, ("key0", 8 * j), ("k0", kk)), transpose: false);
+                    var b = WarpMma.Ldmatrix(ks, FragmentAddresses(AttentionFragments.KRow, AttentionFragments.KChunk, ("key0", 8 * j), ("k0", kk)), transpose: false);
                     for (int i = 0; i < MI; i++)
                     {
                         MmaPairs(s, i, j, a[i], b);
@@ -263,7 +263,7 @@ public sealed class AttentionFragmentTests
                 }
                 for (int n = 0; n < no; n += 2)
                 {
-                    var b = Ldmatrix(vs, FragmentAddresses(AttentionFragments.VRow, AttentionFragments.VChunk, ("key0", 16 * kk), ("dim0", 8 * n)), transpose: true);
+                    var b = WarpMma.Ldmatrix(vs, FragmentAddresses(AttentionFragments.VRow, AttentionFragments.VChunk, ("key0", 16 * kk), ("dim0", 8 * n)), transpose: true);
                     for (int i = 0; i < MI; i++)
                     {
                         MmaPairs(o, i, n, a[i], b);
@@ -306,32 +306,11 @@ public sealed class AttentionFragmentTests
             for (int lane = 0; lane < 32; lane++)
             {
                 var at = Variables(plan, origin.Append(("lane", lane)).Append(("q", lane / 8)).Append(("r", lane % 8)).ToArray());
-                at["row"] = Evaluate(row, at);
-                at["chunk"] = Evaluate(chunk, at);
-                addresses[lane] = Evaluate(AttentionFragments.TileOffset, at);
+                at["row"] = IndexFormula.Evaluate(row, at);
+                at["chunk"] = IndexFormula.Evaluate(chunk, at);
+                addresses[lane] = IndexFormula.Evaluate(AttentionFragments.TileOffset, at);
             }
             return addresses;
-        }
-
-        /// <summary>
-        /// ldmatrix.sync.aligned.m8n8.x4(.trans).b16 per the PTX ISA: lanes 8m..8m+7 give the addresses of rows 0..7 of
-        /// matrix m (8 consecutive elements each); register m of lane l holds row l / 4, columns 2(l % 4) and 2(l % 4) + 1 of
-        /// matrix m — of its transpose with .trans — the lower column in the low half.
-        /// </summary>
-        private static (double Lo, double Hi)[][] Ldmatrix(double[] shared, int[] addresses, bool transpose)
-        {
-            var registers = new (double, double)[32][];
-            for (int lane = 0; lane < 32; lane++)
-            {
-                registers[lane] = new (double, double)[4];
-                int g = lane / 4, t = lane % 4;
-                for (int m = 0; m < 4; m++)
-                {
-                    double At(int row, int col) => shared[addresses[8 * m + row] + col];
-                    registers[lane][m] = transpose ? (At(2 * t, g), At(2 * t + 1, g)) : (At(g, 2 * t), At(g, 2 * t + 1));
-                }
-            }
-            return registers;
         }
 
         /// <summary>Two MMAs on n-tiles (n, n + 1) from one ldmatrix.x4 of B, as <see cref="AttentionFragments.PairTarget"/> assigns its registers.</summary>
@@ -352,132 +331,9 @@ public sealed class AttentionFragmentTests
                         }
                     }
                 }
-                Mma(d, i, n + tile, a, bTile);
+                WarpMma.Mma(d, i, n + tile, a, bTile);
             }
         }
 
-        /// <summary>
-        /// mma.sync.aligned.m16n8k16.row.col.f32 per the PTX ISA (g = lane / 4, t = lane % 4): A register r holds rows
-        /// g + 8(r % 2), columns 2t + 8(r / 2) and + 1; B register r holds rows (k) 2t + 8r and + 1 of column (n) g;
-        /// C element e is row g + 8(e / 2), column 2t + e % 2.
-        /// </summary>
-        private static void Mma(double[][,,] d, int i, int j, (double Lo, double Hi)[][] a, (double Lo, double Hi)[][] b)
-        {
-            var matrixA = new double[16, 16];
-            var matrixB = new double[16, 8];
-            for (int lane = 0; lane < 32; lane++)
-            {
-                int g = lane / 4, t = lane % 4;
-                for (int r = 0; r < 4; r++)
-                {
-                    matrixA[g + 8 * (r % 2), 2 * t + 8 * (r / 2)] = a[lane][r].Lo;
-                    matrixA[g + 8 * (r % 2), 2 * t + 8 * (r / 2) + 1] = a[lane][r].Hi;
-                }
-                for (int r = 0; r < 2; r++)
-                {
-                    matrixB[2 * t + 8 * r, g] = b[lane][r].Lo;
-                    matrixB[2 * t + 8 * r + 1, g] = b[lane][r].Hi;
-                }
-            }
-            for (int lane = 0; lane < 32; lane++)
-            {
-                int g = lane / 4, t = lane % 4;
-                for (int e = 0; e < 4; e++)
-                {
-                    int row = g + 8 * (e / 2), col = 2 * t + e % 2;
-                    for (int k = 0; k < 16; k++)
-                    {
-                        d[lane][i, j, e] += matrixA[row, k] * matrixB[k, col];
-                    }
-                }
-            }
-        }
-
-        /// <summary>Evaluates one of the printed index formulas: integers, names, + - * / % ^ and parentheses, with C's precedence and int semantics.</summary>
-        public static int Evaluate(string formula, IReadOnlyDictionary<string, int> variables)
-        {
-            var tokens = Tokenize(formula);
-            int at = 0;
-            int value = Xor(tokens, ref at, variables);
-            Assert.True(at == tokens.Count, $"unparsed tail in '{formula}'");
-            return value;
-        }
-
-        private static List<string> Tokenize(string formula)
-        {
-            var tokens = new List<string>();
-            for (int i = 0; i < formula.Length;)
-            {
-                char ch = formula[i];
-                if (char.IsWhiteSpace(ch))
-                {
-                    i++;
-                }
-                else if (char.IsLetterOrDigit(ch) || ch == '_')
-                {
-                    int start = i;
-                    while (i < formula.Length && (char.IsLetterOrDigit(formula[i]) || formula[i] == '_'))
-                    {
-                        i++;
-                    }
-                    tokens.Add(formula[start..i]);
-                }
-                else
-                {
-                    tokens.Add(ch.ToString());
-                    i++;
-                }
-            }
-            return tokens;
-        }
-
-        private static int Xor(List<string> tokens, ref int at, IReadOnlyDictionary<string, int> variables)
-        {
-            int value = Additive(tokens, ref at, variables);
-            while (at < tokens.Count && tokens[at] == "^")
-            {
-                at++;
-                value ^= Additive(tokens, ref at, variables);
-            }
-            return value;
-        }
-
-        private static int Additive(List<string> tokens, ref int at, IReadOnlyDictionary<string, int> variables)
-        {
-            int value = Multiplicative(tokens, ref at, variables);
-            while (at < tokens.Count && tokens[at] is "+" or "-")
-            {
-                string op = tokens[at++];
-                int right = Multiplicative(tokens, ref at, variables);
-                value = op == "+" ? value + right : value - right;
-            }
-            return value;
-        }
-
-        private static int Multiplicative(List<string> tokens, ref int at, IReadOnlyDictionary<string, int> variables)
-        {
-            int value = Primary(tokens, ref at, variables);
-            while (at < tokens.Count && tokens[at] is "*" or "/" or "%")
-            {
-                string op = tokens[at++];
-                int right = Primary(tokens, ref at, variables);
-                value = op switch { "*" => value * right, "/" => value / right, _ => value % right };
-            }
-            return value;
-        }
-
-        private static int Primary(List<string> tokens, ref int at, IReadOnlyDictionary<string, int> variables)
-        {
-            string token = tokens[at++];
-            if (token == "(")
-            {
-                int value = Xor(tokens, ref at, variables);
-                Assert.Equal(")", tokens[at++]);
-                return value;
-            }
-            return char.IsDigit(token[0])
-                ? int.Parse(token, CultureInfo.InvariantCulture)
-                : variables.TryGetValue(token, out int v) ? v : throw new KeyNotFoundException($"formula variable '{token}'");
-        }
     }
 }

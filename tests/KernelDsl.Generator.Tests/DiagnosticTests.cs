@@ -191,7 +191,6 @@ public sealed class DiagnosticTests
     [InlineData("[Gemm(Element.F32)]", "CudaSource")]
     [InlineData("[RingAttention(HeadDim = 64)]", "Forward")]
     [InlineData("[RingAttention(HeadDim = 64)]", "Attention")]
-    [InlineData("[Gemm(Element.F32)]", "var")]
     [InlineData("[Gemm(Element.F32)]", "System", false)]
     public void KD0016_class_named_like_generated_code(string kernel, string name, bool inNamespace = true)
         => Assert.Contains("rename the class", Single($"{kernel} public static partial class {name};", "KD0016", name, inNamespace).GetMessage());

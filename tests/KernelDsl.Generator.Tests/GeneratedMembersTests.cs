@@ -32,4 +32,22 @@ public sealed class GeneratedMembersTests
         var listed = (kind == "Gemm" ? GeneratedMembers.Gemm : GeneratedMembers.Attention).Order(StringComparer.Ordinal);
         Assert.Equal(listed, printed);
     }
+
+    /// <summary>
+    /// The generated code declares every local with its type, so a kernel (or any type beside it) named like a contextual
+    /// keyword binds nothing it should not: the output compiles.
+    /// </summary>
+    [Theory]
+    [InlineData("[Gemm(Element.F16)]", "var")]
+    [InlineData("[RingAttention(HeadDim = 64)]", "var")]
+    [InlineData("[Gemm(Element.F32)]", "dynamic")]
+    [InlineData("[RingAttention(HeadDim = 64)]", "nameof")]
+    public void A_kernel_named_like_a_contextual_keyword_compiles(string attributes, string name)
+    {
+        var run = GeneratorRun.Run(("Kernel.cs", $"using KernelDsl;\nusing KernelDsl.Ring;\nnamespace App;\n{attributes}\npublic static partial class {name};\n"));
+        Assert.Empty(run.GeneratorDiagnostics);
+        Assert.NotEmpty(run.GeneratedSources);
+        var userWarnings = run.Input.GetDiagnostics().Select(d => d.Id).ToHashSet();  // CS8981: a lower-case type name
+        Assert.Empty(run.OutputProblems.Where(d => !userWarnings.Contains(d.Id)));
+    }
 }

@@ -27,5 +27,16 @@ public sealed class SnapshotTests
             Snapshot.Match(text, name, "g.cs");
             Snapshot.Match(GeneratorRun.CudaSourceOf(text), name, "cu");
         }
+        string project = file.Split('/')[1];  // samples/<project>/...
+        Snapshot.Match(run.AssemblyKernels, project + ".AssemblyKernels", "g.cs");
+    }
+
+    /// <summary>[GeneratedCode] carries the generator assembly's version, so tools can tell which generator wrote a file.</summary>
+    [Fact]
+    public void GeneratedCode_names_the_generators_version()
+    {
+        var run = GeneratorRun.Run(("Kernel.cs", "using KernelDsl;\nnamespace App;\n[Gemm(Element.F32)]\npublic static partial class Kern;\n"));
+        string version = typeof(KernelDslGenerator).Assembly.GetName().Version!.ToString(3);
+        Assert.Contains($"[global::System.CodeDom.Compiler.GeneratedCode(\"KernelDsl.Generator\", \"{version}\")]", Assert.Single(run.GeneratedSources).Value);
     }
 }

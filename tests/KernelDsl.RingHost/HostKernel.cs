@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.InteropServices;
 using KernelDsl.Cpu;
 using KernelDsl.Ring;
 
@@ -7,6 +8,22 @@ namespace KernelDsl.RingHost;
 /// <summary>A generated fp32 ring attention kernel: its plan and the two entry points the host calls.</summary>
 internal sealed record HostKernel(AttentionInfo Info, HostKernel.RingForward Forward, HostKernel.RingForwardStep ForwardStep)
 {
+    /// <summary>The entry points of <typeparamref name="TKernel"/>, an fp32 kernel (<typeparamref name="T"/> is float; the casts change nothing).</summary>
+    public static HostKernel Of<TKernel, T>()
+        where TKernel : IAttentionKernel<T>
+        where T : unmanaged
+    {
+        if (typeof(T) != typeof(float))
+        {
+            throw new ArgumentException($"The ring host runs fp32 kernels; {TKernel.Info.Name} is {TKernel.Info.Element}.", nameof(T));
+        }
+        return new(TKernel.Info,
+            (ring, heads, kvHeads, length, q, k, v, o, lse, isa) => TKernel.Forward(ring, heads, kvHeads, length,
+                MemoryMarshal.Cast<float, T>(q), MemoryMarshal.Cast<float, T>(k), MemoryMarshal.Cast<float, T>(v), MemoryMarshal.Cast<float, T>(o), lse, isa),
+            (heads, kvHeads, length, ranks, rank, source, q, k, v, runningO, runningLse, isa) => TKernel.ForwardStep(heads, kvHeads, length, ranks, rank, source,
+                MemoryMarshal.Cast<float, T>(q), MemoryMarshal.Cast<float, T>(k), MemoryMarshal.Cast<float, T>(v), runningO, runningLse, isa));
+    }
+
     /// <summary>The generated <c>Forward</c>: the whole ring pass on one rank.</summary>
     public delegate RingAttentionTimings RingForward(
         IRingCommunicator ring, int heads, int kvHeads, int sequenceLength,

@@ -1,22 +1,17 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using KernelDsl.Generated;
 
 namespace KernelDsl.RingHost;
 
-/// <summary>The kernels of <c>Kernels.cs</c>, found by the shape options of the command line.</summary>
+/// <summary>
+/// The fp32 kernels of <c>Kernels.cs</c>, as the generator lists them (<see cref="AssemblyKernels"/>), picked by the
+/// shape options of the command line.
+/// </summary>
 internal static class KernelCatalog
 {
-    private static readonly IReadOnlyList<HostKernel> All =
-    [
-        new(D32ZigzagCausal.Info, D32ZigzagCausal.Forward, D32ZigzagCausal.ForwardStep),
-        new(D32ContiguousCausal.Info, D32ContiguousCausal.Forward, D32ContiguousCausal.ForwardStep),
-        new(D32Contiguous.Info, D32Contiguous.Forward, D32Contiguous.ForwardStep),
-        new(D32StripedCausalOneBuffer.Info, D32StripedCausalOneBuffer.Forward, D32StripedCausalOneBuffer.ForwardStep),
-        new(D16Contiguous.Info, D16Contiguous.Forward, D16Contiguous.ForwardStep),
-        new(D64ZigzagCausal.Info, D64ZigzagCausal.Forward, D64ZigzagCausal.ForwardStep),
-        new(D64ZigzagCausalOneBuffer.Info, D64ZigzagCausalOneBuffer.Forward, D64ZigzagCausalOneBuffer.ForwardStep),
-    ];
+    private static readonly IReadOnlyList<HostKernel> All = Collector.Visit();
 
     /// <summary>The kernel generated for the options' head dimension, layout, mask and buffers; throws <see cref="ArgumentException"/> listing the others.</summary>
     public static HostKernel Find(HostOptions options) =>
@@ -27,4 +22,33 @@ internal static class KernelCatalog
             "declared: " + string.Join("; ", All.Select(kernel =>
                 $"d = {kernel.Info.HeadDim}, {kernel.Info.Layout}, {(kernel.Info.Causal ? "causal" : "no mask")}, {kernel.Info.Buffers} buffer(s)")) +
             " (add one to Kernels.cs).");
+
+    private sealed class Collector : IKernelVisitor
+    {
+        private readonly List<HostKernel> kernels = [];
+
+        public static List<HostKernel> Visit()
+        {
+            var collector = new Collector();
+            AssemblyKernels.Visit(collector);
+            return collector.kernels;
+        }
+
+        public void Gemm<TKernel, TInput, TOutput>()
+            where TKernel : IGemmKernel<TInput, TOutput>
+            where TInput : unmanaged
+            where TOutput : unmanaged
+        {
+        }
+
+        public void Attention<TKernel, TElement>()
+            where TKernel : IAttentionKernel<TElement>
+            where TElement : unmanaged
+        {
+            if (typeof(TElement) == typeof(float))
+            {
+                kernels.Add(HostKernel.Of<TKernel, TElement>());
+            }
+        }
+    }
 }

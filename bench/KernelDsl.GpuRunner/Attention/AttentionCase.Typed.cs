@@ -5,14 +5,17 @@ using KernelDsl.Ring;
 
 namespace KernelDsl.GpuRunner;
 
-/// <summary>An attention kernel of <typeparamref name="T"/> elements.</summary>
-internal sealed class AttentionCase<T, TE>(AttentionInfo info, string source, AttentionStep<T> step, AttentionFinalize<T> finalize) : AttentionCase
+/// <summary>The generated attention kernel <typeparamref name="TKernel"/>, of <typeparamref name="T"/> elements.</summary>
+internal sealed class AttentionCase<TKernel, T, TE> : AttentionCase
+    where TKernel : IAttentionKernel<T>
     where T : unmanaged
     where TE : IElement<T>
 {
+    private static readonly AttentionInfo info = TKernel.Info;
+
     public override AttentionInfo Info => info;
 
-    public override string Source => source;
+    public override string Source => TKernel.CudaSource;
 
     public override AttentionCheck Check(CudaStream stream, int heads, int kvHeads, int sequence, int seed)
     {
@@ -113,8 +116,8 @@ internal sealed class AttentionCase<T, TE>(AttentionInfo info, string source, At
     {
         var shard = SequenceShard.For(info.Layout, sequence, 1, 0);
         AttentionLaunch.InitializeRunningState(run.ORun, run.LRun);
-        step(stream, run.Q, run.K, run.V, run.ORun, run.LRun, heads, kvHeads, sequence, sequence, shard, shard);
-        finalize(stream, run.ORun, run.LRun, run.O, run.Lse, heads, sequence);
+        TKernel.LaunchStep(stream, run.Q, run.K, run.V, run.ORun, run.LRun, heads, kvHeads, sequence, sequence, shard, shard);
+        TKernel.LaunchFinalize(stream, run.ORun, run.LRun, run.O, run.Lse, heads, sequence);
     }
 
     /// <summary>softmax(q·Kᵀ·scale [causal: keys ≤ i])·V and the natural log-sum-exp, in float64, for query i of head h.</summary>

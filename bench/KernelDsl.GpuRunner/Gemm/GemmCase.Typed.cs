@@ -4,8 +4,9 @@ using KernelDsl.Cuda;
 
 namespace KernelDsl.GpuRunner;
 
-/// <summary>A GEMM of <typeparamref name="TIn"/> operands and <typeparamref name="TOut"/> output.</summary>
-internal sealed class GemmCase<TIn, TInE, TOut, TOutE>(GemmInfo info, string source, GemmLauncher<TIn, TOut> launch) : GemmCase
+/// <summary>The generated GEMM <typeparamref name="TKernel"/>, of <typeparamref name="TIn"/> operands and <typeparamref name="TOut"/> output.</summary>
+internal sealed class GemmCase<TKernel, TIn, TInE, TOut, TOutE> : GemmCase
+    where TKernel : IGemmKernel<TIn, TOut>
     where TIn : unmanaged
     where TInE : IElement<TIn>
     where TOut : unmanaged
@@ -14,9 +15,11 @@ internal sealed class GemmCase<TIn, TInE, TOut, TOutE>(GemmInfo info, string sou
     /// <summary>NaN elements after each operand: a read past the end poisons the output.</summary>
     private const int Tail = 64;
 
+    private static readonly GemmInfo info = TKernel.Info;
+
     public override GemmInfo Info => info;
 
-    public override string Source => source;
+    public override string Source => TKernel.CudaSource;
 
     public override string InputName => TInE.Name;
 
@@ -41,7 +44,7 @@ internal sealed class GemmCase<TIn, TInE, TOut, TOutE>(GemmInfo info, string sou
             using var deviceBias = Upload(bias);
             using var deviceC = new DeviceBuffer<TOut>(c.Length);
             deviceC.Fill(TOutE.NaN);
-            launch(stream, deviceA, lda, deviceB, ldb, deviceC, ldc, m, n, k, deviceBias);
+            Launch(stream, deviceA, lda, deviceB, ldb, deviceC, ldc, m, n, k, deviceBias);
             stream.Synchronize();
             deviceC.CopyTo(c);
 
@@ -77,7 +80,7 @@ internal sealed class GemmCase<TIn, TInE, TOut, TOutE>(GemmInfo info, string sou
             deviceOurs.Fill(TOutE.NaN);
             deviceTheirs.Fill(TOutE.NaN);
 
-            launch(stream, deviceA, lda, deviceB, ldb, deviceOurs, ldc, m, n, k, deviceBias);
+            Launch(stream, deviceA, lda, deviceB, ldb, deviceOurs, ldc, m, n, k, deviceBias);
             stream.Synchronize();
             deviceOurs.CopyTo(ours);
             cublas.SetStream(cublasStream);
@@ -118,7 +121,7 @@ internal sealed class GemmCase<TIn, TInE, TOut, TOutE>(GemmInfo info, string sou
             c.Device.Fill(TOutE.NaN);
             using var timer = new StreamTimer(stream);
             TimingResult ours = Timing.Measure(
-                () => launch(stream, a.Device, s, b.Device, s, c.Device, s, s, s, s, biasBuffer), timer, samples);
+                () => Launch(stream, a.Device, s, b.Device, s, c.Device, s, s, s, s, biasBuffer), timer, samples);
             stream.Synchronize();
             c.Device.CopyTo(c.Host);
             double oursSpot = GemmReference.Spot<TIn, TInE, TOut, TOutE>(
@@ -159,4 +162,9 @@ internal sealed class GemmCase<TIn, TInE, TOut, TOutE>(GemmInfo info, string sou
         buffer.CopyFrom(host);
         return buffer;
     }
+
+    /// <summary>C ← op(A)·op(B) (+ bias) with α = 1, β = 0; <paramref name="bias"/> is empty for a kernel without one.</summary>
+    private static void Launch(CudaStream stream, DeviceBuffer<TIn> a, int lda, DeviceBuffer<TIn> b, int ldb, DeviceBuffer<TOut> c, int ldc,
+        int m, int n, int k, DeviceBuffer<TOut> bias)
+        => TKernel.Launch(stream, a, lda, b, ldb, c, ldc, m, n, k, bias, 1f, 0f);
 }

@@ -12,19 +12,16 @@ internal static class GeneratedMembers
     public static readonly IReadOnlyList<string> Gemm =
     [
         "CudaSource", "EntryPoint", "Info", "Run", "Launch", "Compute", "cudaFunction", "RunCpu", "LaunchCuda", "ComputeOn",
-        Simd.GemmEpilogueEmitter.TypeName,
+        Simd.GemmEpilogueEmitter.TypeName, Launch.KernelTypeEmitter.TypeName,
     ];
 
     public static readonly IReadOnlyList<string> Attention =
     [
         "CudaSource", "StepEntryPoint", "FinalizeEntryPoint", "Info", "cudaStep", "cudaFinalize", "LaunchStep", "LaunchFinalize",
         "Shard", "Forward", "ForwardStep", "InitializeState", "Finalize", "Attention", "RingOptions",
-        Simd.AttentionScoresEmitter.TypeName,
+        Simd.AttentionScoresEmitter.TypeName, Launch.KernelTypeEmitter.TypeName,
     ];
 
     /// <summary>Namespaces the generated code names from the root (<c>global::System</c>): a type of that name in the global namespace would hide them.</summary>
     public static readonly IReadOnlyList<string> RootNamespaces = ["System", "KernelDsl"];
-
-    /// <summary>Contextual keywords the generated code uses as keywords: a type of that name would capture them.</summary>
-    public static readonly IReadOnlyList<string> Keywords = ["var", "nameof", "dynamic", "unmanaged", "notnull"];
 }

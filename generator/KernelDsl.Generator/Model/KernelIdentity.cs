@@ -9,10 +9,16 @@ namespace KernelDsl.Generator.Model;
 /// <see cref="QualifiedName"/> with each generic type's arity (<c>App.Outer`1.K</c>) and without <c>@</c>: unique per
 /// type, and every character legal in a file name, so it names the generated file.
 /// </param>
+/// <param name="CatalogReference">
+/// The type as code at the top level of its assembly names it (<c>global::App.Outer.Proj</c>), for
+/// <c>AssemblyKernels</c>; empty when no such code can: a private or protected type (or one inside such a type), or
+/// one inside a generic type.
+/// </param>
 internal sealed record KernelIdentity(
     string Namespace,
     string ClassName,
     string QualifiedName,
     string MetadataName,
     string Declaration,
-    EquatableArray<string> ContainingDeclarations);
+    EquatableArray<string> ContainingDeclarations,
+    string CatalogReference);

@@ -29,7 +29,21 @@ internal static class KernelClass
             .WithGenericsOptions(SymbolDisplayGenericsOptions.None)
             .WithMiscellaneousOptions(SymbolDisplayMiscellaneousOptions.None));
         return new KernelIdentity(ns, symbol.Name, qualified, string.Join(".", metadata),
-            "partial class " + NameWithTypeParameters(symbol), containing.ToEquatableArray());
+            "partial class " + NameWithTypeParameters(symbol), containing.ToEquatableArray(), CatalogReference(symbol));
+    }
+
+    /// <summary>See <see cref="KernelIdentity.CatalogReference"/>.</summary>
+    private static string CatalogReference(INamedTypeSymbol symbol)
+    {
+        for (var type = symbol; type is not null; type = type.ContainingType)
+        {
+            bool reachable = type.DeclaredAccessibility is Accessibility.Public or Accessibility.Internal or Accessibility.ProtectedOrInternal;
+            if (!reachable || type.TypeParameters.Length > 0)
+            {
+                return "";
+            }
+        }
+        return symbol.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat);
     }
 
     /// <param name="symbol">The kernel type.</param>

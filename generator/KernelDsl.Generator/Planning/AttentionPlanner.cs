@@ -15,7 +15,7 @@ internal static class AttentionPlanner
     /// <summary>O and S accumulators per thread; with fragments and addresses this stays under 255 registers.</summary>
     public const int AccumulatorBudget = CudaAttentionPlan.LiveValueTarget;
 
-    /// <summary>Registers beside the live values of <see cref="CudaAttentionPlan.AccumulatorsOf"/>, at least (ptxas allocates 60–100 more).</summary>
+    /// <summary>Registers beside the live values of <see cref="CudaAttentionPlan.AccumulatorsPerThread"/>, at least (ptxas allocates 60–100 more).</summary>
     private const int FixedRegisters = 56;
 
     /// <summary>
@@ -87,7 +87,7 @@ internal static class AttentionPlanner
             found.RegistersFit(accumulators + FixedRegisters, cuda.Threads, rowsPerWarp, spec.HeadDim, where,
                 $"{accumulators} live values of O, S and Q");
         }
-        long shared = CudaAttentionPlan.SharedBytesOf(tileQ, tileKv, spec.Warps, spec.HeadDim, cuda.ElementBytes);
+        long shared = cuda.SharedBytes;
         int limit = ArchitectureLimits.MaxSharedBytesPerBlock(ArchitectureLimits.PlannedArch);
         if (shared > limit)
         {

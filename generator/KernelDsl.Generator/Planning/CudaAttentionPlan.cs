@@ -21,65 +21,67 @@ internal sealed record CudaAttentionPlan(int TileQ, int TileKv, int Warps, int H
     public int RowsPerWarp => TileQ / Warps;
 
     /// <summary>16-byte chunks per row of a Q, K or V tile (a row is one token's HeadDim elements).</summary>
-    public int Chunks => ChunksOf(HeadDim, ElementBytes);
+    public int Chunks => HeadDim * ElementBytes / 16;
 
     /// <summary>Elements per 16-byte chunk: 8 16-bit values or 4 floats.</summary>
     public int ChunkElements => 16 / ElementBytes;
 
     /// <summary>XOR swizzle of the Q, K and V tiles: chunk c of row r is stored at c ^ ((r / RowGroup) % Span).</summary>
-    public ChunkSwizzle Swizzle => ChunkSwizzle.For(Chunks);
+    public ChunkSwizzle Swizzle { get; } = ChunkSwizzle.For(HeadDim * ElementBytes / 16);
+
+    /// <summary>The fp32 path's lane grid, decided once (meaningful when <see cref="TensorCores"/> is false).</summary>
+    public SimtAttentionLanes SimtLanes { get; } = SimtAttentionLanes.For(TileQ / Warps, TileKv, HeadDim);
 
     /// <summary>
-    /// Keys per online-softmax step inside a KV tile: S is built, softmaxed and multiplied into O KeyStep keys at a
-    /// time, so a lane holds one step's S values, not a whole tile's. Tensor cores: <see cref="MmaKeyStepOf"/>;
+    /// Keys per online-softmax step inside a KV tile, decided once at construction: S is built, softmaxed and multiplied into O KeyStep
+    /// keys at a time, so a lane holds one step's S values, not a whole tile's. Tensor cores: <see cref="MmaKeyStepOf"/>;
     /// fp32: <see cref="SimtAttentionLanes.KeyStep"/>.
     /// </summary>
-    public int KeyStep => TensorCores ? MmaKeyStepOf(RowsPerWarp, TileKv, HeadDim) : SimtLanes.KeyStep;
+    public int KeyStep => TensorCores ? mmaKeyStep : SimtLanes.KeyStep;
 
-    /// <summary>The fp32 path's lane grid (meaningful when <see cref="TensorCores"/> is false).</summary>
-    public SimtAttentionLanes SimtLanes => SimtAttentionLanes.For(RowsPerWarp, TileKv, HeadDim);
+    private readonly int mmaKeyStep = MmaKeyStepOf(TileQ / Warps, TileKv, HeadDim);
 
     /// <summary>
     /// Floats between rows of the SIMT path's per-warp P buffer: the least count ≥ TileKv that is ≡ the lane grid's
     /// Cols (mod 32). Lane (row r, col c) writes P at column c + Cols·j of row r, bank (r·PStride + c + Cols·j) mod 32
     /// = (r·Cols + c + const) mod 32: the 32 lanes of a grid hit 32 different banks.
     /// </summary>
-    public int PStride => PStrideOf(RowsPerWarp, TileKv, HeadDim);
+    public int PStride => TileKv + ((SimtLanes.Cols - TileKv) % 32 + 32) % 32;
 
     /// <summary>Bytes of the Q tile plus both K/V stages; the SIMT P buffer follows.</summary>
-    public int TileBytes => (TileQ + 2 * KvStages * TileKv) * HeadDim * ElementBytes;
-
-    /// <summary>Per thread: the values that stay live through the inner loops (see <see cref="AccumulatorsOf"/>).</summary>
-    public int AccumulatorsPerThread => AccumulatorsOf(TileQ, TileKv, Warps, HeadDim, ElementBytes);
-
-    /// <summary>The Q tile once, K and V tiles per stage, and on the SIMT path the P buffer.</summary>
-    public int SharedBytes => (int)SharedBytesOf(TileQ, TileKv, Warps, HeadDim, ElementBytes);
+    public long TileBytes => ((long)TileQ + 2L * KvStages * TileKv) * HeadDim * ElementBytes;
 
     /// <summary>
-    /// Validation uses these before a plan exists. The fp32 values a thread keeps live through the inner loops: its
-    /// O accumulators, one key step of S, and the Q operands of the S product. Tensor cores (2-byte elements):
-    /// RowsPerWarp·d/32 + RowsPerWarp·<see cref="MmaKeyStepOf"/>/32 + RowsPerWarp/4 (four registers of Q fragment per
-    /// 16-row MMA tile). fp32: with the lane grid's TR rows, TC keys per step and the warp's active lanes,
-    /// RowsPerWarp·d/active + TR·TC + 4·TR (a float4 of Q per row).
+    /// The Q tile once, K and V tiles per stage, no padding (the swizzle keeps ldmatrix conflict-free); 4-byte
+    /// elements (the SIMT path) add the P buffer: TileQ rows of <see cref="PStride"/> floats. The planner checks it
+    /// against the architecture's limit before the plan is emitted.
     /// </summary>
-    public static int AccumulatorsOf(int tileQ, int tileKv, int warps, int headDim, int elementBytes)
-    {
-        int rows = tileQ / warps;
-        if (rows <= 0)
-        {
-            return 0;
-        }
-        if (elementBytes != 4)
-        {
-            return (int)(((long)rows * headDim + (long)rows * MmaKeyStepOf(rows, tileKv, headDim)) / 32 + rows / 4);
-        }
-        var lanes = SimtAttentionLanes.For(rows, tileKv, headDim);
-        int tr = rows / lanes.Rows, tc = lanes.KeyStep / lanes.Cols;
-        return (int)((long)rows * headDim / lanes.Active + tr * tc + 4 * tr);
-    }
+    public long SharedBytes => TileBytes + (TensorCores ? 0 : (long)TileQ * PStride * 4);
 
     /// <summary>
-    /// The plan's target for <see cref="AccumulatorsOf"/> when it picks a key step (the validator's budget is the
+    /// The fp32 values a thread keeps live through the inner loops: its O accumulators, one key step of S, and the Q
+    /// operands of the S product. Tensor cores: RowsPerWarp·d/32 + RowsPerWarp·KeyStep/32 + RowsPerWarp/4 (four
+    /// registers of Q fragment per 16-row MMA tile). fp32: with the lane grid's TR rows, TC keys per step and the
+    /// warp's active lanes, RowsPerWarp·d/active + TR·TC + 4·TR (a float4 of Q per row).
+    /// </summary>
+    public int AccumulatorsPerThread => (int)(TensorCores
+        ? ((long)RowsPerWarp * HeadDim + (long)RowsPerWarp * KeyStep) / 32 + RowsPerWarp / 4
+        : (long)RowsPerWarp * HeadDim / SimtLanes.Active + RowsPerWarp / SimtLanes.Rows * (KeyStep / SimtLanes.Cols) + 4 * (RowsPerWarp / SimtLanes.Rows));
+
+    /// <summary>
+    /// The step kernel's launch-bounds occupancy hint: one block per SM, so ptxas may give a thread up to
+    /// 65,536 / Threads registers rather than squeeze them to fit two blocks (the live values were budgeted for one).
+    /// </summary>
+    public int MinBlocksPerMultiprocessor => 1;
+
+    /// <summary>
+    /// Threads of a finalize block, which turns the running (O, log-sum-exp) into the output in a grid-stride loop,
+    /// four elements of O per thread and step: eight whole warps, on every architecture.
+    /// </summary>
+    public int FinalizeThreads => 256;
+
+    /// <summary>
+    /// The plan's target for <see cref="AccumulatorsPerThread"/> when it picks a key step (the planner's budget is the
     /// same figure: with addresses, loop state and operands in flight it keeps a thread within 255 registers).
     /// </summary>
     public const int LiveValueTarget = 160;
@@ -87,9 +89,9 @@ internal sealed record CudaAttentionPlan(int TileQ, int TileKv, int Warps, int H
     /// <summary>
     /// Tensor cores: the largest multiple of 16 dividing <paramref name="tileKv"/> whose S accumulators
     /// (rowsPerWarp·keys/32), with O's and the Q fragments, stay within <see cref="LiveValueTarget"/>; 16 if none
-    /// does (validation then rejects the tile). Long steps reload Q fragments less often; short ones leave room for O.
+    /// does (planning then rejects the tile). Long steps reload Q fragments less often; short ones leave room for O.
     /// </summary>
-    public static int MmaKeyStepOf(int rowsPerWarp, int tileKv, int headDim)
+    private static int MmaKeyStepOf(int rowsPerWarp, int tileKv, int headDim)
     {
         long fixedValues = (long)rowsPerWarp * headDim / 32 + rowsPerWarp / 4;
         int step = 16;
@@ -102,20 +104,6 @@ internal sealed record CudaAttentionPlan(int TileQ, int TileKv, int Warps, int H
         }
         return step;
     }
-
-    /// <summary>
-    /// Q tile + <see cref="KvStages"/> × (K tile + V tile), no padding (the swizzle keeps ldmatrix conflict-free);
-    /// 4-byte elements (the SIMT path) add the P buffer: TileQ rows of <see cref="PStride"/> floats.
-    /// </summary>
-    public static long SharedBytesOf(int tileQ, int tileKv, int warps, int headDim, int elementBytes)
-        => ((long)tileQ + 2L * KvStages * tileKv) * headDim * elementBytes
-           + (elementBytes == 4 ? (long)tileQ * PStrideOf(tileQ / warps, tileKv, headDim) * 4 : 0);
-
-    /// <summary><see cref="PStride"/> of a configuration.</summary>
-    public static int PStrideOf(int rowsPerWarp, int tileKv, int headDim)
-        => tileKv + ((SimtAttentionLanes.For(rowsPerWarp, tileKv, headDim).Cols - tileKv) % 32 + 32) % 32;
-
-    public static int ChunksOf(int headDim, int elementBytes) => headDim * elementBytes / 16;
 }
 
 /// <summary>

@@ -150,7 +150,7 @@ internal static class GemmPlanner
             MmaOperand("B", contiguousAlongK: spec.Operands.TransposeB, extent: spec.Tile.N, spec.Tile.K));
 
     /// <summary>Tensor-core shared tiles keep the global layout in 16-byte chunks (8 elements), swizzled by <see cref="ChunkSwizzle"/>.</summary>
-    private static MmaOperand MmaOperand(string name, bool contiguousAlongK, int extent, int tileK)
+    public static MmaOperand MmaOperand(string name, bool contiguousAlongK, int extent, int tileK)
     {
         int rows = contiguousAlongK ? extent : tileK;
         int chunks = (contiguousAlongK ? tileK : extent) / 8;

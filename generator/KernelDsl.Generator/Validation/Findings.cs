@@ -52,11 +52,6 @@ internal sealed class Findings
             Add(DiagnosticDescriptors.KernelNameCollides, classLocation, className,
                 $"is declared in the global namespace with the name of the namespace global::{className}, which the generated code uses");
         }
-        else if (GeneratedMembers.Keywords.Contains(className))
-        {
-            Add(DiagnosticDescriptors.KernelNameCollides, classLocation, className,
-                $"is named '{className}', which the generated code uses as a contextual keyword");
-        }
         if (!shape.IsFirstKernelDeclaration)
         {
             Add(DiagnosticDescriptors.ConflictingKernelAttributes, kernelLocation, className,

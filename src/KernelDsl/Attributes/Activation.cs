@@ -1,7 +1,17 @@
+// One file for the runtime and the generator (linked into its project), so the values cannot drift.
+#if KERNELDSL_GENERATOR
+namespace KernelDsl.Generator.Model;
+#else
 namespace KernelDsl;
+#endif
 
 /// <summary>The activation an epilogue applies to every output element, last.</summary>
-public enum Activation
+#if KERNELDSL_GENERATOR
+internal
+#else
+public
+#endif
+enum Activation
 {
     /// <summary>Identity.</summary>
     None = 0,

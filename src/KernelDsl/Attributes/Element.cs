@@ -1,7 +1,17 @@
+// One file for the runtime and the generator (linked into its project), so the values cannot drift.
+#if KERNELDSL_GENERATOR
+namespace KernelDsl.Generator.Model;
+#else
 namespace KernelDsl;
+#endif
 
 /// <summary>The element type of a kernel operand, accumulator or output.</summary>
-public enum Element
+#if KERNELDSL_GENERATOR
+internal
+#else
+public
+#endif
+enum Element
 {
     /// <summary>IEEE 754 binary32 (<see cref="float"/>).</summary>
     F32 = 0,

@@ -104,12 +104,12 @@ public readonly record struct GemmArguments(
     /// Each exception's <see cref="ArgumentException.ParamName"/> is the name of the generated
     /// <c>Run</c> parameter at fault: <c>m</c>, <c>n</c>, <c>k</c> (negative), <c>lda</c>,
     /// <c>ldb</c>, <c>ldc</c> (smaller than a stored row, or than 1), <c>a</c>, <c>b</c>,
-    /// <c>c</c> (span too short) or <c>bias</c> (shorter than N).
+    /// <c>c</c> (span too short) or <c>bias</c> (shorter than N, or given to a kernel without one).
     /// </summary>
     /// <param name="aLength">Elements in the span holding A.</param>
     /// <param name="bLength">Elements in the span holding B.</param>
     /// <param name="cLength">Elements in the span holding C.</param>
-    /// <param name="biasLength">Elements in the span holding the bias (ignored without bias).</param>
+    /// <param name="biasLength">Elements in the span holding the bias (0 for a kernel without one).</param>
     /// <exception cref="ArgumentOutOfRangeException">A size is negative or a leading dimension too small.</exception>
     /// <exception cref="ArgumentException">A span is too short.</exception>
     public void Validate(int aLength, int bLength, int cLength, int biasLength)
@@ -126,6 +126,11 @@ public readonly record struct GemmArguments(
         if (HasBias && biasLength < N)
         {
             throw new ArgumentException($"bias needs at least N = {N} elements (one per column of C) but holds {biasLength}.", "bias");
+        }
+        if (!HasBias && biasLength > 0)
+        {
+            throw new ArgumentException(
+                $"this kernel adds no bias, but a bias of {biasLength} elements was given; pass none, or declare [Epilogue(Bias = true)].", "bias");
         }
     }
 

@@ -1,11 +1,21 @@
+// One file for the runtime and the generator (linked into its project), so the values cannot drift.
+#if KERNELDSL_GENERATOR
+namespace KernelDsl.Generator.Model;
+#else
 namespace KernelDsl.Ring;
+#endif
 
 /// <summary>
 /// How a global sequence of S tokens is split over the P ranks of a ring. Within every layout a
 /// rank's tokens have strictly increasing global positions in local order, which is what lets a
 /// block kernel bound any run of local rows by its first and last position (see <see cref="RingMask"/>).
 /// </summary>
-public enum RingLayout
+#if KERNELDSL_GENERATOR
+internal
+#else
+public
+#endif
+enum RingLayout
 {
     /// <summary>
     /// Rank r holds one contiguous range. When S % P ≠ 0 the first S % P ranks hold one token more,

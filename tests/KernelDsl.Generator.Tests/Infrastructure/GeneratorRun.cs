@@ -44,8 +44,13 @@ internal sealed class GeneratorRun
 
     public GeneratorDriverRunResult Result => Driver.GetRunResult();
 
-    /// <summary>Generated files by hint name, e.g. <c>Samples.Proj.g.cs</c>.</summary>
-    public ImmutableDictionary<string, string> GeneratedSources =>
+    /// <summary>The kernels' generated files by hint name, e.g. <c>Samples.Proj.g.cs</c> (without <see cref="AssemblyKernels"/>).</summary>
+    public ImmutableDictionary<string, string> GeneratedSources => AllSources.Remove(Emitting.Launch.AssemblyKernelsEmitter.HintName);
+
+    /// <summary>The generated <c>KernelDsl.Generated.AssemblyKernels</c>, which every run writes, kernels or none.</summary>
+    public string AssemblyKernels => AllSources[Emitting.Launch.AssemblyKernelsEmitter.HintName];
+
+    private ImmutableDictionary<string, string> AllSources =>
         Result.Results.SelectMany(r => r.GeneratedSources).ToImmutableDictionary(s => s.HintName, s => s.SourceText.ToString());
 
     public static CSharpCompilation Compile(params (string Path, string Text)[] sources) => CSharpCompilation.Create(

@@ -101,10 +101,10 @@ internal static class KernelDescriptions
     private static readonly Gen<string> Name = Gen.Frequency(
         (8, Gen.OneOf("Proj", "Attn", "K")),
         (1, Gen.OneOf("proj", "k", "@class", "Run", "Info", "CudaSource", "Launch", "Compute", "Forward", "Attention",
-            "EntryPoint", "Élan", "Kernel_1", "Global")));
-    // Not "var" or "System": a kernel of either name gets KD0016, but such a type beside another kernel still captures
-    // that kernel's 'var' declarations (generated CPU code, to go with issue 12's CPU kernel library) or, in the global
-    // namespace, every global::System name, as it does in any generator's output.
+            "EntryPoint", "Élan", "Kernel_1", "Global", "var", "dynamic", "nameof")));
+    // Not "System": a kernel of that name in the global namespace gets KD0016, but such a type beside another kernel
+    // still hides every global::System name from it, as it does in any generator's output. The generated code declares
+    // every local with its type, so a type named var, dynamic or nameof changes nothing.
 
     private static readonly Gen<string> TypeParameters = Gen.Frequency((6, Gen.Const("")), (1, Gen.Const("<T>")));
 

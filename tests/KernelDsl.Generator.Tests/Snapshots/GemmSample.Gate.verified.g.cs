@@ -257,7 +257,7 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) kd_gemm_GemmSample_Gate
         public static void Run(global::System.ReadOnlySpan<float> a, int lda, global::System.ReadOnlySpan<float> b, int ldb, global::System.Span<float> c, int ldc, int m, int n, int k, global::System.ReadOnlySpan<float> bias, float alpha = 1f, float beta = 0f, global::KernelDsl.Cpu.CpuIsa? isa = null)
             => RunCpu(a, b, c, bias, global::KernelDsl.Cpu.GemmArguments.Strided(Info, m, n, k, lda, ldb, ldc, alpha, beta), isa);
 
-        /// <summary>Both <c>Run</c> overloads: the runtime's CPU GEMM with this kernel's layouts and epilogue (it validates <paramref name="arguments"/>).</summary>
+        /// <summary>Both <c>Run</c> overloads and <c>Kernel.Run</c>: the runtime's CPU GEMM with this kernel's layouts and epilogue (it validates <paramref name="arguments"/>).</summary>
         private static void RunCpu(global::System.ReadOnlySpan<float> a, global::System.ReadOnlySpan<float> b, global::System.Span<float> c, global::System.ReadOnlySpan<float> bias, global::KernelDsl.Cpu.GemmArguments arguments, global::KernelDsl.Cpu.CpuIsa? isa)
             => global::KernelDsl.Cpu.CpuGemm.Run<global::KernelDsl.Cpu.Transposed, global::KernelDsl.Cpu.RowMajor, CpuEpilogue, float, float>(a, b, c, bias, arguments, isa);
 
@@ -281,8 +281,11 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) kd_gemm_GemmSample_Gate
         public static void Launch(global::KernelDsl.Cuda.CudaStream stream, global::KernelDsl.Cuda.DeviceBuffer<float> a, int lda, global::KernelDsl.Cuda.DeviceBuffer<float> b, int ldb, global::KernelDsl.Cuda.DeviceBuffer<float> c, int ldc, int m, int n, int k, global::KernelDsl.Cuda.DeviceBuffer<float> bias, float alpha = 1f, float beta = 0f)
             => LaunchCuda(stream, a, b, c, bias, global::KernelDsl.Cpu.GemmArguments.Strided(Info, m, n, k, lda, ldb, ldc, alpha, beta));
 
-        /// <summary>Both <c>Launch</c> overloads and <c>Compute</c>'s device route: checks, then queues the kernel unless C is empty.</summary>
-        private static void LaunchCuda(global::KernelDsl.Cuda.CudaStream stream, global::KernelDsl.Cuda.DeviceBuffer<float> a, global::KernelDsl.Cuda.DeviceBuffer<float> b, global::KernelDsl.Cuda.DeviceBuffer<float> c, global::KernelDsl.Cuda.DeviceBuffer<float> bias, global::KernelDsl.Cpu.GemmArguments arguments)
+        /// <summary>
+        /// Both <c>Launch</c> overloads, <c>Compute</c>'s device route and <c>Kernel.Launch</c>: checks, then queues the kernel unless C is empty.
+        /// <paramref name="bias"/> is required.
+        /// </summary>
+        private static void LaunchCuda(global::KernelDsl.Cuda.CudaStream stream, global::KernelDsl.Cuda.DeviceBuffer<float> a, global::KernelDsl.Cuda.DeviceBuffer<float> b, global::KernelDsl.Cuda.DeviceBuffer<float> c, global::KernelDsl.Cuda.DeviceBuffer<float>? bias, global::KernelDsl.Cpu.GemmArguments arguments)
         {
             global::System.ArgumentNullException.ThrowIfNull(stream);
             global::System.ArgumentNullException.ThrowIfNull(a);
@@ -294,9 +297,9 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) kd_gemm_GemmSample_Gate
             {
                 return;  // M or N = 0: a grid of no blocks is not a valid launch, and there is nothing to do
             }
-            var function = global::KernelDsl.Cuda.GemmLaunch.Load(ref cudaFunction, stream.Device, CudaSource, EntryPoint);
-            var (x, y) = Info.GridFor(arguments.M, arguments.N);
-            var parameters = new global::KernelDsl.Cuda.KernelArguments().Add(a).Add(b).Add(c).Add(bias)
+            global::KernelDsl.Cuda.CudaFunction function = global::KernelDsl.Cuda.GemmLaunch.Load(ref cudaFunction, stream.Device, CudaSource, EntryPoint);
+            (int x, int y) = Info.GridFor(arguments.M, arguments.N);
+            global::KernelDsl.Cuda.KernelArguments parameters = new global::KernelDsl.Cuda.KernelArguments().Add(a).Add(b).Add(c).Add(bias)
                 .Add(arguments.M).Add(arguments.N).Add(arguments.K).Add(arguments.Lda).Add(arguments.Ldb).Add(arguments.Ldc)
                 .Add(arguments.ProductScale).Add(arguments.Beta);
             function.Launch(stream, (x, y, 1), (Info.Threads, 1, 1), Info.SharedMemoryBytes, parameters);
@@ -324,10 +327,10 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) kd_gemm_GemmSample_Gate
         public static global::KernelDsl.KernelBackend Compute(global::System.ReadOnlySpan<float> a, int lda, global::System.ReadOnlySpan<float> b, int ldb, global::System.Span<float> c, int ldc, int m, int n, int k, global::System.ReadOnlySpan<float> bias, float alpha = 1f, float beta = 0f, global::KernelDsl.KernelBackend backend = global::KernelDsl.KernelBackend.Auto)
             => ComputeOn(a, b, c, bias, global::KernelDsl.Cpu.GemmArguments.Strided(Info, m, n, k, lda, ldb, ldc, alpha, beta), backend);
 
-        /// <summary>Both <c>Compute</c> overloads: <c>RunCpu</c>, or the operands through the device and <c>LaunchCuda</c>.</summary>
+        /// <summary>Both <c>Compute</c> overloads and <c>Kernel.Compute</c>: <c>RunCpu</c>, or the operands through the device and <c>LaunchCuda</c>.</summary>
         private static global::KernelDsl.KernelBackend ComputeOn(global::System.ReadOnlySpan<float> a, global::System.ReadOnlySpan<float> b, global::System.Span<float> c, global::System.ReadOnlySpan<float> bias, global::KernelDsl.Cpu.GemmArguments arguments, global::KernelDsl.KernelBackend backend)
         {
-            var chosen = global::KernelDsl.BackendSelector.Resolve(backend);
+            global::KernelDsl.KernelBackend chosen = global::KernelDsl.BackendSelector.Resolve(backend);
             if (chosen == global::KernelDsl.KernelBackend.Cpu)
             {
                 RunCpu(a, b, c, bias, arguments, isa: null);
@@ -336,6 +339,21 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) kd_gemm_GemmSample_Gate
             global::KernelDsl.Cuda.GemmLaunch.RoundTrip(chosen, arguments, a, b, c, bias,
                 (stream, deviceA, deviceB, deviceC, deviceBias) => LaunchCuda(stream, deviceA, deviceB, deviceC, deviceBias, arguments));
             return chosen;
+        }
+
+        /// <summary>
+        /// This kernel as a type argument for generic code (<see cref="global::KernelDsl.IGemmKernel{TInput, TOutput}"/>): every member forwards to the kernel's own.
+        /// </summary>
+        public readonly struct Kernel : global::KernelDsl.IGemmKernel<float, float>
+        {
+            static global::KernelDsl.GemmInfo global::KernelDsl.IGemmKernel<float, float>.Info => Info;
+            static string global::KernelDsl.IGemmKernel<float, float>.CudaSource => CudaSource;
+            static void global::KernelDsl.IGemmKernel<float, float>.Run(global::System.ReadOnlySpan<float> a, int lda, global::System.ReadOnlySpan<float> b, int ldb, global::System.Span<float> c, int ldc, int m, int n, int k, global::System.ReadOnlySpan<float> bias, float alpha, float beta, global::KernelDsl.Cpu.CpuIsa? isa)
+                => RunCpu(a, b, c, bias, global::KernelDsl.Cpu.GemmArguments.Strided(Info, m, n, k, lda, ldb, ldc, alpha, beta), isa);
+            static void global::KernelDsl.IGemmKernel<float, float>.Launch(global::KernelDsl.Cuda.CudaStream stream, global::KernelDsl.Cuda.DeviceBuffer<float> a, int lda, global::KernelDsl.Cuda.DeviceBuffer<float> b, int ldb, global::KernelDsl.Cuda.DeviceBuffer<float> c, int ldc, int m, int n, int k, global::KernelDsl.Cuda.DeviceBuffer<float>? bias, float alpha, float beta)
+                => LaunchCuda(stream, a, b, c, bias, global::KernelDsl.Cpu.GemmArguments.Strided(Info, m, n, k, lda, ldb, ldc, alpha, beta));
+            static global::KernelDsl.KernelBackend global::KernelDsl.IGemmKernel<float, float>.Compute(global::System.ReadOnlySpan<float> a, int lda, global::System.ReadOnlySpan<float> b, int ldb, global::System.Span<float> c, int ldc, int m, int n, int k, global::System.ReadOnlySpan<float> bias, float alpha, float beta, global::KernelDsl.KernelBackend backend)
+                => ComputeOn(a, b, c, bias, global::KernelDsl.Cpu.GemmArguments.Strided(Info, m, n, k, lda, ldb, ldc, alpha, beta), backend);
         }
 
         /// <summary>The CPU fallback's epilogue after x = α·acc + β·c, on every vector width: x ← silu(x + bias).</summary>

@@ -511,9 +511,9 @@ extern "C" __global__ void __launch_bounds__(FINALIZE_THREADS) kd_attn_finalize_
             {
                 return;  // no query or no key: the running state stays as it is
             }
-            var function = global::KernelDsl.Cuda.AttentionLaunch.Load(ref cudaStep, stream.Device, CudaSource, StepEntryPoint);
-            var (x, y) = Info.GridFor(queries, heads);
-            var parameters = global::KernelDsl.Cuda.AttentionLaunch.StepArguments(q, k, v, oRun, lRun, heads, kvHeads, queries, keys, queryShard, keyShard);
+            global::KernelDsl.Cuda.CudaFunction function = global::KernelDsl.Cuda.AttentionLaunch.Load(ref cudaStep, stream.Device, CudaSource, StepEntryPoint);
+            (int x, int y) = Info.GridFor(queries, heads);
+            global::KernelDsl.Cuda.KernelArguments parameters = global::KernelDsl.Cuda.AttentionLaunch.StepArguments(q, k, v, oRun, lRun, heads, kvHeads, queries, keys, queryShard, keyShard);
             function.Launch(stream, (x, y, 1), (Info.Threads, 1, 1), Info.SharedMemoryBytes, parameters);
         }
 
@@ -535,9 +535,9 @@ extern "C" __global__ void __launch_bounds__(FINALIZE_THREADS) kd_attn_finalize_
                 return;
             }
             const int threads = 256;  // FINALIZE_THREADS in CudaSource
-            var function = global::KernelDsl.Cuda.AttentionLaunch.Load(ref cudaFinalize, stream.Device, CudaSource, FinalizeEntryPoint);
+            global::KernelDsl.Cuda.CudaFunction function = global::KernelDsl.Cuda.AttentionLaunch.Load(ref cudaFinalize, stream.Device, CudaSource, FinalizeEntryPoint);
             int blocks = global::KernelDsl.Cuda.AttentionLaunch.FinalizeBlocks(heads * queries, Info.HeadDim, threads);
-            var parameters = new global::KernelDsl.Cuda.KernelArguments().Add(oRun).Add(lRun).Add(o).Add(lse).Add(heads * queries);
+            global::KernelDsl.Cuda.KernelArguments parameters = new global::KernelDsl.Cuda.KernelArguments().Add(oRun).Add(lRun).Add(o).Add(lse).Add(heads * queries);
             function.Launch(stream, (blocks, 1, 1), (threads, 1, 1), 0, parameters);
         }
 
@@ -576,7 +576,7 @@ extern "C" __global__ void __launch_bounds__(FINALIZE_THREADS) kd_attn_finalize_
         /// <exception cref="global::KernelDsl.Ring.RingConfigurationException">The rank before this one was called with other sizes, options or element type (found before any K/V moves).</exception>
         public static global::KernelDsl.Ring.RingAttentionTimings Forward(global::KernelDsl.Ring.IRingCommunicator ring, int heads, int kvHeads, int sequenceLength, global::System.ReadOnlySpan<global::KernelDsl.BFloat16> q, global::System.ReadOnlySpan<global::KernelDsl.BFloat16> k, global::System.ReadOnlySpan<global::KernelDsl.BFloat16> v, global::System.Span<global::KernelDsl.BFloat16> o, global::System.Span<float> lse, global::KernelDsl.Cpu.CpuIsa? isa = null)
         {
-            var options = RingOptions(heads, kvHeads, sequenceLength);
+            global::KernelDsl.Ring.RingAttentionOptions options = RingOptions(heads, kvHeads, sequenceLength);
             return global::KernelDsl.Ring.CpuRingAttention.Forward<CpuScores, global::KernelDsl.BFloat16>(ring, options, q, k, v, o, lse, isa);
         }
 
@@ -603,7 +603,7 @@ extern "C" __global__ void __launch_bounds__(FINALIZE_THREADS) kd_attn_finalize_
         /// <exception cref="global::System.ArgumentOutOfRangeException">A rank is out of range.</exception>
         public static void ForwardStep(int heads, int kvHeads, int sequenceLength, int ranks, int rank, int sourceRank, global::System.ReadOnlySpan<global::KernelDsl.BFloat16> q, global::System.ReadOnlySpan<global::KernelDsl.BFloat16> k, global::System.ReadOnlySpan<global::KernelDsl.BFloat16> v, global::System.Span<float> runningO, global::System.Span<float> runningLse, global::KernelDsl.Cpu.CpuIsa? isa = null)
         {
-            var options = RingOptions(heads, kvHeads, sequenceLength);
+            global::KernelDsl.Ring.RingAttentionOptions options = RingOptions(heads, kvHeads, sequenceLength);
             global::KernelDsl.Ring.CpuRingAttention.ForwardStep<CpuScores, global::KernelDsl.BFloat16>(options, ranks, rank, sourceRank, q, k, v, runningO, runningLse, isa);
         }
 
@@ -640,7 +640,7 @@ extern "C" __global__ void __launch_bounds__(FINALIZE_THREADS) kd_attn_finalize_
         /// <exception cref="global::System.ArgumentException">A size is invalid or a span's length does not match it.</exception>
         public static void Attention(global::System.ReadOnlySpan<global::KernelDsl.BFloat16> q, global::System.ReadOnlySpan<global::KernelDsl.BFloat16> k, global::System.ReadOnlySpan<global::KernelDsl.BFloat16> v, global::System.Span<global::KernelDsl.BFloat16> o, global::System.Span<float> lse, int heads, int kvHeads, int sequenceLength, global::KernelDsl.Cpu.CpuIsa? isa = null)
         {
-            var options = RingOptions(heads, kvHeads, sequenceLength);
+            global::KernelDsl.Ring.RingAttentionOptions options = RingOptions(heads, kvHeads, sequenceLength);
             global::KernelDsl.Ring.CpuRingAttention.Attention<CpuScores, global::KernelDsl.BFloat16>(options, q, k, v, o, lse, isa);
         }
 
@@ -651,6 +651,25 @@ extern "C" __global__ void __launch_bounds__(FINALIZE_THREADS) kd_attn_finalize_
         private static global::KernelDsl.Ring.RingAttentionOptions RingOptions(int heads, int kvHeads, int sequenceLength)
             => global::KernelDsl.Ring.RingAttentionOptions.FromArguments(heads, kvHeads, sequenceLength, headDim: 128, layout: global::KernelDsl.Ring.RingLayout.Zigzag,
                 causal: true, scale: 0.088388346f, buffers: 1);
+
+        /// <summary>
+        /// This kernel as a type argument for generic code (<see cref="global::KernelDsl.IAttentionKernel{TElement}"/>): every member forwards to the kernel's own.
+        /// </summary>
+        public readonly struct Kernel : global::KernelDsl.IAttentionKernel<global::KernelDsl.BFloat16>
+        {
+            static global::KernelDsl.AttentionInfo global::KernelDsl.IAttentionKernel<global::KernelDsl.BFloat16>.Info => Info;
+            static string global::KernelDsl.IAttentionKernel<global::KernelDsl.BFloat16>.CudaSource => CudaSource;
+            static global::KernelDsl.Ring.RingAttentionTimings global::KernelDsl.IAttentionKernel<global::KernelDsl.BFloat16>.Forward(global::KernelDsl.Ring.IRingCommunicator ring, int heads, int kvHeads, int sequenceLength, global::System.ReadOnlySpan<global::KernelDsl.BFloat16> q, global::System.ReadOnlySpan<global::KernelDsl.BFloat16> k, global::System.ReadOnlySpan<global::KernelDsl.BFloat16> v, global::System.Span<global::KernelDsl.BFloat16> o, global::System.Span<float> lse, global::KernelDsl.Cpu.CpuIsa? isa)
+                => Forward(ring, heads, kvHeads, sequenceLength, q, k, v, o, lse, isa);
+            static void global::KernelDsl.IAttentionKernel<global::KernelDsl.BFloat16>.ForwardStep(int heads, int kvHeads, int sequenceLength, int ranks, int rank, int sourceRank, global::System.ReadOnlySpan<global::KernelDsl.BFloat16> q, global::System.ReadOnlySpan<global::KernelDsl.BFloat16> k, global::System.ReadOnlySpan<global::KernelDsl.BFloat16> v, global::System.Span<float> runningO, global::System.Span<float> runningLse, global::KernelDsl.Cpu.CpuIsa? isa)
+                => ForwardStep(heads, kvHeads, sequenceLength, ranks, rank, sourceRank, q, k, v, runningO, runningLse, isa);
+            static void global::KernelDsl.IAttentionKernel<global::KernelDsl.BFloat16>.Attention(global::System.ReadOnlySpan<global::KernelDsl.BFloat16> q, global::System.ReadOnlySpan<global::KernelDsl.BFloat16> k, global::System.ReadOnlySpan<global::KernelDsl.BFloat16> v, global::System.Span<global::KernelDsl.BFloat16> o, global::System.Span<float> lse, int heads, int kvHeads, int sequenceLength, global::KernelDsl.Cpu.CpuIsa? isa)
+                => Attention(q, k, v, o, lse, heads, kvHeads, sequenceLength, isa);
+            static void global::KernelDsl.IAttentionKernel<global::KernelDsl.BFloat16>.LaunchStep(global::KernelDsl.Cuda.CudaStream stream, global::KernelDsl.Cuda.DeviceBuffer<global::KernelDsl.BFloat16> q, global::KernelDsl.Cuda.DeviceBuffer<global::KernelDsl.BFloat16> k, global::KernelDsl.Cuda.DeviceBuffer<global::KernelDsl.BFloat16> v, global::KernelDsl.Cuda.DeviceBuffer<float> oRun, global::KernelDsl.Cuda.DeviceBuffer<float> lRun, int heads, int kvHeads, int queries, int keys, global::KernelDsl.Ring.SequenceShard queryShard, global::KernelDsl.Ring.SequenceShard keyShard)
+                => LaunchStep(stream, q, k, v, oRun, lRun, heads, kvHeads, queries, keys, queryShard, keyShard);
+            static void global::KernelDsl.IAttentionKernel<global::KernelDsl.BFloat16>.LaunchFinalize(global::KernelDsl.Cuda.CudaStream stream, global::KernelDsl.Cuda.DeviceBuffer<float> oRun, global::KernelDsl.Cuda.DeviceBuffer<float> lRun, global::KernelDsl.Cuda.DeviceBuffer<global::KernelDsl.BFloat16> o, global::KernelDsl.Cuda.DeviceBuffer<float> lse, int heads, int queries)
+                => LaunchFinalize(stream, oRun, lRun, o, lse, heads, queries);
+        }
 
         /// <summary>This kernel's head dimension and softmax scale, for the runtime's CPU block kernels.</summary>
         private readonly struct CpuScores : global::KernelDsl.Ring.IAttentionScores

@@ -98,4 +98,22 @@ public sealed class GemmArgumentsTests
         Assert.Equal(0, GemmArguments.RequiredLength(3, 0, 9));
         Assert.Equal(2 * 9 + 5, GemmArguments.RequiredLength(3, 5, 9));
     }
+
+    /// <summary>
+    /// The <see cref="IGemmKernel{TInput, TOutput}"/> form takes a bias whatever the kernel: one given to a kernel that
+    /// adds none is an error, not silently dropped; an empty one is no bias.
+    /// </summary>
+    [Fact]
+    public void A_bias_for_a_kernel_without_one_is_rejected()
+    {
+        var c = new float[M * N];
+        var message = Throws<ArgumentException>("bias", () => RunThroughInterface<Plain.Kernel>(c, Bias)).Message;
+        Assert.Contains("no bias", message);
+        RunThroughInterface<Plain.Kernel>(c, []);
+        Throws<ArgumentException>("bias", () => RunThroughInterface<BiasOnly.Kernel>(c, []));
+    }
+
+    private static void RunThroughInterface<TKernel>(float[] c, float[] bias)
+        where TKernel : IGemmKernel<float, float>
+        => TKernel.Run(A, K, B, N, c, N, M, N, K, bias, 1f, 0f, null);
 }

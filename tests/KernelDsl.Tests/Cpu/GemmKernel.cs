@@ -5,59 +5,40 @@ using KernelDsl.Cpu;
 
 namespace KernelDsl.Tests.Cpu;
 
-/// <summary>The generated <c>Run</c> (leading-dimension overload) of one test kernel, bias always passed.</summary>
-public delegate void RunGemm<TInput, TOutput>(
-    ReadOnlySpan<TInput> a, int lda, ReadOnlySpan<TInput> b, int ldb, Span<TOutput> c, int ldc,
-    int m, int n, int k, ReadOnlySpan<TOutput> bias, float alpha, float beta, CpuIsa? isa);
-
 /// <summary>
 /// A generated test kernel with what it computes, so a reference can be built for it. Checks hand it
 /// float arrays holding values of its element types (already rounded to them); <see cref="Run"/>
 /// converts them exactly to the kernel's span types and C back.
 /// </summary>
-public abstract class GemmKernel(string name, Element input, Element output, bool transposeA, bool transposeB, bool bias, Activation activation)
+public abstract class GemmKernel(GemmInfo info)
 {
-    public static readonly GemmKernel Plain = Create<float, float>(nameof(Cpu.Plain), false, false, false, Activation.None,
-        (a, lda, b, ldb, c, ldc, m, n, k, _, alpha, beta, isa) => Cpu.Plain.Run(a, lda, b, ldb, c, ldc, m, n, k, alpha, beta, isa));
+    public static readonly GemmKernel Plain = Of<Cpu.Plain.Kernel, float, float>();
 
-    public static readonly GemmKernel TransposedA = Create<float, float>(nameof(Cpu.TransposedA), true, false, false, Activation.None,
-        (a, lda, b, ldb, c, ldc, m, n, k, _, alpha, beta, isa) => Cpu.TransposedA.Run(a, lda, b, ldb, c, ldc, m, n, k, alpha, beta, isa));
+    public static readonly GemmKernel TransposedA = Of<Cpu.TransposedA.Kernel, float, float>();
 
-    public static readonly GemmKernel TransposedB = Create<float, float>(nameof(Cpu.TransposedB), false, true, false, Activation.None,
-        (a, lda, b, ldb, c, ldc, m, n, k, _, alpha, beta, isa) => Cpu.TransposedB.Run(a, lda, b, ldb, c, ldc, m, n, k, alpha, beta, isa));
+    public static readonly GemmKernel TransposedB = Of<Cpu.TransposedB.Kernel, float, float>();
 
-    public static readonly GemmKernel TransposedAB = Create<float, float>(nameof(Cpu.TransposedAB), true, true, false, Activation.None,
-        (a, lda, b, ldb, c, ldc, m, n, k, _, alpha, beta, isa) => Cpu.TransposedAB.Run(a, lda, b, ldb, c, ldc, m, n, k, alpha, beta, isa));
+    public static readonly GemmKernel TransposedAB = Of<Cpu.TransposedAB.Kernel, float, float>();
 
-    public static readonly GemmKernel BiasOnly = Create<float, float>(nameof(Cpu.BiasOnly), false, false, true, Activation.None,
-        (a, lda, b, ldb, c, ldc, m, n, k, bias, alpha, beta, isa) => Cpu.BiasOnly.Run(a, lda, b, ldb, c, ldc, m, n, k, bias, alpha, beta, isa));
+    public static readonly GemmKernel BiasOnly = Of<Cpu.BiasOnly.Kernel, float, float>();
 
-    public static readonly GemmKernel BiasRelu = Create<float, float>(nameof(Cpu.BiasRelu), false, false, true, Activation.Relu,
-        (a, lda, b, ldb, c, ldc, m, n, k, bias, alpha, beta, isa) => Cpu.BiasRelu.Run(a, lda, b, ldb, c, ldc, m, n, k, bias, alpha, beta, isa));
+    public static readonly GemmKernel BiasRelu = Of<Cpu.BiasRelu.Kernel, float, float>();
 
-    public static readonly GemmKernel BiasGelu = Create<float, float>(nameof(Cpu.BiasGelu), false, true, true, Activation.Gelu,
-        (a, lda, b, ldb, c, ldc, m, n, k, bias, alpha, beta, isa) => Cpu.BiasGelu.Run(a, lda, b, ldb, c, ldc, m, n, k, bias, alpha, beta, isa));
+    public static readonly GemmKernel BiasGelu = Of<Cpu.BiasGelu.Kernel, float, float>();
 
-    public static readonly GemmKernel Silu = Create<float, float>(nameof(Cpu.Silu), false, false, false, Activation.Silu,
-        (a, lda, b, ldb, c, ldc, m, n, k, _, alpha, beta, isa) => Cpu.Silu.Run(a, lda, b, ldb, c, ldc, m, n, k, alpha, beta, isa));
+    public static readonly GemmKernel Silu = Of<Cpu.Silu.Kernel, float, float>();
 
-    public static readonly GemmKernel HalfToFloat = Create<Half, float>(nameof(Cpu.HalfToFloat), false, false, false, Activation.None,
-        (a, lda, b, ldb, c, ldc, m, n, k, _, alpha, beta, isa) => Cpu.HalfToFloat.Run(a, lda, b, ldb, c, ldc, m, n, k, alpha, beta, isa));
+    public static readonly GemmKernel HalfToFloat = Of<Cpu.HalfToFloat.Kernel, Half, float>();
 
-    public static readonly GemmKernel HalfToHalf = Create<Half, Half>(nameof(Cpu.HalfToHalf), true, false, false, Activation.None,
-        (a, lda, b, ldb, c, ldc, m, n, k, _, alpha, beta, isa) => Cpu.HalfToHalf.Run(a, lda, b, ldb, c, ldc, m, n, k, alpha, beta, isa));
+    public static readonly GemmKernel HalfToHalf = Of<Cpu.HalfToHalf.Kernel, Half, Half>();
 
-    public static readonly GemmKernel HalfToBFloat16 = Create<Half, BFloat16>(nameof(Cpu.HalfToBFloat16), false, true, true, Activation.Gelu,
-        (a, lda, b, ldb, c, ldc, m, n, k, bias, alpha, beta, isa) => Cpu.HalfToBFloat16.Run(a, lda, b, ldb, c, ldc, m, n, k, bias, alpha, beta, isa));
+    public static readonly GemmKernel HalfToBFloat16 = Of<Cpu.HalfToBFloat16.Kernel, Half, BFloat16>();
 
-    public static readonly GemmKernel BFloat16ToFloat = Create<BFloat16, float>(nameof(Cpu.BFloat16ToFloat), true, true, true, Activation.Relu,
-        (a, lda, b, ldb, c, ldc, m, n, k, bias, alpha, beta, isa) => Cpu.BFloat16ToFloat.Run(a, lda, b, ldb, c, ldc, m, n, k, bias, alpha, beta, isa));
+    public static readonly GemmKernel BFloat16ToFloat = Of<Cpu.BFloat16ToFloat.Kernel, BFloat16, float>();
 
-    public static readonly GemmKernel BFloat16ToBFloat16 = Create<BFloat16, BFloat16>(nameof(Cpu.BFloat16ToBFloat16), false, false, false, Activation.None,
-        (a, lda, b, ldb, c, ldc, m, n, k, _, alpha, beta, isa) => Cpu.BFloat16ToBFloat16.Run(a, lda, b, ldb, c, ldc, m, n, k, alpha, beta, isa));
+    public static readonly GemmKernel BFloat16ToBFloat16 = Of<Cpu.BFloat16ToBFloat16.Kernel, BFloat16, BFloat16>();
 
-    public static readonly GemmKernel BFloat16ToHalf = Create<BFloat16, Half>(nameof(Cpu.BFloat16ToHalf), false, true, true, Activation.Silu,
-        (a, lda, b, ldb, c, ldc, m, n, k, bias, alpha, beta, isa) => Cpu.BFloat16ToHalf.Run(a, lda, b, ldb, c, ldc, m, n, k, bias, alpha, beta, isa));
+    public static readonly GemmKernel BFloat16ToHalf = Of<Cpu.BFloat16ToHalf.Kernel, BFloat16, Half>();
 
     public static readonly GemmKernel[] Transposes = [Plain, TransposedA, TransposedB, TransposedAB];
 
@@ -68,18 +49,19 @@ public abstract class GemmKernel(string name, Element input, Element output, boo
 
     public static readonly GemmKernel[] All = [.. Transposes, .. Epilogues, .. SixteenBit];
 
-    public string Name { get; } = name;
+    /// <summary>The class name (the generated Info names it qualified).</summary>
+    public string Name { get; } = info.Name[(info.Name.LastIndexOf('.') + 1)..];
 
     /// <summary>Element type of A and B.</summary>
-    public Element Input { get; } = input;
+    public Element Input { get; } = info.Element;
 
     /// <summary>Element type of C and the bias.</summary>
-    public Element Output { get; } = output;
+    public Element Output { get; } = info.Output;
 
-    public bool TransposeA { get; } = transposeA;
-    public bool TransposeB { get; } = transposeB;
-    public bool Bias { get; } = bias;
-    public Activation Activation { get; } = activation;
+    public bool TransposeA { get; } = info.TransposeA;
+    public bool TransposeB { get; } = info.TransposeB;
+    public bool Bias { get; } = info.Bias;
+    public Activation Activation { get; } = info.Activation;
 
     public static GemmKernel Named(string name) => Array.Find(All, kernel => kernel.Name == name)
         ?? throw new ArgumentException("No test kernel " + name, nameof(name));
@@ -100,16 +82,15 @@ public abstract class GemmKernel(string name, Element input, Element output, boo
 
     public override string ToString() => Name;
 
-    private static GemmKernel Create<TInput, TOutput>(string name, bool transposeA, bool transposeB, bool bias, Activation activation, RunGemm<TInput, TOutput> run)
+    /// <summary>The generated kernel <typeparamref name="TKernel"/>, called through its <see cref="IGemmKernel{TInput, TOutput}"/>.</summary>
+    private static GemmKernel Of<TKernel, TInput, TOutput>()
+        where TKernel : IGemmKernel<TInput, TOutput>
         where TInput : unmanaged
         where TOutput : unmanaged
-        => new Typed<TInput, TOutput>(name, transposeA, transposeB, bias, activation, run);
+        => new Typed<TKernel, TInput, TOutput>();
 
-    private static Element ElementOf<T>()
-        => typeof(T) == typeof(Half) ? Element.F16 : typeof(T) == typeof(BFloat16) ? Element.BF16 : Element.F32;
-
-    private sealed class Typed<TInput, TOutput>(string name, bool transposeA, bool transposeB, bool bias, Activation activation, RunGemm<TInput, TOutput> run)
-        : GemmKernel(name, ElementOf<TInput>(), ElementOf<TOutput>(), transposeA, transposeB, bias, activation)
+    private sealed class Typed<TKernel, TInput, TOutput>() : GemmKernel(TKernel.Info)
+        where TKernel : IGemmKernel<TInput, TOutput>
         where TInput : unmanaged
         where TOutput : unmanaged
     {
@@ -118,7 +99,7 @@ public abstract class GemmKernel(string name, Element input, Element output, boo
             TOutput[] typedC = Convert<TOutput>(c);
             var (typedA, typedB, typedBias) = (Convert<TInput>(a), Convert<TInput>(b), Convert<TOutput>(bias));
             var clock = Stopwatch.StartNew();
-            run(typedA, lda, typedB, ldb, typedC, ldc, m, n, k, typedBias, alpha, beta, isa);
+            TKernel.Run(typedA, lda, typedB, ldb, typedC, ldc, m, n, k, Bias ? typedBias : default, alpha, beta, isa);
             var elapsed = clock.Elapsed;
             if (!ReferenceEquals(typedC, c))
             {

@@ -2,20 +2,19 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using System.Reflection;
+using KernelDsl.Generated;
 using Xunit;
 
 namespace KernelDsl.Tests.Emulation;
 
 /// <summary>
-/// Every generated kernel class in this test assembly, found by its <c>Info</c>: the tests' own kernels and those of
-/// the samples, benchmarks, GPU runner and ring host (their Kernels.cs files are compiled in here as well).
+/// Every generated kernel class in this test assembly, as the generator lists them (<see cref="AssemblyKernels"/>):
+/// the tests' own kernels and those of the samples, benchmarks, GPU runner and ring host (their Kernels.cs files are
+/// compiled in here as well).
 /// </summary>
 public static class DeclaredKernels
 {
-    private static readonly Type[] Types = typeof(DeclaredKernels).Assembly.GetTypes()
-        .Where(type => type.IsAbstract && type.IsSealed && type.GetProperty("Info", BindingFlags.Public | BindingFlags.Static) is not null)
-        .OrderBy(type => type.FullName, StringComparer.Ordinal)
-        .ToArray();
+    private static readonly Type[] Types = Collector.Visit();
 
     public static IEnumerable<Type> Of<TInfo>() => Types.Where(type => Info(type) is TInfo);
 
@@ -43,4 +42,28 @@ public static class DeclaredKernels
         Element.BF16 => typeof(BFloat16),
         _ => typeof(float),
     };
+
+    /// <summary>The kernel classes (the <c>Kernel</c> types' declaring classes), by full name.</summary>
+    private sealed class Collector : IKernelVisitor
+    {
+        private readonly List<Type> types = [];
+
+        public static Type[] Visit()
+        {
+            var collector = new Collector();
+            AssemblyKernels.Visit(collector);
+            return collector.types.OrderBy(type => type.FullName, StringComparer.Ordinal).ToArray();
+        }
+
+        public void Gemm<TKernel, TInput, TOutput>()
+            where TKernel : IGemmKernel<TInput, TOutput>
+            where TInput : unmanaged
+            where TOutput : unmanaged
+            => types.Add(typeof(TKernel).DeclaringType!);
+
+        public void Attention<TKernel, TElement>()
+            where TKernel : IAttentionKernel<TElement>
+            where TElement : unmanaged
+            => types.Add(typeof(TKernel).DeclaringType!);
+    }
 }

@@ -1,4 +1,3 @@
-using System.Globalization;
 using KernelDsl.Generator.Planning;
 
 namespace KernelDsl.Generator.Emitting.Cuda;
@@ -12,9 +11,6 @@ namespace KernelDsl.Generator.Emitting.Cuda;
 /// </summary>
 internal static class CudaAttentionEmitter
 {
-    /// <summary>Threads per block of the finalize kernel (a grid-stride loop over 4 elements per thread).</summary>
-    public const int FinalizeThreads = 256;
-
     public static string Emit(AttentionPlan plan)
     {
         var warp = AttentionWarpEmitter.For(plan);
@@ -97,10 +93,10 @@ internal static class CudaAttentionEmitter
         w.Line($"constexpr int SWIZZLE = {c.Swizzle.Span}, ROW_GROUP = {c.Swizzle.RowGroup};  // chunk c of row r is stored at c ^ ((r / ROW_GROUP) % SWIZZLE)");
         w.Line("constexpr int Q_TILE = BQ * D, KV_TILE = BKV * D;  // elements");
         w.Line($"constexpr int TILE_BYTES = {c.TileBytes};  // Qs + KV_STAGES x (Ks + Vs)");
-        w.Line($"constexpr bool CAUSAL = {(plan.Causal ? "true" : "false")};");
-        w.Line($"constexpr float SCALE_LOG2 = {Float(plan.ScaleLog2)};  // softmax scale {Float(plan.Scale)} times log2(e)");
+        w.Line($"constexpr bool CAUSAL = {Literals.Bool(plan.Causal)};");
+        w.Line($"constexpr float SCALE_LOG2 = {Literals.Float(plan.ScaleLog2)};  // softmax scale {Literals.Float(plan.Scale)} times log2(e)");
         w.Line("constexpr float LN2 = 0.693147180559945309f;");
-        w.Line($"constexpr int FINALIZE_THREADS = {FinalizeThreads};");
+        w.Line($"constexpr int FINALIZE_THREADS = {c.FinalizeThreads};");
         w.Line("constexpr unsigned FULL_MASK = 0xffffffffu;");
         w.Line("static_assert(RW * WARPS == BQ && BKV % 16 == 0 && D % 16 == 0, \"warps split the rows; whole 16-key and 16-dim steps\");");
     }
@@ -143,7 +139,7 @@ internal static class CudaAttentionEmitter
 
     private static void EmitStepKernel(CodeWriter w, AttentionPlan plan, AttentionWarpEmitter warp)
     {
-        w.Line($"extern \"C\" __global__ void __launch_bounds__(THREADS, 1) {plan.StepEntryPoint}(");
+        w.Line($"extern \"C\" __global__ void __launch_bounds__(THREADS, {plan.Cuda.MinBlocksPerMultiprocessor}) {plan.StepEntryPoint}(");
         w.Line("    const in_t* __restrict__ Q, const in_t* __restrict__ K, const in_t* __restrict__ V,");
         w.Line("    float* __restrict__ O_run, float* __restrict__ L_run,");
         w.Line("    int heads, int kv_heads, int sq, int skv,");
@@ -267,7 +263,4 @@ internal static class CudaAttentionEmitter
         w.Line("    }");
         w.Line("}");
     }
-
-    /// <summary>A float literal that round-trips.</summary>
-    public static string Float(float value) => value.ToString("R", CultureInfo.InvariantCulture) + "f";
 }

@@ -73,24 +73,16 @@ internal sealed class MmaWarpTileEmitter(MmaGemmPlan plan, Element element) : Wa
         w.Line($"// Element offset of chunk `chunk` of row `row` in a stage of {p}s, swizzled.");
         w.Line($"__device__ __forceinline__ int {p.ToLowerInvariant()}_offset(int row, int chunk)");
         w.Line("{");
-        w.Line($"    return (row * {p}_CHUNKS + (chunk ^ ((row / {p}_ROW_GROUP) % {p}_SWIZZLE))) * 8;");
+        w.Line($"    return {GemmFragments.Offset(p)};");
         w.Line("}");
         w.Line();
     }
 
-    /// <summary>
-    /// The address this lane gives ldmatrix.x4 for the 16×16 block at (mn, k). Lane l names row l % 8 of
-    /// matrix q = l / 8. A wants matrices (mn 0–7, k 0–7), (mn 8–15, k 0–7), (mn 0–7, k 8–15), (mn 8–15, k 8–15)
-    /// as a0..a3, so q % 2 picks the mn half; B wants b0, b1 of one n-tile then of the next, so q / 2 does.
-    /// Stored rows are mn when the operand is K-contiguous, else k (and ldmatrix.trans transposes).
-    /// </summary>
+    /// <summary>The address this lane gives ldmatrix.x4 for the 16×16 block at (mn, k), by <see cref="GemmFragments"/>.</summary>
     private static void EmitFragmentAddress(CodeWriter w, MmaOperand operand)
     {
         string p = operand.Name;
         string lower = p.ToLowerInvariant();
-        (string mnHalf, string kHalf) = p == "A" ? ("q % 2", "q / 2") : ("q / 2", "q % 2");
-        string row = operand.ContiguousAlongK ? $"mn + ({mnHalf}) * 8 + r" : $"k + ({kHalf}) * 8 + r";
-        string chunk = operand.ContiguousAlongK ? $"(k + ({kHalf}) * 8) / 8" : $"(mn + ({mnHalf}) * 8) / 8";
         string order = p == "A"
             ? "matrices (mn, k) = (0-7, 0-7), (8-15, 0-7), (0-7, 8-15), (8-15, 8-15) give a0..a3"
             : "matrices (n, k) = (0-7, 0-7), (0-7, 8-15), (8-15, 0-7), (8-15, 8-15) give b0, b1 of two n-tiles";
@@ -99,7 +91,7 @@ internal sealed class MmaWarpTileEmitter(MmaGemmPlan plan, Element element) : Wa
         w.Line($"__device__ __forceinline__ int {lower}_fragment(int mn, int k)");
         w.Line("{");
         w.Line("    const int lane = threadIdx.x % 32, q = lane / 8, r = lane % 8;");
-        w.Line($"    return {lower}_offset({row}, {chunk});");
+        w.Line($"    return {lower}_offset({GemmFragments.Row(operand)}, {GemmFragments.Chunk(operand)});");
         w.Line("}");
         w.Line();
     }

@@ -43,9 +43,9 @@ internal static class AttentionCudaLaunchEmitter
         w.Open("if (heads == 0 || queries == 0 || keys == 0)");
         w.Line("return;  // no query or no key: the running state stays as it is");
         w.Close();
-        w.Line($"var function = {Cuda}.AttentionLaunch.Load(ref cudaStep, stream.Device, CudaSource, StepEntryPoint);");
-        w.Line("var (x, y) = Info.GridFor(queries, heads);");
-        w.Line($"var parameters = {Cuda}.AttentionLaunch.StepArguments(q, k, v, oRun, lRun, heads, kvHeads, queries, keys, queryShard, keyShard);");
+        w.Line($"{Cuda}.CudaFunction function = {Cuda}.AttentionLaunch.Load(ref cudaStep, stream.Device, CudaSource, StepEntryPoint);");
+        w.Line("(int x, int y) = Info.GridFor(queries, heads);");
+        w.Line($"{Cuda}.KernelArguments parameters = {Cuda}.AttentionLaunch.StepArguments(q, k, v, oRun, lRun, heads, kvHeads, queries, keys, queryShard, keyShard);");
         w.Line("function.Launch(stream, (x, y, 1), (Info.Threads, 1, 1), Info.SharedMemoryBytes, parameters);");
         w.Close();
         w.Line();
@@ -64,10 +64,10 @@ internal static class AttentionCudaLaunchEmitter
         w.Open("if (heads == 0 || queries == 0)");
         w.Line("return;");
         w.Close();
-        w.Line($"const int threads = {CudaAttentionEmitter.FinalizeThreads};  // FINALIZE_THREADS in CudaSource");
-        w.Line($"var function = {Cuda}.AttentionLaunch.Load(ref cudaFinalize, stream.Device, CudaSource, FinalizeEntryPoint);");
+        w.Line($"const int threads = {plan.Cuda.FinalizeThreads};  // FINALIZE_THREADS in CudaSource");
+        w.Line($"{Cuda}.CudaFunction function = {Cuda}.AttentionLaunch.Load(ref cudaFinalize, stream.Device, CudaSource, FinalizeEntryPoint);");
         w.Line($"int blocks = {Cuda}.AttentionLaunch.FinalizeBlocks(heads * queries, Info.HeadDim, threads);");
-        w.Line($"var parameters = new {Cuda}.KernelArguments().Add(oRun).Add(lRun).Add(o).Add(lse).Add(heads * queries);");
+        w.Line($"{Cuda}.KernelArguments parameters = new {Cuda}.KernelArguments().Add(oRun).Add(lRun).Add(o).Add(lse).Add(heads * queries);");
         w.Line("function.Launch(stream, (blocks, 1, 1), (threads, 1, 1), 0, parameters);");
         w.Close();
         w.Line();

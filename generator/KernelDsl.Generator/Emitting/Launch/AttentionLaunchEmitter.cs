@@ -1,4 +1,3 @@
-using System.Globalization;
 using KernelDsl.Generator.Emitting.Cuda;
 using KernelDsl.Generator.Emitting.Simd;
 using KernelDsl.Generator.Planning;
@@ -7,7 +6,7 @@ namespace KernelDsl.Generator.Emitting.Launch;
 
 /// <summary>
 /// Prints the <c>.g.cs</c> file of one ring-attention kernel: <c>CudaSource</c>, the entry points,
-/// <c>Info</c>, the ring entry points and, inside, the CPU block kernels.
+/// <c>Info</c>, the ring entry points, the <c>Kernel</c> type and the CPU scores struct the runtime's block kernels take.
 /// </summary>
 internal static class AttentionLaunchEmitter
 {
@@ -24,6 +23,7 @@ internal static class AttentionLaunchEmitter
         EmitInfo(w, plan);
         AttentionCudaLaunchEmitter.Emit(w, plan);
         AttentionRingEmitter.Emit(w, plan);
+        KernelTypeEmitter.EmitAttention(w, plan);
         AttentionScoresEmitter.Emit(w, plan);
     });
 
@@ -33,12 +33,9 @@ internal static class AttentionLaunchEmitter
         w.Line("/// <summary>The plan the generator chose: tiles, warps, shared memory (the CPU blocking is the runtime's).</summary>");
         w.Line("public static global::KernelDsl.AttentionInfo Info { get; } = new(");
         w.Line($"    \"{plan.Kernel.QualifiedName}\", StepEntryPoint, FinalizeEntryPoint,");
-        w.Line($"    HeadDim: {plan.HeadDim}, global::KernelDsl.Element.{plan.Element}, Causal: {GemmLaunchEmitter.Bool(plan.Causal)}, Scale: {Float(plan.Scale)},");
+        w.Line($"    HeadDim: {plan.HeadDim}, global::KernelDsl.Element.{plan.Element}, Causal: {Literals.Bool(plan.Causal)}, Scale: {Literals.Float(plan.Scale)},");
         w.Line($"    global::KernelDsl.Ring.RingLayout.{plan.Layout}, Buffers: {plan.Buffers},");
         w.Line($"    TileQ: {c.TileQ}, TileKv: {c.TileKv}, Warps: {c.Warps}, SharedMemoryBytes: {c.SharedBytes});");
         w.Line();
     }
-
-    /// <summary>A float literal that round-trips.</summary>
-    public static string Float(float value) => value.ToString("R", CultureInfo.InvariantCulture) + "f";
 }

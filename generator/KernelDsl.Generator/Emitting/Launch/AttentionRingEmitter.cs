@@ -22,7 +22,7 @@ internal static class AttentionRingEmitter
         string t = GemmSurface.ClrType(plan.Element);
         string input = $"global::System.ReadOnlySpan<{t}>";
         string output = $"global::System.Span<{t}>";
-        string d = Invariant.Int(plan.HeadDim);
+        string d = Literals.Int(plan.HeadDim);
         string element = CpuElements.Describe(plan.Element);
         string mask = plan.Causal ? "causal (a query sees the keys at or before its global position)" : "not masked";
         string isaDoc = "/// <param name=\"isa\">Forces the vector width of the CPU block kernel (tests, comparisons); null picks the widest one this machine accelerates (<see cref=\"global::KernelDsl.Cpu.CpuFeatures.Best\"/>). A width the machine does not accelerate still gives the same result, slowly (emulated).</param>";
@@ -66,7 +66,7 @@ internal static class AttentionRingEmitter
         w.Line("/// <exception cref=\"global::KernelDsl.Ring.RingCommunicationException\">The ring failed or timed out.</exception>");
         w.Line("/// <exception cref=\"global::KernelDsl.Ring.RingConfigurationException\">The rank before this one was called with other sizes, options or element type (found before any K/V moves).</exception>");
         w.Open($"public static {Ring}.RingAttentionTimings Forward({Ring}.IRingCommunicator ring, int heads, int kvHeads, int sequenceLength, {input} q, {input} k, {input} v, {output} o, global::System.Span<float> lse, {CpuIsa}? isa = null)");
-        w.Line("var options = RingOptions(heads, kvHeads, sequenceLength);");
+        w.Line($"{Ring}.RingAttentionOptions options = RingOptions(heads, kvHeads, sequenceLength);");
         w.Line($"return {Ring}.CpuRingAttention.Forward<{Scores}, {t}>(ring, options, q, k, v, o, lse, isa);");
         w.Close();
         w.Line();
@@ -93,7 +93,7 @@ internal static class AttentionRingEmitter
         w.Line("/// <exception cref=\"global::System.ArgumentException\">A size is invalid or a span's length does not match it.</exception>");
         w.Line("/// <exception cref=\"global::System.ArgumentOutOfRangeException\">A rank is out of range.</exception>");
         w.Open($"public static void ForwardStep(int heads, int kvHeads, int sequenceLength, int ranks, int rank, int sourceRank, {input} q, {input} k, {input} v, global::System.Span<float> runningO, global::System.Span<float> runningLse, {CpuIsa}? isa = null)");
-        w.Line("var options = RingOptions(heads, kvHeads, sequenceLength);");
+        w.Line($"{Ring}.RingAttentionOptions options = RingOptions(heads, kvHeads, sequenceLength);");
         w.Line($"{Ring}.CpuRingAttention.ForwardStep<{Scores}, {t}>(options, ranks, rank, sourceRank, q, k, v, runningO, runningLse, isa);");
         w.Close();
         w.Line();
@@ -134,7 +134,7 @@ internal static class AttentionRingEmitter
         w.Line(isaDoc);
         w.Line("/// <exception cref=\"global::System.ArgumentException\">A size is invalid or a span's length does not match it.</exception>");
         w.Open($"public static void Attention({input} q, {input} k, {input} v, {output} o, global::System.Span<float> lse, int heads, int kvHeads, int sequenceLength, {CpuIsa}? isa = null)");
-        w.Line("var options = RingOptions(heads, kvHeads, sequenceLength);");
+        w.Line($"{Ring}.RingAttentionOptions options = RingOptions(heads, kvHeads, sequenceLength);");
         w.Line($"{Ring}.CpuRingAttention.Attention<{Scores}, {t}>(options, q, k, v, o, lse, isa);");
         w.Close();
         w.Line();
@@ -145,7 +145,7 @@ internal static class AttentionRingEmitter
         w.Line("/// </summary>");
         w.Line($"private static {Ring}.RingAttentionOptions RingOptions(int heads, int kvHeads, int sequenceLength)");
         w.Line($"    => {Ring}.RingAttentionOptions.FromArguments(heads, kvHeads, sequenceLength, headDim: {d}, layout: {Ring}.RingLayout.{plan.Layout},");
-        w.Line($"        causal: {GemmLaunchEmitter.Bool(plan.Causal)}, scale: {AttentionLaunchEmitter.Float(plan.Scale)}, buffers: {Invariant.Int(plan.Buffers)});");
+        w.Line($"        causal: {Literals.Bool(plan.Causal)}, scale: {Literals.Float(plan.Scale)}, buffers: {Literals.Int(plan.Buffers)});");
         w.Line();
     }
 }

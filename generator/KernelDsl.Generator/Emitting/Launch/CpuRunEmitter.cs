@@ -21,7 +21,7 @@ internal static class CpuRunEmitter
         bool bias = plan.Epilogue.Bias;
         string biasParameter = bias ? $" global::System.ReadOnlySpan<{elements.OutputType}> bias," : "";
         string biasArgument = bias ? "bias" : "default";
-        string shapes = $"A is {(o.TransposeA ? "K×M" : "M×K")}, B is {(o.TransposeB ? "N×K" : "K×N")}, C is M×N, all row-major";
+        string shapes = GemmSurface.Shapes(o);
         const string isaDoc = "/// <param name=\"isa\">Forces a vector width (tests, comparisons); null picks the widest accelerated one.</param>";
 
         w.Line("/// <summary>");
@@ -47,7 +47,7 @@ internal static class CpuRunEmitter
         w.Line($"    => RunCpu(a, b, c, {biasArgument}, {GemmSurface.StridedArguments}, isa);");
         w.Line();
         string layoutA = o.TransposeA ? "Transposed" : "RowMajor", layoutB = o.TransposeB ? "Transposed" : "RowMajor";
-        w.Line("/// <summary>Both <c>Run</c> overloads: the runtime's CPU GEMM with this kernel's layouts and epilogue (it validates <paramref name=\"arguments\"/>).</summary>");
+        w.Line("/// <summary>Both <c>Run</c> overloads and <c>Kernel.Run</c>: the runtime's CPU GEMM with this kernel's layouts and epilogue (it validates <paramref name=\"arguments\"/>).</summary>");
         w.Line($"private static void RunCpu({input} a, {input} b, {output} c, global::System.ReadOnlySpan<{elements.OutputType}> bias, global::KernelDsl.Cpu.GemmArguments arguments, global::KernelDsl.Cpu.CpuIsa? isa)");
         w.Line($"    => global::KernelDsl.Cpu.CpuGemm.Run<global::KernelDsl.Cpu.{layoutA}, global::KernelDsl.Cpu.{layoutB}, {GemmEpilogueEmitter.TypeName}, {elements.InputType}, {elements.OutputType}>(a, b, c, bias, arguments, isa);");
         w.Line();

@@ -19,8 +19,8 @@ internal static class CudaLaunchEmitter
         string input = GemmSurface.ClrType(o.Element), output = GemmSurface.ClrType(o.Output);
         string inputBuffer = $"{Cuda}.DeviceBuffer<{input}>", outputBuffer = $"{Cuda}.DeviceBuffer<{output}>";
         string biasParameter = bias ? $" {outputBuffer} bias," : "";
-        string biasArgument = bias ? " bias," : "";
-        string shapes = $"A is {(o.TransposeA ? "K×M" : "M×K")}, B is {(o.TransposeB ? "N×K" : "K×N")}, C is M×N, all row-major";
+        string biasArgument = bias ? "bias" : "null";
+        string shapes = GemmSurface.Shapes(o);
         // A dense A's rows are K long (M when transposed), a dense B's N long (K when transposed).
         string denseRule = tensorCores ? " " + TensorCoreRule((o.TransposeA, o.TransposeB) switch
         {
@@ -40,7 +40,7 @@ internal static class CudaLaunchEmitter
         w.Line("/// </summary>");
         w.Line("/// <exception cref=\"global::System.ArgumentException\">A size is negative or a buffer too short; the message names it.</exception>");
         w.Line($"public static void Launch({Cuda}.CudaStream stream, {inputBuffer} a, {inputBuffer} b, {outputBuffer} c, int m, int n, int k,{biasParameter} float alpha = 1f, float beta = 0f)");
-        w.Line($"    => LaunchCuda(stream, a, b, c,{biasArgument} {GemmSurface.DenseArguments});");
+        w.Line($"    => LaunchCuda(stream, a, b, c, {biasArgument}, {GemmSurface.DenseArguments});");
         w.Line();
         w.Line("/// <summary>");
         w.Line($"/// Queues C ← {GemmSurface.EpilogueFormula(plan)} on <paramref name=\"stream\"/>; {shapes}, rows");
@@ -49,10 +49,13 @@ internal static class CudaLaunchEmitter
         w.Line("/// </summary>");
         w.Line("/// <exception cref=\"global::System.ArgumentException\">A size is negative, a leading dimension too small or a buffer too short; the message names it.</exception>");
         w.Line($"public static void Launch({Cuda}.CudaStream stream, {inputBuffer} a, int lda, {inputBuffer} b, int ldb, {outputBuffer} c, int ldc, int m, int n, int k,{biasParameter} float alpha = 1f, float beta = 0f)");
-        w.Line($"    => LaunchCuda(stream, a, b, c,{biasArgument} {GemmSurface.StridedArguments});");
+        w.Line($"    => LaunchCuda(stream, a, b, c, {biasArgument}, {GemmSurface.StridedArguments});");
         w.Line();
-        w.Line("/// <summary>Both <c>Launch</c> overloads and <c>Compute</c>'s device route: checks, then queues the kernel unless C is empty.</summary>");
-        w.Open($"private static void LaunchCuda({Cuda}.CudaStream stream, {inputBuffer} a, {inputBuffer} b, {outputBuffer} c,{biasParameter} global::KernelDsl.Cpu.GemmArguments arguments)");
+        w.Line("/// <summary>");
+        w.Line("/// Both <c>Launch</c> overloads, <c>Compute</c>'s device route and <c>Kernel.Launch</c>: checks, then queues the kernel unless C is empty.");
+        w.Line($"/// <paramref name=\"bias\"/> is {(bias ? "required" : "null or empty: this kernel adds none")}.");
+        w.Line("/// </summary>");
+        w.Open($"private static void LaunchCuda({Cuda}.CudaStream stream, {inputBuffer} a, {inputBuffer} b, {outputBuffer} c, {outputBuffer}? bias, global::KernelDsl.Cpu.GemmArguments arguments)");
         w.Line("global::System.ArgumentNullException.ThrowIfNull(stream);");
         w.Line("global::System.ArgumentNullException.ThrowIfNull(a);");
         w.Line("global::System.ArgumentNullException.ThrowIfNull(b);");
@@ -61,7 +64,7 @@ internal static class CudaLaunchEmitter
         {
             w.Line("global::System.ArgumentNullException.ThrowIfNull(bias);");
         }
-        w.Line($"arguments.Validate(a.Length, b.Length, c.Length, {(bias ? "bias.Length" : "0")});");
+        w.Line($"arguments.Validate(a.Length, b.Length, c.Length, {(bias ? "bias.Length" : "bias?.Length ?? 0")});");
         if (tensorCores)
         {
             w.Line($"{Cuda}.GemmLaunch.CheckTensorCoreLayout(arguments);");
@@ -69,9 +72,9 @@ internal static class CudaLaunchEmitter
         w.Open("if (arguments.IsEmpty)");
         w.Line("return;  // M or N = 0: a grid of no blocks is not a valid launch, and there is nothing to do");
         w.Close();
-        w.Line($"var function = {Cuda}.GemmLaunch.Load(ref cudaFunction, stream.Device, CudaSource, EntryPoint);");
-        w.Line("var (x, y) = Info.GridFor(arguments.M, arguments.N);");
-        w.Line($"var parameters = new {Cuda}.KernelArguments().Add(a).Add(b).Add(c){(bias ? ".Add(bias)" : "")}");
+        w.Line($"{Cuda}.CudaFunction function = {Cuda}.GemmLaunch.Load(ref cudaFunction, stream.Device, CudaSource, EntryPoint);");
+        w.Line("(int x, int y) = Info.GridFor(arguments.M, arguments.N);");
+        w.Line($"{Cuda}.KernelArguments parameters = new {Cuda}.KernelArguments().Add(a).Add(b).Add(c){(bias ? ".Add(bias)" : "")}");
         w.Line("    .Add(arguments.M).Add(arguments.N).Add(arguments.K).Add(arguments.Lda).Add(arguments.Ldb).Add(arguments.Ldc)");
         w.Line("    .Add(arguments.ProductScale).Add(arguments.Beta);");
         w.Line("function.Launch(stream, (x, y, 1), (Info.Threads, 1, 1), Info.SharedMemoryBytes, parameters);");
@@ -122,15 +125,15 @@ internal static class CudaLaunchEmitter
             w.Line();
         }
 
-        w.Line("/// <summary>Both <c>Compute</c> overloads: <c>RunCpu</c>, or the operands through the device and <c>LaunchCuda</c>.</summary>");
+        w.Line("/// <summary>Both <c>Compute</c> overloads and <c>Kernel.Compute</c>: <c>RunCpu</c>, or the operands through the device and <c>LaunchCuda</c>.</summary>");
         w.Open($"private static global::KernelDsl.KernelBackend ComputeOn({inputSpan} a, {inputSpan} b, {outputSpan} c, global::System.ReadOnlySpan<{output}> bias, global::KernelDsl.Cpu.GemmArguments arguments, global::KernelDsl.KernelBackend backend)");
-        w.Line("var chosen = global::KernelDsl.BackendSelector.Resolve(backend);");
+        w.Line("global::KernelDsl.KernelBackend chosen = global::KernelDsl.BackendSelector.Resolve(backend);");
         w.Open("if (chosen == global::KernelDsl.KernelBackend.Cpu)");
         w.Line("RunCpu(a, b, c, bias, arguments, isa: null);");
         w.Line("return global::KernelDsl.KernelBackend.Cpu;");
         w.Close();
         w.Line($"{Cuda}.GemmLaunch.RoundTrip(chosen, arguments, a, b, c, bias,");
-        w.Line($"    (stream, deviceA, deviceB, deviceC, deviceBias) => LaunchCuda(stream, deviceA, deviceB, deviceC,{(bias ? " deviceBias," : "")} arguments));");
+        w.Line("    (stream, deviceA, deviceB, deviceC, deviceBias) => LaunchCuda(stream, deviceA, deviceB, deviceC, deviceBias, arguments));");
         w.Line("return chosen;");
         w.Close();
         w.Line();

@@ -6,7 +6,7 @@ namespace KernelDsl.Generator.Emitting.Launch;
 
 /// <summary>
 /// Prints the <c>.g.cs</c> file of one GEMM: the public surface (<c>CudaSource</c>, <c>EntryPoint</c>,
-/// <c>Info</c>, <c>Run</c>, <c>Launch</c>, <c>Compute</c>), the CUDA text and the CPU epilogue struct that plugs the
+/// <c>Info</c>, <c>Run</c>, <c>Launch</c>, <c>Compute</c>, the <c>Kernel</c> type), the CUDA text and the CPU epilogue struct that plugs the
 /// kernel into the runtime's CPU GEMM.
 /// </summary>
 internal static class GemmLaunchEmitter
@@ -21,6 +21,7 @@ internal static class GemmLaunchEmitter
         EmitInfo(w, plan);
         CpuRunEmitter.Emit(w, plan);
         CudaLaunchEmitter.Emit(w, plan);
+        KernelTypeEmitter.EmitGemm(w, plan);
         GemmEpilogueEmitter.Emit(w, plan);
     });
 
@@ -31,13 +32,11 @@ internal static class GemmLaunchEmitter
         w.Line("/// <summary>The plan the generator chose: tiling, threads, shared memory (the CPU blocking is this machine's, chosen at run time).</summary>");
         w.Line("public static global::KernelDsl.GemmInfo Info { get; } = new(");
         w.Line($"    \"{plan.Kernel.QualifiedName}\", EntryPoint,");
-        w.Line($"    global::KernelDsl.Element.{o.Element}, global::KernelDsl.Element.{o.Output}, TransposeA: {Bool(o.TransposeA)}, TransposeB: {Bool(o.TransposeB)},");
-        w.Line($"    Bias: {Bool(plan.Epilogue.Bias)}, global::KernelDsl.Activation.{plan.Epilogue.Activation},");
+        w.Line($"    global::KernelDsl.Element.{o.Element}, global::KernelDsl.Element.{o.Output}, TransposeA: {Literals.Bool(o.TransposeA)}, TransposeB: {Literals.Bool(o.TransposeB)},");
+        w.Line($"    Bias: {Literals.Bool(plan.Epilogue.Bias)}, global::KernelDsl.Activation.{plan.Epilogue.Activation},");
         w.Line($"    TileM: {c.TileM}, TileN: {c.TileN}, TileK: {c.TileK}, WarpsM: {c.WarpsM}, WarpsN: {c.WarpsN},");
         w.Line($"    ThreadTileM: {c.ThreadTileM}, ThreadTileN: {c.ThreadTileN}, Stages: {c.Stages}, SharedMemoryBytes: {c.SharedBytes},");
-        w.Line($"    ArithmeticIntensity: {c.ArithmeticIntensity.ToString("R", System.Globalization.CultureInfo.InvariantCulture)});");
+        w.Line($"    ArithmeticIntensity: {Literals.Double(c.ArithmeticIntensity)});");
         w.Line();
     }
-
-    public static string Bool(bool value) => value ? "true" : "false";
 }

@@ -1,4 +1,5 @@
 using KernelDsl.Generator.Model;
+using KernelDsl.Generator.Parsing;
 using KernelDsl.Generator.Planning;
 
 namespace KernelDsl.Generator.Emitting.Launch;
@@ -19,6 +20,10 @@ internal static class GemmSurface
 
     /// <summary>The call of a leading-dimension overload as run-time arguments.</summary>
     public const string StridedArguments = "global::KernelDsl.Cpu.GemmArguments.Strided(Info, m, n, k, lda, ldb, ldc, alpha, beta)";
+
+    /// <summary>The operands' stored shapes, for the entry points' documentation, e.g. <c>A is M×K, B is N×K, C is M×N, all row-major</c>.</summary>
+    public static string Shapes(GemmOperands o) =>
+        $"A is {(o.TransposeA ? "K×M" : "M×K")}, B is {(o.TransposeB ? "N×K" : "K×N")}, C is M×N, all row-major";
 
     public static string EpilogueFormula(GemmPlan plan) => Activated(plan, "α·op(A)·op(B) + " + Accumulated(plan));
 

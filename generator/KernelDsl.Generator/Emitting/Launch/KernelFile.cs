@@ -9,7 +9,9 @@ namespace KernelDsl.Generator.Emitting.Launch;
 /// </summary>
 internal static class KernelFile
 {
-    private const string GeneratedCode = "[global::System.CodeDom.Compiler.GeneratedCode(\"KernelDsl.Generator\", \"0.1.0\")]";
+    /// <summary>Names this generator and its assembly's version (the package's, Directory.Build.props).</summary>
+    public static readonly string GeneratedCode =
+        $"[global::System.CodeDom.Compiler.GeneratedCode(\"KernelDsl.Generator\", \"{typeof(KernelFile).Assembly.GetName().Version!.ToString(3)}\")]";
 
     /// <summary>Writes the frame around <paramref name="members"/>, which prints inside the partial class.</summary>
     public static string Write(KernelIdentity kernel, Action<CodeWriter> members)

@@ -18,9 +18,9 @@ internal static class AttentionScoresEmitter
     {
         w.Line("/// <summary>This kernel's head dimension and softmax scale, for the runtime's CPU block kernels.</summary>");
         w.Open($"private readonly struct {TypeName} : global::KernelDsl.Ring.IAttentionScores");
-        w.Line($"public static int HeadDim => {Invariant.Int(plan.HeadDim)};");
-        w.Line($"public static float Scale => {AttentionLaunchEmitter.Float(plan.Scale)};");
-        w.Line($"public static float ScaleLog2 => {AttentionLaunchEmitter.Float(plan.ScaleLog2)};  // Scale·log₂e: scores in log₂ units, probabilities by exp2");
+        w.Line($"public static int HeadDim => {Literals.Int(plan.HeadDim)};");
+        w.Line($"public static float Scale => {Literals.Float(plan.Scale)};");
+        w.Line($"public static float ScaleLog2 => {Literals.Float(plan.ScaleLog2)};  // Scale·log₂e: scores in log₂ units, probabilities by exp2");
         w.Close();
     }
 }

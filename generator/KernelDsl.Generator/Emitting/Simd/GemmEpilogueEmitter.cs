@@ -27,7 +27,7 @@ internal static class GemmEpilogueEmitter
         var epilogue = plan.Epilogue;
         w.Line($"/// <summary>The CPU fallback's epilogue after x = α·acc + β·c, on every vector width: x ← {Formula(epilogue)}.</summary>");
         w.Open($"private readonly struct {TypeName} : global::KernelDsl.Cpu.IGemmEpilogue");
-        w.Line($"public static bool ReadsBias => {Launch.GemmLaunchEmitter.Bool(epilogue.Bias)};");
+        w.Line($"public static bool ReadsBias => {Literals.Bool(epilogue.Bias)};");
         foreach (string vector in VectorTypes)
         {
             w.Line($"public static {vector} Finish({vector} x, {vector} bias) => {Body(epilogue)};");
