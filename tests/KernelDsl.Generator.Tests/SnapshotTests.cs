@@ -31,6 +31,27 @@ public sealed class SnapshotTests
         Snapshot.Match(run.AssemblyKernels, project + ".AssemblyKernels", "g.cs");
     }
 
+    /// <summary>
+    /// The tensor-core GEMMs' CUDA, reviewed like the samples': Triton's four standard fp16 configurations, the NN
+    /// layout and the fused bias + GELU with 16-bit output, as the GPU runner declares them (the bf16 twins differ only
+    /// in the element type).
+    /// </summary>
+    [Theory]
+    [InlineData("F16Tn128x256x64")]
+    [InlineData("F16Tn128x128x32")]
+    [InlineData("F16Tn64x128x32")]
+    [InlineData("F16Tn64x32x32")]
+    [InlineData("F16Nn128x128x32")]
+    [InlineData("F16TnBiasGeluF16")]
+    public void Tensor_core_gemm_cuda_matches_the_reviewed_snapshots(string kernel)
+    {
+        var source = RepositoryFiles.KernelSources().Single(f => RepositoryFiles.Relative(f.Path) == "bench/KernelDsl.GpuRunner/Kernels.cs");
+        var run = GeneratorRun.Run(source);
+        Assert.Empty(run.GeneratorDiagnostics);
+        string name = "KernelDsl.GpuRunner." + kernel;
+        Snapshot.Match(GeneratorRun.CudaSourceOf(run.GeneratedSources[name + ".g.cs"]), name, "cu");
+    }
+
     /// <summary>[GeneratedCode] carries the generator assembly's version, so tools can tell which generator wrote a file.</summary>
     [Fact]
     public void GeneratedCode_names_the_generators_version()

@@ -1,0 +1,256 @@
+// KernelDsl: KernelDsl.GpuRunner.F16Tn64x128x32, F16 GEMM on tensor cores (mma.sync m16n8k16, fp32 accumulate), F32 output. Generated; do not edit.
+//   C = alpha * op(A) * op(B) + beta * C
+//   op(A) = A, stored M x K; op(B) = B^T, B stored N x K; C is M x N; all row-major.
+//
+// Tiling
+//   A block of 128 threads computes a 64 x 128 tile of C; its 2 x 2 warps each own a
+//   32 x 64 warp tile.
+//   A warp tile is 2 x 8 MMA tiles of 16 x 8; per 16-deep k step the warp loads 2 A
+//   fragments (16 x 16) and 8 B fragments (16 x 8, two per ldmatrix.x4) and issues 16 MMAs.
+//   A lane holds 4 fp32 accumulators per MMA tile (64 in all): rows g and g + 8, columns 2t and
+//   2t + 1 of the tile, with g = lane / 4 and t = lane % 4.
+//   K is walked 32 at a time. Each step's A and B slices are copied into one of 4 shared-memory
+//   stages with cp.async, up to 3 step(s) ahead of the step being multiplied.
+//   Copies of elements outside M, N or K write zeros, which add nothing to the dot products, so ragged
+//   shapes need no special case in the inner loop; only the epilogue checks bounds before storing.
+//
+// Shared memory keeps each operand's global layout, cut into 16-byte chunks of 8 elements, so a global
+// chunk is one 16-byte cp.async. ldmatrix reads one chunk from each of 8 consecutive rows; a row of C chunks
+// starts in bank group (r * C) % 8, which repeats every ROW_GROUP rows, so chunk c of row r is stored at
+// c ^ ((r / ROW_GROUP) % SWIZZLE): the 8 chunks land in 8 different bank groups (conflict-free), each whole.
+//   As: 64 rows (M) x 4 chunks along K; fragments by ldmatrix.
+//   Bs: 128 rows (N) x 4 chunks along K; fragments by ldmatrix.
+//   12288 bytes per stage, 49152 bytes in all (dynamic shared memory).
+
+constexpr int BM = 64, BN = 128, BK = 32;  // block tile
+constexpr int WARPS_M = 2, WARPS_N = 2;  // warp grid
+constexpr int THREADS = 32 * WARPS_M * WARPS_N;
+constexpr int WTM = 32, WTN = 64;  // warp tile
+constexpr int MI = WTM / 16, NI = WTN / 8;  // MMA tiles (16 x 8) per warp tile
+constexpr int STAGES = 4;
+constexpr int A_ROWS = 64, A_CHUNKS = 4;  // As: rows x 16-byte chunks per stage
+constexpr int A_SWIZZLE = 4, A_ROW_GROUP = 2;
+constexpr int B_ROWS = 128, B_CHUNKS = 4;  // Bs: rows x 16-byte chunks per stage
+constexpr int B_SWIZZLE = 4, B_ROW_GROUP = 2;
+constexpr int A_STAGE = A_ROWS * A_CHUNKS * 8, B_STAGE = B_ROWS * B_CHUNKS * 8;  // elements per stage
+static_assert(WARPS_M * WTM == BM && WARPS_N * WTN == BN, "warps tile the block");
+static_assert(WTM % 16 == 0 && WTN % 16 == 0 && BK % 16 == 0, "whole MMA tiles; B fragments come in pairs");
+
+// ---- PTX prelude: the inline-PTX helpers this kernel calls (fixed names). Built with
+// ---- -DKERNELDSL_EMULATION, the KernelDsl emulator's header defines the same names instead.
+#ifndef KERNELDSL_EMULATION
+__device__ __forceinline__ unsigned shared_address(const void* p)
+{
+    return static_cast<unsigned>(__cvta_generic_to_shared(p));
+}
+
+// Asynchronous global -> shared copies (sm_80). src_bytes below the copy size zero-fills the rest,
+// which is how out-of-range elements become zeros without a branch around the copy.
+__device__ __forceinline__ void copy_async_4(void* dst, const void* src, int src_bytes)
+{
+    asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;\n" :: "r"(shared_address(dst)), "l"(src), "r"(src_bytes));
+}
+
+__device__ __forceinline__ void copy_async_16(void* dst, const void* src, int src_bytes)
+{
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" :: "r"(shared_address(dst)), "l"(src), "r"(src_bytes));
+}
+
+__device__ __forceinline__ void copy_async_commit()
+{
+    asm volatile("cp.async.commit_group;\n" ::);
+}
+
+// Wait until at most `pending` committed groups are still in flight.
+template <int pending>
+__device__ __forceinline__ void copy_async_wait()
+{
+    asm volatile("cp.async.wait_group %0;\n" :: "n"(pending));
+}
+
+// ldmatrix: each lane gets its share of four 8x8 matrices of 16-bit elements; lane l supplies the address
+// of row l % 8 of matrix l / 8 (.trans: each matrix transposed on the way).
+__device__ __forceinline__ void ldmatrix_x4(unsigned (&r)[4], const void* p)
+{
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];\n"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(shared_address(p)));
+}
+
+__device__ __forceinline__ void ldmatrix_x4_trans(unsigned (&r)[4], const void* p)
+{
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0, %1, %2, %3}, [%4];\n"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(shared_address(p)));
+}
+
+// d (16x8, fp32) += a (16x16, row-major) * b (16x8, column-major), f16 operands.
+__device__ __forceinline__ void mma_16x8x16_f16(float (&d)[4], const unsigned (&a)[4], const unsigned (&b)[2])
+{
+    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};\n"
+                 : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+}
+
+// Two fp32 values as one register of two 16-bit elements, rounded to nearest even; `lo` in the low half.
+__device__ __forceinline__ unsigned pack_f16x2(float lo, float hi)
+{
+    unsigned r;
+    asm("cvt.rn.f16x2.f32 %0, %1, %2;" : "=r"(r) : "f"(hi), "f"(lo));
+    return r;
+}
+#endif  // KERNELDSL_EMULATION (end of the PTX prelude)
+
+// Element offset of chunk `chunk` of row `row` in a stage of As, swizzled.
+__device__ __forceinline__ int a_offset(int row, int chunk)
+{
+    return (row * A_CHUNKS + (chunk ^ ((row / A_ROW_GROUP) % A_SWIZZLE))) * 8;
+}
+
+// Lane's ldmatrix address for the 16 x 16 block of A at (m = mn, k): lane l names row l % 8 of matrix l / 8;
+// matrices (mn, k) = (0-7, 0-7), (8-15, 0-7), (0-7, 8-15), (8-15, 8-15) give a0..a3.
+__device__ __forceinline__ int a_fragment(int mn, int k)
+{
+    const int lane = threadIdx.x % 32, q = lane / 8, r = lane % 8;
+    return a_offset(mn + (q % 2) * 8 + r, (k + (q / 2) * 8) / 8);
+}
+
+// Element offset of chunk `chunk` of row `row` in a stage of Bs, swizzled.
+__device__ __forceinline__ int b_offset(int row, int chunk)
+{
+    return (row * B_CHUNKS + (chunk ^ ((row / B_ROW_GROUP) % B_SWIZZLE))) * 8;
+}
+
+// Lane's ldmatrix address for the 16 x 16 block of B at (n = mn, k): lane l names row l % 8 of matrix l / 8;
+// matrices (n, k) = (0-7, 0-7), (0-7, 8-15), (8-15, 0-7), (8-15, 8-15) give b0, b1 of two n-tiles.
+__device__ __forceinline__ int b_fragment(int mn, int k)
+{
+    const int lane = threadIdx.x % 32, q = lane / 8, r = lane % 8;
+    return b_offset(mn + (q / 2) * 8 + r, (k + (q % 2) * 8) / 8);
+}
+
+typedef unsigned short in_t;  // A and B elements
+typedef float out_t;
+__device__ __forceinline__ float to_float(out_t x) { return x; }
+__device__ __forceinline__ out_t from_float(float x) { return x; }
+
+__device__ __forceinline__ float activation(float x) { return x; }
+
+// The epilogue's formula on one element, in fp32: alpha * op(A) * op(B) + beta * C; c is not read when beta == 0.
+__device__ __forceinline__ float epilogue(float acc, float c, float alpha, float beta)
+{
+    float v = alpha * acc;
+    if (beta != 0.0f) v = fmaf(beta, c, v);
+    return activation(v);
+}
+
+// One element of a row of C that is inside M, converted to the output type. Columns outside N are skipped.
+__device__ __forceinline__ void store_c(out_t* __restrict__ c_row, int N, int col, float acc, float alpha, float beta)
+{
+    if (col >= N) return;
+    c_row[col] = from_float(epilogue(acc, beta != 0.0f ? to_float(c_row[col]) : 0.0f, alpha, beta));
+}
+
+extern "C" __global__ void __launch_bounds__(THREADS, 1) kd_gemm_KernelDsl_GpuRunner_F16Tn64x128x32(
+    const in_t* __restrict__ A, const in_t* __restrict__ B, out_t* __restrict__ C,
+    int M, int N, int K, int lda, int ldb, int ldc, float alpha, float beta)
+{
+    extern __shared__ __align__(16) unsigned char shared_bytes[];  // STAGES x (As, Bs)
+    in_t* const shared = reinterpret_cast<in_t*>(shared_bytes);
+    const int tid = threadIdx.x;
+    const int block_m = blockIdx.y * BM, block_n = blockIdx.x * BN;  // this block's tile of C
+    const int warp = tid / 32, lane = tid % 32;
+    const int warp_m = warp / WARPS_N, warp_n = warp % WARPS_N;  // this warp's place in the warp grid
+
+    // Issue the copies of K slice `tile` into shared stage `stage` (not waited for here).
+    auto load_tile = [&](int stage, int tile) {
+        in_t* As = shared + stage * (A_STAGE + B_STAGE);
+        in_t* Bs = As + A_STAGE;
+        const int k0 = tile * BK;
+        #pragma unroll
+        for (int e = tid; e < A_ROWS * A_CHUNKS; e += THREADS) {
+            const int row = e / A_CHUNKS, chunk = e % A_CHUNKS;
+            // A rows run along K: row = m, chunk = 8 k's, wholly inside or outside since K % 8 == 0.
+            const int gm = block_m + row, gk = k0 + chunk * 8;
+            const bool inside = gm < M && gk < K;
+            const in_t* src = inside ? A + (long long)gm * lda + gk : A;
+            copy_async_16(&As[a_offset(row, chunk)], src, inside ? 16 : 0);
+        }
+        #pragma unroll
+        for (int e = tid; e < B_ROWS * B_CHUNKS; e += THREADS) {
+            const int row = e / B_CHUNKS, chunk = e % B_CHUNKS;
+            // B rows run along K: row = n, chunk = 8 k's, wholly inside or outside since K % 8 == 0.
+            const int gn = block_n + row, gk = k0 + chunk * 8;
+            const bool inside = gn < N && gk < K;
+            const in_t* src = inside ? B + (long long)gn * ldb + gk : B;
+            copy_async_16(&Bs[b_offset(row, chunk)], src, inside ? 16 : 0);
+        }
+    };
+
+    float acc[MI][NI][4] = {};
+    const int k_tiles = (K + BK - 1) / BK;
+
+    // Prologue: start the first STAGES - 1 slices. Every iteration commits a group, even an empty
+    // one, so "all but the newest STAGES - 1 groups" is always the slice about to be multiplied.
+    #pragma unroll
+    for (int s = 0; s < STAGES - 1; ++s) {
+        if (s < k_tiles) load_tile(s, s);
+        copy_async_commit();
+    }
+
+    for (int tile = 0; tile < k_tiles; ++tile) {
+        const int ahead = tile + STAGES - 1;
+        if (ahead < k_tiles) load_tile(ahead % STAGES, ahead);
+        copy_async_commit();
+        copy_async_wait<STAGES - 1>();
+        __syncthreads();  // slice `tile` is in shared memory for every thread
+
+        const in_t* As = shared + (tile % STAGES) * (A_STAGE + B_STAGE);
+        const in_t* Bs = As + A_STAGE;
+        #pragma unroll
+        for (int kk = 0; kk < BK; kk += 16) {
+            unsigned a[MI][4], b[NI][2];
+            #pragma unroll
+            for (int i = 0; i < MI; ++i) ldmatrix_x4(a[i], &As[a_fragment(warp_m * WTM + i * 16, kk)]);
+            #pragma unroll
+            for (int j = 0; j < NI; j += 2) {
+                unsigned pair[4];
+                ldmatrix_x4(pair, &Bs[b_fragment(warp_n * WTN + j * 8, kk)]);
+                b[j][0] = pair[0]; b[j][1] = pair[1]; b[j + 1][0] = pair[2]; b[j + 1][1] = pair[3];
+            }
+            #pragma unroll
+            for (int i = 0; i < MI; ++i) {
+                #pragma unroll
+                for (int j = 0; j < NI; ++j) mma_16x8x16_f16(acc[i][j], a[i], b[j]);
+            }
+        }
+        __syncthreads();  // everyone is done with this stage before a later iteration refills it
+    }
+
+    // Epilogue: every accumulator through the epilogue formula (store_c for single elements).
+    // acc[i][j][2h + e] is row g + 8h, column 2t + e of MMA tile (i, j). A lane's two columns go out as one
+    // 2-element store (and one bias and C read) when C's rows are aligned to it, so lanes write adjacent pairs.
+    struct __align__(2 * sizeof(out_t)) out_pair { out_t x, y; };
+    const bool C_by_pair = ldc % 2 == 0 && reinterpret_cast<unsigned long long>(C) % sizeof(out_pair) == 0;
+    #pragma unroll
+    for (int i = 0; i < MI; ++i) {
+        #pragma unroll
+        for (int h = 0; h < 2; ++h) {
+            const int row = block_m + warp_m * WTM + i * 16 + lane / 4 + h * 8;
+            if (row >= M) continue;
+            out_t* c_row = C + (long long)row * ldc;
+            #pragma unroll
+            for (int j = 0; j < NI; ++j) {
+                const int col = block_n + warp_n * WTN + j * 8 + (lane % 4) * 2;
+                const float v0 = acc[i][j][2 * h], v1 = acc[i][j][2 * h + 1];
+                if (C_by_pair && col + 1 < N) {
+                    out_pair* const at = reinterpret_cast<out_pair*>(c_row + col);
+                    const out_pair old = beta != 0.0f ? *at : out_pair{};
+                    const out_pair value = {from_float(epilogue(v0, to_float(old.x), alpha, beta)), from_float(epilogue(v1, to_float(old.y), alpha, beta))};
+                    *at = value;
+                    continue;
+                }
+                store_c(c_row, N, col, v0, alpha, beta);
+                store_c(c_row, N, col + 1, v1, alpha, beta);
+            }
+        }
+    }
+}
