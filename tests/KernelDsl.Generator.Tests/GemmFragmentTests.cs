@@ -74,8 +74,8 @@ public sealed class GemmFragmentTests
         public Block(bool transposeA, bool transposeB, int tileM, int tileN, int tileK, int warpM, int warpN)
         {
             (this.tileM, this.tileN, this.tileK, this.warpM, this.warpN) = (tileM, tileN, tileK, warpM, warpN);
-            A = GemmPlanner.MmaOperand("A", contiguousAlongK: !transposeA, extent: tileM, tileK);
-            B = GemmPlanner.MmaOperand("B", contiguousAlongK: transposeB, extent: tileN, tileK);
+            A = GemmPlanner.MmaOperand("A", contiguousAlongK: !transposeA, extent: tileM, tileK, threads: 128);
+            B = GemmPlanner.MmaOperand("B", contiguousAlongK: transposeB, extent: tileN, tileK, threads: 128);
             var random = new Random(tileM * 7919 + tileN * 31 + tileK + (transposeA ? 1 : 0) + (transposeB ? 2 : 0));
             a = Matrix(random, tileM, tileK);
             b = Matrix(random, tileK, tileN);

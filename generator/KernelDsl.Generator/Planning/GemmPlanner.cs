@@ -146,15 +146,22 @@ internal static class GemmPlanner
         => new(name, contiguousAlongK, !contiguousAlongK && extent % 4 == 0 ? 4 : 1, contiguousAlongK ? 4 : 0);
 
     private static (MmaOperand A, MmaOperand B) MmaOperands(GemmSpec spec)
-        => (MmaOperand("A", contiguousAlongK: !spec.Operands.TransposeA, extent: spec.Tile.M, spec.Tile.K),
-            MmaOperand("B", contiguousAlongK: spec.Operands.TransposeB, extent: spec.Tile.N, spec.Tile.K));
+        => (MmaOperand("A", contiguousAlongK: !spec.Operands.TransposeA, extent: spec.Tile.M, spec.Tile.K, spec.Warps.Count * 32),
+            MmaOperand("B", contiguousAlongK: spec.Operands.TransposeB, extent: spec.Tile.N, spec.Tile.K, spec.Warps.Count * 32));
 
-    /// <summary>Tensor-core shared tiles keep the global layout in 16-byte chunks (8 elements), swizzled by <see cref="ChunkSwizzle"/>.</summary>
-    public static MmaOperand MmaOperand(string name, bool contiguousAlongK, int extent, int tileK)
+    /// <summary>
+    /// Tensor-core shared tiles keep the global layout in 16-byte chunks (8 elements), swizzled by <see cref="ChunkSwizzle"/>;
+    /// the copy takes fixed passes (<see cref="Planning.MmaOperand.CopyRows"/>) when the block's threads divide the tile so.
+    /// </summary>
+    public static MmaOperand MmaOperand(string name, bool contiguousAlongK, int extent, int tileK, int threads)
     {
         int rows = contiguousAlongK ? extent : tileK;
         int chunks = (contiguousAlongK ? tileK : extent) / 8;
         var swizzle = ChunkSwizzle.For(chunks);
-        return new MmaOperand(name, contiguousAlongK, rows, chunks, swizzle.Span, swizzle.RowGroup);
+        int copyRows = threads % chunks == 0 ? threads / chunks : 0;
+        bool fixedPasses = copyRows > 0 && copyRows % (swizzle.Span * swizzle.RowGroup) == 0 && rows % copyRows == 0;
+        return fixedPasses
+            ? new MmaOperand(name, contiguousAlongK, rows, chunks, swizzle.Span, swizzle.RowGroup, copyRows, rows / copyRows)
+            : new MmaOperand(name, contiguousAlongK, rows, chunks, swizzle.Span, swizzle.RowGroup, 0, 0);
     }
 }

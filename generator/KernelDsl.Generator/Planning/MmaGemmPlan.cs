@@ -43,4 +43,11 @@ internal sealed record MmaGemmPlan(
 /// <param name="Chunks">16-byte chunks per row.</param>
 /// <param name="SwizzleSpan">XOR swizzle: chunk c of row r is stored at chunk c ^ ((r / SwizzleRowGroup) % SwizzleSpan) (<see cref="ChunkSwizzle"/>).</param>
 /// <param name="SwizzleRowGroup">Rows after which the rows' starting bank group repeats (<see cref="ChunkSwizzle"/>).</param>
-internal sealed record MmaOperand(string Name, bool ContiguousAlongK, int Rows, int Chunks, int SwizzleSpan, int SwizzleRowGroup);
+/// <param name="CopyRows">
+/// Rows one pass of the block's threads copies when every thread copies the same chunk of a row in every pass
+/// (threads = CopyRows · Chunks, CopyRows a multiple of the swizzle's 8-row period, Rows a multiple of CopyRows): a
+/// thread's shared offset and source pointer are then fixed for the whole kernel, pass i only adding CopyRows rows.
+/// 0 when the tile does not divide so; the copy then walks the chunks with a general loop.
+/// </param>
+/// <param name="CopyPasses">Rows / CopyRows, the copies each thread issues per K slice (0 with the general loop).</param>
+internal sealed record MmaOperand(string Name, bool ContiguousAlongK, int Rows, int Chunks, int SwizzleSpan, int SwizzleRowGroup, int CopyRows, int CopyPasses);

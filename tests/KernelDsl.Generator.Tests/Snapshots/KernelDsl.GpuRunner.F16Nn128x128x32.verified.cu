@@ -30,8 +30,12 @@ constexpr int MI = WTM / 16, NI = WTN / 8;  // MMA tiles (16 x 8) per warp tile
 constexpr int STAGES = 4;
 constexpr int A_ROWS = 128, A_CHUNKS = 4;  // As: rows x 16-byte chunks per stage
 constexpr int A_SWIZZLE = 4, A_ROW_GROUP = 2;
+constexpr int A_COPY_ROWS = 32, A_PASSES = 4;  // As copied in passes of COPY_ROWS rows, one chunk a thread
+static_assert(A_COPY_ROWS * A_CHUNKS == THREADS && A_COPY_ROWS % 8 == 0 && A_PASSES * A_COPY_ROWS == A_ROWS, "fixed copy passes");
 constexpr int B_ROWS = 32, B_CHUNKS = 16;  // Bs: rows x 16-byte chunks per stage
 constexpr int B_SWIZZLE = 8, B_ROW_GROUP = 1;
+constexpr int B_COPY_ROWS = 8, B_PASSES = 4;  // Bs copied in passes of COPY_ROWS rows, one chunk a thread
+static_assert(B_COPY_ROWS * B_CHUNKS == THREADS && B_COPY_ROWS % 8 == 0 && B_PASSES * B_COPY_ROWS == B_ROWS, "fixed copy passes");
 constexpr int A_STAGE = A_ROWS * A_CHUNKS * 8, B_STAGE = B_ROWS * B_CHUNKS * 8;  // elements per stage
 static_assert(WARPS_M * WTM == BM && WARPS_N * WTN == BN, "warps tile the block");
 static_assert(WTM % 16 == 0 && WTN % 16 == 0 && BK % 16 == 0, "whole MMA tiles; B fragments come in pairs");
@@ -159,29 +163,39 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) kd_gemm_KernelDsl_GpuRu
     const int block_m = blockIdx.y * BM, block_n = blockIdx.x * BN;  // this block's tile of C
     const int warp = tid / 32, lane = tid % 32;
     const int warp_m = warp / WARPS_N, warp_n = warp % WARPS_N;  // this warp's place in the warp grid
+    // A copies: this thread copies chunk a_chunk of stored rows a_row + A_COPY_ROWS * i (i < A_PASSES) in every K slice.
+    const int a_row = tid / A_CHUNKS, a_chunk = tid % A_CHUNKS;
+    const int a_smem = a_offset(a_row, a_chunk);
+    const long long a_pass = (long long)A_COPY_ROWS * lda;  // source elements between passes
+    const int a_rows_inside = M - (block_m + a_row);  // pass i is inside M when A_COPY_ROWS * i < this
+    const in_t* const a_src = A + (long long)(block_m + a_row) * lda + a_chunk * 8;  // + k0 per slice
+    // B copies: this thread copies chunk b_chunk of stored rows b_row + B_COPY_ROWS * i (i < B_PASSES) in every K slice.
+    const int b_row = tid / B_CHUNKS, b_chunk = tid % B_CHUNKS;
+    const int b_smem = b_offset(b_row, b_chunk);
+    const long long b_pass = (long long)B_COPY_ROWS * ldb;  // source elements between passes
+    const int b_count = min(max(N - (block_n + b_chunk * 8), 0), 8);  // elements of the chunk inside N
+    const in_t* const b_src = B + (long long)b_row * ldb + block_n + b_chunk * 8;  // + k0 rows per slice
 
     // Issue the copies of K slice `tile` into shared stage `stage` (not waited for here).
     auto load_tile = [&](int stage, int tile) {
         in_t* As = shared + stage * (A_STAGE + B_STAGE);
         in_t* Bs = As + A_STAGE;
         const int k0 = tile * BK;
-        #pragma unroll
-        for (int e = tid; e < A_ROWS * A_CHUNKS; e += THREADS) {
-            const int row = e / A_CHUNKS, chunk = e % A_CHUNKS;
-            // A rows run along K: row = m, chunk = 8 k's, wholly inside or outside since K % 8 == 0.
-            const int gm = block_m + row, gk = k0 + chunk * 8;
-            const bool inside = gm < M && gk < K;
-            const in_t* src = inside ? A + (long long)gm * lda + gk : A;
-            copy_async_16(&As[a_offset(row, chunk)], src, inside ? 16 : 0);
+        {  // A rows run along K: K % 8 == 0 (checked at launch), so a chunk of 8 k's is wholly inside or outside.
+            const bool k_inside = k0 + a_chunk * 8 < K;
+            #pragma unroll
+            for (int i = 0; i < A_PASSES; ++i) {
+                const bool inside = k_inside && A_COPY_ROWS * i < a_rows_inside;
+                copy_async_16(&As[a_smem + i * (A_COPY_ROWS * A_CHUNKS * 8)], inside ? a_src + k0 + i * a_pass : A, inside ? 16 : 0);
+            }
         }
-        #pragma unroll
-        for (int e = tid; e < B_ROWS * B_CHUNKS; e += THREADS) {
-            const int row = e / B_CHUNKS, chunk = e % B_CHUNKS;
-            // B rows run along N: row = k, chunk = 8 n's; a chunk cut by N copies what is inside, zero-fills the rest.
-            const int gk = k0 + row, gn = block_n + chunk * 8;
-            const int count = gk < K ? min(max(N - gn, 0), 8) : 0;
-            const in_t* src = count > 0 ? B + (long long)gk * ldb + gn : B;
-            copy_async_16(&Bs[b_offset(row, chunk)], src, count * 2);
+        {  // B rows run along N: row = k, chunk = 8 n's; a chunk cut by N copies what is inside, zero-fills the rest.
+            const in_t* const slice = b_src + (long long)k0 * ldb;
+            #pragma unroll
+            for (int i = 0; i < B_PASSES; ++i) {
+                const int count = k0 + b_row + B_COPY_ROWS * i < K ? b_count : 0;
+                copy_async_16(&Bs[b_smem + i * (B_COPY_ROWS * B_CHUNKS * 8)], count > 0 ? slice + i * b_pass : B, count * 2);
+            }
         }
     };
 

@@ -50,6 +50,11 @@ internal sealed class MmaWarpTileEmitter(MmaGemmPlan plan, Element element) : Wa
             string p = operand.Name;
             w.Line($"constexpr int {p}_ROWS = {operand.Rows}, {p}_CHUNKS = {operand.Chunks};  // {p}s: rows x 16-byte chunks per stage");
             w.Line($"constexpr int {p}_SWIZZLE = {operand.SwizzleSpan}, {p}_ROW_GROUP = {operand.SwizzleRowGroup};");
+            if (operand.CopyPasses > 0)
+            {
+                w.Line($"constexpr int {p}_COPY_ROWS = {operand.CopyRows}, {p}_PASSES = {operand.CopyPasses};  // {p}s copied in passes of COPY_ROWS rows, one chunk a thread");
+                w.Line($"static_assert({p}_COPY_ROWS * {p}_CHUNKS == THREADS && {p}_COPY_ROWS % 8 == 0 && {p}_PASSES * {p}_COPY_ROWS == {p}_ROWS, \"fixed copy passes\");");
+            }
         }
         w.Line("constexpr int A_STAGE = A_ROWS * A_CHUNKS * 8, B_STAGE = B_ROWS * B_CHUNKS * 8;  // elements per stage");
         w.Line("static_assert(WARPS_M * WTM == BM && WARPS_N * WTN == BN, \"warps tile the block\");");
@@ -96,8 +101,36 @@ internal sealed class MmaWarpTileEmitter(MmaGemmPlan plan, Element element) : Wa
         w.Line();
     }
 
+    /// <summary>
+    /// For an operand copied in fixed passes, what a thread's copies keep for the whole kernel: its stored row and
+    /// chunk in pass 0, their swizzled shared offset (pass i adds COPY_ROWS rows, a whole number of swizzle periods,
+    /// so the chunk keeps its slot), its source pointer without the K slice, and how much of M (N) its rows or chunk see.
+    /// </summary>
     public override void LaneSetup(CodeWriter w)
     {
+        foreach (var (operand, name) in new[] { (plan.A, 'A'), (plan.B, 'B') })
+        {
+            if (operand.CopyPasses == 0)
+            {
+                continue;
+            }
+            var x = new Axis(name);
+            string p = operand.Name, l = p.ToLowerInvariant();
+            w.Line($"    // {p} copies: this thread copies chunk {l}_chunk of stored rows {l}_row + {p}_COPY_ROWS * i (i < {p}_PASSES) in every K slice.");
+            w.Line($"    const int {l}_row = tid / {p}_CHUNKS, {l}_chunk = tid % {p}_CHUNKS;");
+            w.Line($"    const int {l}_smem = {l}_offset({l}_row, {l}_chunk);");
+            w.Line($"    const long long {l}_pass = (long long){p}_COPY_ROWS * {x.Ld};  // source elements between passes");
+            if (operand.ContiguousAlongK)
+            {
+                w.Line($"    const int {l}_rows_inside = {x.Bound} - ({x.Origin} + {l}_row);  // pass i is inside {x.Bound} when {p}_COPY_ROWS * i < this");
+                w.Line($"    const in_t* const {l}_src = {name} + (long long)({x.Origin} + {l}_row) * {x.Ld} + {l}_chunk * 8;  // + k0 per slice");
+            }
+            else
+            {
+                w.Line($"    const int {l}_count = min(max({x.Bound} - ({x.Origin} + {l}_chunk * 8), 0), 8);  // elements of the chunk inside {x.Bound}");
+                w.Line($"    const in_t* const {l}_src = {name} + (long long){l}_row * {x.Ld} + {x.Origin} + {l}_chunk * 8;  // + k0 rows per slice");
+            }
+        }
     }
 
     public override void CopyOperand(CodeWriter w, CudaGemmPlan cuda, char operand)
@@ -105,6 +138,11 @@ internal sealed class MmaWarpTileEmitter(MmaGemmPlan plan, Element element) : Wa
         var o = operand == 'A' ? plan.A : plan.B;
         var x = new Axis(operand);
         string lower = o.Name.ToLowerInvariant();
+        if (o.CopyPasses > 0)
+        {
+            CopyInPasses(w, o, x, operand);
+            return;
+        }
         w.Line("        #pragma unroll");
         w.Line($"        for (int e = tid; e < {o.Name}_ROWS * {o.Name}_CHUNKS; e += THREADS) {{");
         w.Line($"            const int row = e / {o.Name}_CHUNKS, chunk = e % {o.Name}_CHUNKS;");
@@ -125,6 +163,33 @@ internal sealed class MmaWarpTileEmitter(MmaGemmPlan plan, Element element) : Wa
             w.Line($"            const in_t* src = count > 0 ? {operand} + (long long)gk * {x.Ld} + g{x.Index} : {operand};");
             w.Line($"            copy_async_16(&{x.Shared}[{lower}_offset(row, chunk)], src, count * 2);");
         }
+        w.Line("        }");
+    }
+
+    /// <summary>One K slice of an operand copied in fixed passes (<see cref="LaneSetup"/> holds the per-thread part).</summary>
+    private static void CopyInPasses(CodeWriter w, MmaOperand o, Axis x, char operand)
+    {
+        string p = o.Name, l = p.ToLowerInvariant();
+        string destination = $"&{x.Shared}[{l}_smem + i * ({p}_COPY_ROWS * {p}_CHUNKS * 8)]";
+        if (o.ContiguousAlongK)
+        {
+            w.Line($"        {{  // {operand} rows run along K: K % 8 == 0 (checked at launch), so a chunk of 8 k's is wholly inside or outside.");
+            w.Line($"            const bool k_inside = k0 + {l}_chunk * 8 < K;");
+            w.Line("            #pragma unroll");
+            w.Line($"            for (int i = 0; i < {p}_PASSES; ++i) {{");
+            w.Line($"                const bool inside = k_inside && {p}_COPY_ROWS * i < {l}_rows_inside;");
+            w.Line($"                copy_async_16({destination}, inside ? {l}_src + k0 + i * {l}_pass : {operand}, inside ? 16 : 0);");
+        }
+        else
+        {
+            w.Line($"        {{  // {operand} rows run along {x.Bound}: row = k, chunk = 8 {x.Index}'s; a chunk cut by {x.Bound} copies what is inside, zero-fills the rest.");
+            w.Line($"            const in_t* const slice = {l}_src + (long long)k0 * {x.Ld};");
+            w.Line("            #pragma unroll");
+            w.Line($"            for (int i = 0; i < {p}_PASSES; ++i) {{");
+            w.Line($"                const int count = k0 + {l}_row + {p}_COPY_ROWS * i < K ? {l}_count : 0;");
+            w.Line($"                copy_async_16({destination}, count > 0 ? slice + i * {l}_pass : {operand}, count * 2);");
+        }
+        w.Line("            }");
         w.Line("        }");
     }
 
