@@ -186,7 +186,7 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) kd_gemm_KernelDsl_GpuRu
             #pragma unroll
             for (int i = 0; i < A_PASSES; ++i) {
                 const bool inside = k_inside && A_COPY_ROWS * i < a_rows_inside;
-                copy_async_16(&As[a_smem + i * (A_COPY_ROWS * A_CHUNKS * 8)], inside ? a_src + k0 + i * a_pass : A, inside ? 16 : 0);
+                copy_async_16(&As[a_smem + i * (A_COPY_ROWS * A_CHUNKS * 8)], a_src + k0 + i * a_pass, inside ? 16 : 0);
             }
         }
         {  // B rows run along N: row = k, chunk = 8 n's; a chunk cut by N copies what is inside, zero-fills the rest.
@@ -194,7 +194,7 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) kd_gemm_KernelDsl_GpuRu
             #pragma unroll
             for (int i = 0; i < B_PASSES; ++i) {
                 const int count = k0 + b_row + B_COPY_ROWS * i < K ? b_count : 0;
-                copy_async_16(&Bs[b_smem + i * (B_COPY_ROWS * B_CHUNKS * 8)], count > 0 ? slice + i * b_pass : B, count * 2);
+                copy_async_16(&Bs[b_smem + i * (B_COPY_ROWS * B_CHUNKS * 8)], slice + i * b_pass, count * 2);
             }
         }
     };

@@ -196,7 +196,7 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) kd_gemm_KernelDsl_GpuRu
             #pragma unroll
             for (int i = 0; i < A_PASSES; ++i) {
                 const bool inside = k_inside && A_COPY_ROWS * i < a_rows_inside;
-                copy_async_16(&As[a_smem + i * (A_COPY_ROWS * A_CHUNKS * 8)], inside ? a_src + k0 + i * a_pass : A, inside ? 16 : 0);
+                copy_async_16(&As[a_smem + i * (A_COPY_ROWS * A_CHUNKS * 8)], a_src + k0 + i * a_pass, inside ? 16 : 0);
             }
         }
         {  // B rows run along K: K % 8 == 0 (checked at launch), so a chunk of 8 k's is wholly inside or outside.
@@ -204,7 +204,7 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) kd_gemm_KernelDsl_GpuRu
             #pragma unroll
             for (int i = 0; i < B_PASSES; ++i) {
                 const bool inside = k_inside && B_COPY_ROWS * i < b_rows_inside;
-                copy_async_16(&Bs[b_smem + i * (B_COPY_ROWS * B_CHUNKS * 8)], inside ? b_src + k0 + i * b_pass : B, inside ? 16 : 0);
+                copy_async_16(&Bs[b_smem + i * (B_COPY_ROWS * B_CHUNKS * 8)], b_src + k0 + i * b_pass, inside ? 16 : 0);
             }
         }
     };

@@ -166,7 +166,11 @@ internal sealed class MmaWarpTileEmitter(MmaGemmPlan plan, Element element) : Wa
         w.Line("        }");
     }
 
-    /// <summary>One K slice of an operand copied in fixed passes (<see cref="LaneSetup"/> holds the per-thread part).</summary>
+    /// <summary>
+    /// One K slice of an operand copied in fixed passes (<see cref="LaneSetup"/> holds the per-thread part). A copy of 0
+    /// source bytes reads nothing (PTX <c>cp.async</c>'s src-size; CUTLASS's zero-fill copies rely on it too), so an
+    /// element outside the matrix needs no valid pointer, only a source size of 0: no select per copy.
+    /// </summary>
     private static void CopyInPasses(CodeWriter w, MmaOperand o, Axis x, char operand)
     {
         string p = o.Name, l = p.ToLowerInvariant();
@@ -178,7 +182,7 @@ internal sealed class MmaWarpTileEmitter(MmaGemmPlan plan, Element element) : Wa
             w.Line("            #pragma unroll");
             w.Line($"            for (int i = 0; i < {p}_PASSES; ++i) {{");
             w.Line($"                const bool inside = k_inside && {p}_COPY_ROWS * i < {l}_rows_inside;");
-            w.Line($"                copy_async_16({destination}, inside ? {l}_src + k0 + i * {l}_pass : {operand}, inside ? 16 : 0);");
+            w.Line($"                copy_async_16({destination}, {l}_src + k0 + i * {l}_pass, inside ? 16 : 0);");
         }
         else
         {
@@ -187,7 +191,7 @@ internal sealed class MmaWarpTileEmitter(MmaGemmPlan plan, Element element) : Wa
             w.Line("            #pragma unroll");
             w.Line($"            for (int i = 0; i < {p}_PASSES; ++i) {{");
             w.Line($"                const int count = k0 + {l}_row + {p}_COPY_ROWS * i < K ? {l}_count : 0;");
-            w.Line($"                copy_async_16({destination}, count > 0 ? slice + i * {l}_pass : {operand}, count * 2);");
+            w.Line($"                copy_async_16({destination}, slice + i * {l}_pass, count * 2);");
         }
         w.Line("            }");
         w.Line("        }");
