@@ -42,6 +42,20 @@ internal sealed class CodeWriter(string indentUnit = "    ")
         return Line("}" + suffix);
     }
 
+    /// <summary>Indents the lines that follow by one more unit, until <see cref="Outdent"/>.</summary>
+    public CodeWriter Indent()
+    {
+        depth++;
+        return this;
+    }
+
+    /// <summary>Undoes one <see cref="Indent"/>.</summary>
+    public CodeWriter Outdent()
+    {
+        depth--;
+        return this;
+    }
+
     /// <summary>Writes a line exactly as given, without indentation (raw string literal content).</summary>
     public CodeWriter Raw(string line)
     {

@@ -18,6 +18,13 @@ internal abstract record CudaGemmPlan(int TileM, int TileN, int TileK, int Warps
     /// </summary>
     public int MinBlocksPerMultiprocessor => 1;
 
+    /// <summary>
+    /// The K loop runs <see cref="Stages"/> slices per trip, so each slice's stage is a compile-time constant: its shared
+    /// offsets become immediates and nothing wraps a stage index. Worth it when the loop body is small (tensor cores: a
+    /// few hundred instructions, still inside the instruction cache when repeated); the SIMT body is too large to repeat.
+    /// </summary>
+    public abstract bool StagesUnrolled { get; }
+
     public int WarpTileM => TileM / WarpsM;
 
     public int WarpTileN => TileN / WarpsN;

@@ -28,6 +28,8 @@ internal sealed record MmaGemmPlan(
 
     public override int ThreadTileN => 2 * MmaTilesN;
 
+    public override bool StagesUnrolled => true;
+
     public override int SharedBytesPerStage => (A.Rows * A.Chunks + B.Rows * B.Chunks) * 16;
 }
 

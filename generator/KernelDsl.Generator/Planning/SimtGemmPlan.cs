@@ -30,6 +30,8 @@ internal sealed record SimtGemmPlan(
     /// <summary>Floats between consecutive k rows of the shared B slice.</summary>
     public int SharedStrideB => TileN + B.RowPad;
 
+    public override bool StagesUnrolled => false;
+
     public override int SharedBytesPerStage => (int)SharedBytesPerStageOf(TileM, TileN, TileK, A, B);
 
     /// <summary>A thread reads its ThreadTileM values of A at one k as float4s when they come in fours.</summary>

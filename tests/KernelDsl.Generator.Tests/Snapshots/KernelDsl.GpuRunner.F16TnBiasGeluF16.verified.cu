@@ -173,6 +173,16 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) kd_gemm_KernelDsl_GpuRu
     const int block_m = blockIdx.y * BM, block_n = blockIdx.x * BN;  // this block's tile of C
     const int warp = tid / 32, lane = tid % 32;
     const int warp_m = warp / WARPS_N, warp_n = warp % WARPS_N;  // this warp's place in the warp grid
+    // Lane's ldmatrix byte offset in a stage of As for each 16-deep k step, at the warp tile's first rows; the
+    // next 16 rows are two whole swizzle periods on, so they add 16 * A_CHUNKS * 16 bytes, an immediate offset.
+    int a_frag[BK / 16];
+    #pragma unroll
+    for (int step = 0; step < BK / 16; ++step) a_frag[step] = a_fragment(warp_m * WTM, step * 16) * (int)sizeof(in_t);
+    // Lane's ldmatrix byte offset in a stage of Bs for each 16-deep k step, at the warp tile's first rows; the
+    // next 16 rows are two whole swizzle periods on, so they add 16 * B_CHUNKS * 16 bytes, an immediate offset.
+    int b_frag[BK / 16];
+    #pragma unroll
+    for (int step = 0; step < BK / 16; ++step) b_frag[step] = b_fragment(warp_n * WTN, step * 16) * (int)sizeof(in_t);
     // A copies: this thread copies chunk a_chunk of stored rows a_row + A_COPY_ROWS * i (i < A_PASSES) in every K slice.
     const int a_row = tid / A_CHUNKS, a_chunk = tid % A_CHUNKS;
     const int a_smem = a_offset(a_row, a_chunk);
@@ -220,33 +230,40 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) kd_gemm_KernelDsl_GpuRu
         copy_async_commit();
     }
 
-    for (int tile = 0; tile < k_tiles; ++tile) {
-        const int ahead = tile + STAGES - 1;
-        if (ahead < k_tiles) load_tile(ahead % STAGES, ahead);
-        copy_async_commit();
-        copy_async_wait<STAGES - 1>();
-        __syncthreads();  // slice `tile` is in shared memory for every thread
-
-        const in_t* As = shared + (tile % STAGES) * (A_STAGE + B_STAGE);
-        const in_t* Bs = As + A_STAGE;
+    // STAGES slices per trip: slice `tile` sits in stage s, a constant once unrolled, so its shared offsets
+    // are immediates; the slice issued ahead goes to the stage freed one slice earlier, (s + STAGES - 1) % STAGES.
+    for (int first = 0; first < k_tiles; first += STAGES) {
         #pragma unroll
-        for (int kk = 0; kk < BK; kk += 16) {
-            unsigned a[MI][4], b[NI][2];
+        for (int s = 0; s < STAGES; ++s) {
+            const int tile = first + s;
+            if (tile == k_tiles) break;
+            const int ahead = tile + STAGES - 1;
+            if (ahead < k_tiles) load_tile((s + STAGES - 1) % STAGES, ahead);
+            copy_async_commit();
+            copy_async_wait<STAGES - 1>();
+            __syncthreads();  // slice `tile` is in shared memory for every thread
+
+            const in_t* As = shared + s * (A_STAGE + B_STAGE);
+            const in_t* Bs = As + A_STAGE;
             #pragma unroll
-            for (int i = 0; i < MI; ++i) ldmatrix_x4(a[i], &As[a_fragment(warp_m * WTM + i * 16, kk)]);
-            #pragma unroll
-            for (int j = 0; j < NI; j += 2) {
-                unsigned pair[4];
-                ldmatrix_x4(pair, &Bs[b_fragment(warp_n * WTN + j * 8, kk)]);
-                b[j][0] = pair[0]; b[j][1] = pair[1]; b[j + 1][0] = pair[2]; b[j + 1][1] = pair[3];
-            }
-            #pragma unroll
-            for (int i = 0; i < MI; ++i) {
+            for (int kk = 0; kk < BK; kk += 16) {
+                unsigned a[MI][4], b[NI][2];
                 #pragma unroll
-                for (int j = 0; j < NI; ++j) mma_16x8x16_f16(acc[i][j], a[i], b[j]);
+                for (int i = 0; i < MI; ++i) ldmatrix_x4(a[i], reinterpret_cast<const unsigned char*>(As) + a_frag[kk / 16] + (i) * (16 * A_CHUNKS * 16));
+                #pragma unroll
+                for (int j = 0; j < NI; j += 2) {
+                    unsigned pair[4];
+                    ldmatrix_x4(pair, reinterpret_cast<const unsigned char*>(Bs) + b_frag[kk / 16] + (j / 2) * (16 * B_CHUNKS * 16));
+                    b[j][0] = pair[0]; b[j][1] = pair[1]; b[j + 1][0] = pair[2]; b[j + 1][1] = pair[3];
+                }
+                #pragma unroll
+                for (int i = 0; i < MI; ++i) {
+                    #pragma unroll
+                    for (int j = 0; j < NI; ++j) mma_16x8x16_f16(acc[i][j], a[i], b[j]);
+                }
             }
+            __syncthreads();  // everyone is done with this stage before a later iteration refills it
         }
-        __syncthreads();  // everyone is done with this stage before a later iteration refills it
     }
 
     // Epilogue: every accumulator through the epilogue formula (store_c for single elements).

@@ -120,22 +120,47 @@ internal static class CudaGemmEmitter
         w.Line("        copy_async_commit();");
         w.Line("    }");
         w.Line();
-        w.Line("    for (int tile = 0; tile < k_tiles; ++tile) {");
-        w.Line("        const int ahead = tile + STAGES - 1;");
-        w.Line("        if (ahead < k_tiles) load_tile(ahead % STAGES, ahead);");
-        w.Line("        copy_async_commit();");
-        w.Line("        copy_async_wait<STAGES - 1>();");
-        w.Line("        __syncthreads();  // slice `tile` is in shared memory for every thread");
-        w.Line();
-        w.Line("        const in_t* As = shared + (tile % STAGES) * (A_STAGE + B_STAGE);");
-        w.Line("        const in_t* Bs = As + A_STAGE;");
-        warp.MultiplyStage(w);
-        w.Line("        __syncthreads();  // everyone is done with this stage before a later iteration refills it");
-        w.Line("    }");
+        if (plan.Cuda.StagesUnrolled)
+        {
+            w.Line("    // STAGES slices per trip: slice `tile` sits in stage s, a constant once unrolled, so its shared offsets");
+            w.Line("    // are immediates; the slice issued ahead goes to the stage freed one slice earlier, (s + STAGES - 1) % STAGES.");
+            w.Line("    for (int first = 0; first < k_tiles; first += STAGES) {");
+            w.Line("        #pragma unroll");
+            w.Line("        for (int s = 0; s < STAGES; ++s) {");
+            w.Line("            const int tile = first + s;");
+            w.Line("            if (tile == k_tiles) break;");
+            w.Indent();
+            MainLoopStep(w, warp, "(s + STAGES - 1) % STAGES", "s");
+            w.Outdent();
+            w.Line("        }");
+            w.Line("    }");
+        }
+        else
+        {
+            w.Line("    for (int tile = 0; tile < k_tiles; ++tile) {");
+            MainLoopStep(w, warp, "ahead % STAGES", "(tile % STAGES)");
+            w.Line("    }");
+        }
         w.Line();
         w.Line("    // Epilogue: every accumulator through the epilogue formula (store_c for single elements).");
         warp.StoreAccumulators(w, plan.Epilogue.Bias);
         w.Line("}");
+    }
+
+    /// <summary>One K slice of the main loop: issue the slice STAGES - 1 ahead, wait for slice `tile`, multiply it.</summary>
+    private static void MainLoopStep(CodeWriter w, WarpTileEmitter warp, string aheadStage, string tileStage)
+    {
+        const string indent = "        ";
+        w.Line(indent + "const int ahead = tile + STAGES - 1;");
+        w.Line(indent + $"if (ahead < k_tiles) load_tile({aheadStage}, ahead);");
+        w.Line(indent + "copy_async_commit();");
+        w.Line(indent + "copy_async_wait<STAGES - 1>();");
+        w.Line(indent + "__syncthreads();  // slice `tile` is in shared memory for every thread");
+        w.Line();
+        w.Line(indent + $"const in_t* As = shared + {tileStage} * (A_STAGE + B_STAGE);");
+        w.Line(indent + "const in_t* Bs = As + A_STAGE;");
+        warp.MultiplyStage(w);
+        w.Line(indent + "__syncthreads();  // everyone is done with this stage before a later iteration refills it");
     }
 
     private static string Formula(GemmPlan plan)

@@ -108,6 +108,18 @@ internal sealed class MmaWarpTileEmitter(MmaGemmPlan plan, Element element) : Wa
     /// </summary>
     public override void LaneSetup(CodeWriter w)
     {
+        foreach (var operand in new[] { plan.A, plan.B })
+        {
+            if (operand.ContiguousAlongK)
+            {
+                string l = operand.Name.ToLowerInvariant(), origin = operand.Name == "A" ? "warp_m * WTM" : "warp_n * WTN";
+                w.Line($"    // Lane's ldmatrix byte offset in a stage of {operand.Name}s for each 16-deep k step, at the warp tile's first rows; the");
+                w.Line($"    // next 16 rows are two whole swizzle periods on, so they add {16} * {operand.Name}_CHUNKS * 16 bytes, an immediate offset.");
+                w.Line($"    int {l}_frag[BK / 16];");
+                w.Line("    #pragma unroll");
+                w.Line($"    for (int step = 0; step < BK / 16; ++step) {l}_frag[step] = {l}_fragment({origin}, step * 16) * (int)sizeof(in_t);");
+            }
+        }
         foreach (var (operand, name) in new[] { (plan.A, 'A'), (plan.B, 'B') })
         {
             if (operand.CopyPasses == 0)
@@ -207,11 +219,11 @@ internal sealed class MmaWarpTileEmitter(MmaGemmPlan plan, Element element) : Wa
         w.Line("        for (int kk = 0; kk < BK; kk += 16) {");
         w.Line("            unsigned a[MI][4], b[NI][2];");
         w.Line("            #pragma unroll");
-        w.Line($"            for (int i = 0; i < MI; ++i) {loadA}(a[i], &As[a_fragment(warp_m * WTM + i * 16, kk)]);");
+        w.Line($"            for (int i = 0; i < MI; ++i) {loadA}(a[i], {FragmentAddress(plan.A, "warp_m * WTM + i * 16", "i")});");
         w.Line("            #pragma unroll");
         w.Line("            for (int j = 0; j < NI; j += 2) {");
         w.Line("                unsigned pair[4];");
-        w.Line($"                {loadB}(pair, &Bs[b_fragment(warp_n * WTN + j * 8, kk)]);");
+        w.Line($"                {loadB}(pair, {FragmentAddress(plan.B, "warp_n * WTN + j * 8", "j / 2")});");
         w.Line("                b[j][0] = pair[0]; b[j][1] = pair[1]; b[j + 1][0] = pair[2]; b[j + 1][1] = pair[3];");
         w.Line("            }");
         w.Line("            #pragma unroll");
@@ -220,6 +232,19 @@ internal sealed class MmaWarpTileEmitter(MmaGemmPlan plan, Element element) : Wa
         w.Line($"                for (int j = 0; j < NI; ++j) {PtxPrelude.MmaName(element)}(acc[i][j], a[i], b[j]);");
         w.Line("            }");
         w.Line("        }");
+    }
+
+    /// <summary>
+    /// The address of a lane's ldmatrix for the 16×16 block at <paramref name="mn"/>, the <paramref name="block"/>-th
+    /// block of 16 rows of the warp tile: a K-contiguous operand's from the hoisted offsets plus whole 16-row steps,
+    /// another's from its fragment function (its blocks differ in chunk, which the swizzle does not shift linearly).
+    /// </summary>
+    private static string FragmentAddress(MmaOperand operand, string mn, string block)
+    {
+        string p = operand.Name, l = p.ToLowerInvariant();
+        return operand.ContiguousAlongK
+            ? $"reinterpret_cast<const unsigned char*>({p}s) + {l}_frag[kk / 16] + ({block}) * (16 * {p}_CHUNKS * 16)"
+            : $"&{p}s[{l}_fragment({mn}, kk)]";
     }
 
     public override void StoreAccumulators(CodeWriter w, bool bias)
