@@ -25,6 +25,13 @@ internal abstract record CudaGemmPlan(int TileM, int TileN, int TileK, int Warps
     /// </summary>
     public abstract bool StagesUnrolled { get; }
 
+    /// <summary>
+    /// Tile rows per group of the grouped tile order (Triton's GROUP_M): blocks launched one after another walk down
+    /// this many tile rows before moving one tile column right, so the blocks resident together read a few A panels
+    /// and B panels many times from L2 instead of one A panel and every B panel once. Triton's default.
+    /// </summary>
+    public int RasterGroup => 8;
+
     public int WarpTileM => TileM / WarpsM;
 
     public int WarpTileN => TileN / WarpsN;

@@ -95,7 +95,15 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) kd_gemm_GemmSample_Squa
     extern __shared__ __align__(16) unsigned char shared_bytes[];  // STAGES x (As, Bs)
     in_t* const shared = reinterpret_cast<in_t*>(shared_bytes);
     const int tid = threadIdx.x;
-    const int block_m = blockIdx.y * BM, block_n = blockIdx.x * BN;  // this block's tile of C
+    // This block's tile of C, in grouped order: the launch's linear block index walks down RASTER_GROUP tile rows
+    // (fewer in the last group), then one tile column right, so blocks resident together share panels of A and B in L2.
+    constexpr int RASTER_GROUP = 8;
+    const int tiles_n = gridDim.x, tiles_m = gridDim.y;
+    const int block_id = blockIdx.y * tiles_n + blockIdx.x;
+    const int group = block_id / (RASTER_GROUP * tiles_n), first_row = group * RASTER_GROUP;
+    const int group_rows = min(tiles_m - first_row, RASTER_GROUP);
+    const int in_group = block_id - group * (RASTER_GROUP * tiles_n);
+    const int block_m = (first_row + in_group % group_rows) * BM, block_n = (in_group / group_rows) * BN;
     const int warp = tid / 32, lane = tid % 32;
     const int warp_m = warp / WARPS_N, warp_n = warp % WARPS_N;  // this warp's place in the warp grid
     // First row and column of this lane's accumulators within the block tile: accumulator (i, j) is row
