@@ -28,9 +28,10 @@ internal abstract record CudaGemmPlan(int TileM, int TileN, int TileK, int Warps
     /// <summary>
     /// Tile rows per group of the grouped tile order (Triton's GROUP_M): blocks launched one after another walk down
     /// this many tile rows before moving one tile column right, so the blocks resident together read a few A panels
-    /// and B panels many times from L2 instead of one A panel and every B panel once. Triton's default.
+    /// and B panels many times from L2 instead of one A panel and every B panel once. 8 is Triton's default; 1 is
+    /// plain row order, where the tile's origin is blockIdx itself.
     /// </summary>
-    public int RasterGroup => 8;
+    public abstract int RasterGroup { get; }
 
     public int WarpTileM => TileM / WarpsM;
 

@@ -30,6 +30,8 @@ internal sealed record MmaGemmPlan(
 
     public override bool StagesUnrolled => true;
 
+    public override int RasterGroup => 8;
+
     public override int SharedBytesPerStage => (A.Rows * A.Chunks + B.Rows * B.Chunks) * 16;
 }
 

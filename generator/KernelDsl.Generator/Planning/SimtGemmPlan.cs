@@ -32,6 +32,14 @@ internal sealed record SimtGemmPlan(
 
     public override bool StagesUnrolled => false;
 
+    /// <summary>
+    /// Grouped order computes the tile's origin once and holds it for the whole kernel, where row order re-reads
+    /// blockIdx. A SIMT block of 512 threads has a 128-register budget that its accumulators, operands and copy
+    /// addresses already fill (ptxas 12.4 spills for a 256×128 tile of 4×4 warps with the origin held), so those
+    /// blocks keep row order.
+    /// </summary>
+    public override int RasterGroup => ArchitectureLimits.RegisterBudget(Threads) <= 128 ? 1 : 8;
+
     public override int SharedBytesPerStage => (int)SharedBytesPerStageOf(TileM, TileN, TileK, A, B);
 
     /// <summary>A thread reads its ThreadTileM values of A at one k as float4s when they come in fours.</summary>

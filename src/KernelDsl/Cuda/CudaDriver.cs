@@ -163,6 +163,21 @@ internal static unsafe partial class CudaDriver
     [LibraryImport(LibraryName)]
     internal static partial CudaResult cuFuncSetAttribute(IntPtr function, FunctionAttribute attribute, int value);
 
+    /// <summary>The <c>CUtensorMapDataType</c> values of the elements kernels use (cuda.h: UINT8 = 0 … FLOAT16 = 6, FLOAT32, FLOAT64, BFLOAT16).</summary>
+    internal enum TensorMapDataType
+    {
+        Float16 = 6,
+        Float32 = 7,
+        BFloat16 = 9,
+    }
+
+    // A tiled TMA map (CUDA 12.0+ drivers). globalStrides has rank - 1 entries, in bytes; interleave, L2 promotion and
+    // the out-of-bounds fill are passed as 0: none, none, zeros. swizzle: CU_TENSOR_MAP_SWIZZLE_NONE/32B/64B/128B = 0..3.
+    [LibraryImport(LibraryName)]
+    internal static partial CudaResult cuTensorMapEncodeTiled(
+        TensorMap.Words* tensorMap, TensorMapDataType dataType, uint rank, ulong globalAddress, ulong* globalDim,
+        ulong* globalStrides, uint* boxDim, uint* elementStrides, int interleave, int swizzle, int l2Promotion, int oobFill);
+
     // kernelParams is a void** with one pointer per kernel parameter; extra stays null.
     [LibraryImport(LibraryName)]
     internal static partial CudaResult cuLaunchKernel(

@@ -53,6 +53,10 @@ internal abstract unsafe class DeviceDriver
 
     public abstract void SetAttribute(IntPtr function, CudaDriver.FunctionAttribute attribute, int value);
 
+    /// <summary>A 2-D tiled TMA map, arguments already checked by <see cref="TensorMap.Encode2D"/>.</summary>
+    public abstract TensorMap EncodeTensorMap(
+        ulong address, Element element, ulong width, ulong height, ulong rowStrideBytes, uint boxWidth, uint boxHeight, TensorMapSwizzle swizzle);
+
     /// <summary>Queues (the CUDA driver) or runs to completion (the emulator) one launch; <paramref name="parameters"/> is cuLaunchKernel's void**.</summary>
     public abstract void Launch(
         IntPtr function, (int X, int Y, int Z) grid, (int X, int Y, int Z) block, int sharedBytes, IntPtr stream, IntPtr* parameters);

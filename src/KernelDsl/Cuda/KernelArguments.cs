@@ -21,8 +21,16 @@ public sealed class KernelArguments
 {
     private const int InitialCapacity = 8;
 
+    /// <summary>The most tensor maps one launch may take.</summary>
+    public const int MaxTensorMaps = 8;
+
     private ulong[] values = GC.AllocateArray<ulong>(InitialCapacity, pinned: true);
     private IntPtr[] addresses = GC.AllocateArray<IntPtr>(InitialCapacity, pinned: true);
+
+    // Tensor maps are 128 bytes aligned to 64: they live in their own pinned array, at a 64-byte aligned offset.
+    private readonly byte[] maps = GC.AllocateArray<byte>(MaxTensorMaps * TensorMap.Bytes + TensorMap.Alignment, pinned: true);
+    private readonly int[] mapSlots = new int[MaxTensorMaps];
+    private int mapCount;
 
     /// <summary>Creates an empty argument list.</summary>
     public KernelArguments()
@@ -48,6 +56,29 @@ public sealed class KernelArguments
     /// <returns>This instance, to chain calls.</returns>
     public KernelArguments Add(float value) => Push(BitConverter.SingleToUInt32Bits(value));
 
+    /// <summary>Adds a tensor map (<c>const __grid_constant__ tensor_map</c> in the kernel), by value.</summary>
+    /// <param name="map">The map, from <see cref="TensorMap.Encode2D"/>.</param>
+    /// <returns>This instance, to chain calls.</returns>
+    /// <exception cref="InvalidOperationException">More than <see cref="MaxTensorMaps"/> maps in one launch.</exception>
+    public unsafe KernelArguments Add(in TensorMap map)
+    {
+        if (mapCount == MaxTensorMaps)
+        {
+            throw new InvalidOperationException($"A launch takes at most {MaxTensorMaps} tensor maps.");
+        }
+
+        Push(0);
+        IntPtr at = MapAddress(mapCount);
+        fixed (TensorMap* source = &map)
+        {
+            System.Buffer.MemoryCopy(source, (void*)at, TensorMap.Bytes, TensorMap.Bytes);
+        }
+
+        mapSlots[mapCount++] = Count - 1;
+        addresses[Count - 1] = at;
+        return this;
+    }
+
     /// <summary>Adds the device address of <paramref name="buffer"/> (<c>T*</c> in the kernel).</summary>
     /// <typeparam name="T">The buffer's element type.</typeparam>
     /// <param name="buffer">The buffer.</param>
@@ -65,6 +96,8 @@ public sealed class KernelArguments
     public KernelArguments Clear()
     {
         Count = 0;
+        mapCount = 0;
+        PointSlots();
         return this;
     }
 
@@ -93,5 +126,17 @@ public sealed class KernelArguments
         {
             addresses[i] = Marshal.UnsafeAddrOfPinnedArrayElement(values, i);
         }
+
+        for (int m = 0; m < mapCount; m++)
+        {
+            addresses[mapSlots[m]] = MapAddress(m);
+        }
+    }
+
+    private IntPtr MapAddress(int index)
+    {
+        IntPtr start = Marshal.UnsafeAddrOfPinnedArrayElement(maps, 0);
+        long skip = (TensorMap.Alignment - (start.ToInt64() % TensorMap.Alignment)) % TensorMap.Alignment;
+        return start + (int)skip + index * TensorMap.Bytes;
     }
 }

@@ -115,6 +115,34 @@ internal sealed unsafe class NativeDeviceDriver(IntPtr context) : DeviceDriver
         CudaDriver.Check(CudaDriver.cuEventSynchronize(cudaEvent), nameof(CudaDriver.cuEventSynchronize));
     }
 
+    public override TensorMap EncodeTensorMap(
+        ulong address, Element element, ulong width, ulong height, ulong rowStrideBytes, uint boxWidth, uint boxHeight, TensorMapSwizzle swizzle)
+    {
+        MakeCurrent();
+        CudaDriver.TensorMapDataType type = element switch
+        {
+            Element.F16 => CudaDriver.TensorMapDataType.Float16,
+            Element.BF16 => CudaDriver.TensorMapDataType.BFloat16,
+            _ => CudaDriver.TensorMapDataType.Float32,
+        };
+        int swizzleCode = swizzle switch
+        {
+            TensorMapSwizzle.Bytes32 => 1,
+            TensorMapSwizzle.Bytes64 => 2,
+            TensorMapSwizzle.Bytes128 => 3,
+            _ => 0,
+        };
+        TensorMap.Words bits = default;
+        ulong* dims = stackalloc ulong[] { width, height };
+        ulong* strides = stackalloc ulong[] { rowStrideBytes };
+        uint* box = stackalloc uint[] { boxWidth, boxHeight };
+        uint* elementStrides = stackalloc uint[] { 1, 1 };
+        CudaDriver.Check(
+            CudaDriver.cuTensorMapEncodeTiled(&bits, type, 2, address, dims, strides, box, elementStrides, 0, swizzleCode, 0, 0),
+            nameof(CudaDriver.cuTensorMapEncodeTiled));
+        return new TensorMap(bits);
+    }
+
     public override float ElapsedMilliseconds(IntPtr start, IntPtr end)
     {
         MakeCurrent();

@@ -18,6 +18,9 @@ namespace KernelDsl.Emulation;
 /// </summary>
 internal sealed unsafe class EmulatedDeviceDriver : DeviceDriver
 {
+    // "DKSDTM01" read as a little-endian word: KernelDsl tensor map, version 1 (the engine's TensorMapMagic).
+    private const ulong TensorMapMagic = 0x31304d5444534b44;
+
     // cudaMalloc's alignment; the guard zones keep one allocation's overrun out of the next allocation.
     private const int Alignment = 256;
     private const int GuardBytes = 256;
@@ -96,6 +99,24 @@ internal sealed unsafe class EmulatedDeviceDriver : DeviceDriver
 
     public override void SynchronizeEvent(IntPtr cudaEvent)
     {
+    }
+
+    /// <summary>
+    /// The emulator's own encoding, read by the engine's <c>kd_emu_tma_load_2d</c> (kerneldsl_emulator.cpp,
+    /// <c>TensorMapView</c>): a magic word, the address, the sizes, the row stride in bytes, the box, then the element
+    /// bytes with the swizzle span in bytes above them.
+    /// </summary>
+    public override TensorMap EncodeTensorMap(
+        ulong address, Element element, ulong width, ulong height, ulong rowStrideBytes, uint boxWidth, uint boxHeight, TensorMapSwizzle swizzle)
+    {
+        TensorMap.Words bits = default;
+        bits[0] = TensorMapMagic;
+        bits[1] = address;
+        bits[2] = width | height << 32;
+        bits[3] = rowStrideBytes;
+        bits[4] = boxWidth | (ulong)boxHeight << 32;
+        bits[5] = (element == Element.F32 ? 4UL : 2UL) | (ulong)(uint)swizzle << 16;
+        return new TensorMap(bits);
     }
 
     public override float ElapsedMilliseconds(IntPtr start, IntPtr end)

@@ -11,4 +11,5 @@ internal struct EmulatorCounters
     public ulong LdmatrixWavefronts, LdmatrixIdealWavefronts;
     public ulong GlobalLoadRequests, GlobalLoadSectors, GlobalLoadIdealSectors;
     public ulong GlobalStoreRequests, GlobalStoreSectors, GlobalStoreIdealSectors;
+    public ulong Wgmma, Tma, TmaBytes, MbarrierWaits;
 }

@@ -80,6 +80,18 @@ public sealed record EmulatorReport(
     /// <summary>Sectors their bytes need at the least.</summary>
     public ulong GlobalStoreIdealSectors { get; init; }
 
+    /// <summary>Warpgroup-wide <c>wgmma.mma_async</c> instructions (sm_90a).</summary>
+    public ulong Wgmma { get; init; }
+
+    /// <summary>TMA tensor copies (<c>cp.async.bulk.tensor</c>, one per box).</summary>
+    public ulong Tma { get; init; }
+
+    /// <summary>Bytes the TMA copies wrote to shared memory, zero-filled elements included.</summary>
+    public ulong TmaBytes { get; init; }
+
+    /// <summary>Per-thread mbarrier waits.</summary>
+    public ulong MbarrierWaits { get; init; }
+
     /// <summary>Shared wavefronts per conflict-free wavefront, plain accesses and <c>ldmatrix</c> together; 1 when none conflict.</summary>
     public double SharedConflictFactor => Ratio(SharedWavefronts + LdmatrixWavefronts, SharedIdealWavefronts + LdmatrixIdealWavefronts);
 
@@ -102,6 +114,7 @@ public sealed record EmulatorReport(
             LdmatrixWavefronts = c.LdmatrixWavefronts, LdmatrixIdealWavefronts = c.LdmatrixIdealWavefronts,
             GlobalLoadRequests = c.GlobalLoadRequests, GlobalLoadSectors = c.GlobalLoadSectors, GlobalLoadIdealSectors = c.GlobalLoadIdealSectors,
             GlobalStoreRequests = c.GlobalStoreRequests, GlobalStoreSectors = c.GlobalStoreSectors, GlobalStoreIdealSectors = c.GlobalStoreIdealSectors,
+            Wgmma = c.Wgmma, Tma = c.Tma, TmaBytes = c.TmaBytes, MbarrierWaits = c.MbarrierWaits,
         };
 
     private static double Ratio(ulong value, ulong ideal) => ideal == 0 ? 1.0 : (double)value / ideal;

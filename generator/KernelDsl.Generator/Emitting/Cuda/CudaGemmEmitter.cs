@@ -95,15 +95,7 @@ internal static class CudaGemmEmitter
         w.Line("    extern __shared__ __align__(16) unsigned char shared_bytes[];  // STAGES x (As, Bs)");
         w.Line("    in_t* const shared = reinterpret_cast<in_t*>(shared_bytes);");
         w.Line("    const int tid = threadIdx.x;");
-        w.Line("    // This block's tile of C, in grouped order: the launch's linear block index walks down RASTER_GROUP tile rows");
-        w.Line("    // (fewer in the last group), then one tile column right, so blocks resident together share panels of A and B in L2.");
-        w.Line($"    constexpr int RASTER_GROUP = {Literals.Int(plan.Cuda.RasterGroup)};");
-        w.Line("    const int tiles_n = gridDim.x, tiles_m = gridDim.y;");
-        w.Line("    const int block_id = blockIdx.y * tiles_n + blockIdx.x;");
-        w.Line("    const int group = block_id / (RASTER_GROUP * tiles_n), first_row = group * RASTER_GROUP;");
-        w.Line("    const int group_rows = min(tiles_m - first_row, RASTER_GROUP);");
-        w.Line("    const int in_group = block_id - group * (RASTER_GROUP * tiles_n);");
-        w.Line("    const int block_m = (first_row + in_group % group_rows) * BM, block_n = (in_group / group_rows) * BN;");
+        EmitTileOrigin(w, plan.Cuda.RasterGroup);
         w.Line("    const int warp = tid / 32, lane = tid % 32;");
         w.Line("    const int warp_m = warp / WARPS_N, warp_n = warp % WARPS_N;  // this warp's place in the warp grid");
         warp.LaneSetup(w);
@@ -153,6 +145,25 @@ internal static class CudaGemmEmitter
         w.Line("    // Epilogue: every accumulator through the epilogue formula (store_c for single elements).");
         warp.StoreAccumulators(w, plan.Epilogue.Bias);
         w.Line("}");
+    }
+
+    /// <summary>block_m, block_n: the corner of this block's tile of C, in the plan's tile order.</summary>
+    private static void EmitTileOrigin(CodeWriter w, int rasterGroup)
+    {
+        if (rasterGroup == 1)
+        {
+            w.Line("    const int block_m = blockIdx.y * BM, block_n = blockIdx.x * BN;  // this block's tile of C, in row order");
+            return;
+        }
+        w.Line("    // This block's tile of C, in grouped order: the launch's linear block index walks down RASTER_GROUP tile rows");
+        w.Line("    // (fewer in the last group), then one tile column right, so blocks resident together share panels of A and B in L2.");
+        w.Line($"    constexpr int RASTER_GROUP = {Literals.Int(rasterGroup)};");
+        w.Line("    const int tiles_n = gridDim.x, tiles_m = gridDim.y;");
+        w.Line("    const int block_id = blockIdx.y * tiles_n + blockIdx.x;");
+        w.Line("    const int group = block_id / (RASTER_GROUP * tiles_n), first_row = group * RASTER_GROUP;");
+        w.Line("    const int group_rows = min(tiles_m - first_row, RASTER_GROUP);");
+        w.Line("    const int in_group = block_id - group * (RASTER_GROUP * tiles_n);");
+        w.Line("    const int block_m = (first_row + in_group % group_rows) * BM, block_n = (in_group / group_rows) * BN;");
     }
 
     /// <summary>One K slice of the main loop: issue the slice STAGES - 1 ahead, wait for slice `tile`, multiply it.</summary>

@@ -29,6 +29,19 @@ internal enum PtxHelpers
 
     /// <summary><c>ex2_approx</c>.</summary>
     Exp2 = 64,
+
+    /// <summary>sm_90: <c>mbarrier_init</c>, <c>mbarrier_init_fence</c>, <c>mbarrier_arrive</c>, <c>mbarrier_arrive_expect_tx</c>, <c>mbarrier_wait</c> (needs <see cref="AsyncCopy"/>).</summary>
+    Mbarrier = 128,
+
+    /// <summary>sm_90: <c>tensor_map</c> and <c>tma_load_2d</c> (needs <see cref="AsyncCopy"/>).</summary>
+    Tma = 256,
+
+    /// <summary>
+    /// sm_90a: <c>wgmma_fence</c>, <c>wgmma_commit</c>, <c>wgmma_wait&lt;n&gt;</c>, <c>wgmma_fence_accumulators&lt;n&gt;</c>,
+    /// <c>setmaxnreg_inc/dec&lt;n&gt;</c>, <c>wgmma_descriptor</c> (plain C, also built for the emulator) and
+    /// <c>wgmma_f16/bf16&lt;N&gt;</c> for the shapes given to <see cref="PtxPrelude.Emit"/> (needs <see cref="AsyncCopy"/>).
+    /// </summary>
+    Wgmma = 512,
 }
 
 /// <summary>
@@ -97,6 +110,105 @@ internal static class PtxPrelude
             // 2^x on the SFU (about 2 ulp; subnormal results flush to 0); ex2(-inf) = 0.
             __device__ __forceinline__ float ex2_approx(float x) { float y; asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x)); return y; }
             """),
+        (PtxHelpers.Mbarrier, "mbarrier_init", """
+            // mbarriers (sm_90): a phase completes when `count` threads have arrived and every transaction byte an
+            // arrive announced (expect_tx) has landed; waiters name the phase by its parity.
+            __device__ __forceinline__ void mbarrier_init(unsigned long long* bar, unsigned count)
+            {
+                asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;\n" :: "r"(shared_address(bar)), "r"(count) : "memory");
+            }
+            """),
+        (PtxHelpers.Mbarrier, "mbarrier_init_fence", """
+            // Makes initialised mbarriers visible to the TMA unit (the async proxy) before any copy completes on them.
+            __device__ __forceinline__ void mbarrier_init_fence()
+            {
+                asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
+            }
+            """),
+        (PtxHelpers.Mbarrier, "mbarrier_arrive", """
+            __device__ __forceinline__ void mbarrier_arrive(unsigned long long* bar)
+            {
+                asm volatile("{\n.reg .b64 state;\nmbarrier.arrive.shared::cta.b64 state, [%0];\n}\n" :: "r"(shared_address(bar)) : "memory");
+            }
+            """),
+        (PtxHelpers.Mbarrier, "mbarrier_arrive_expect_tx", """
+            // Announces `bytes` transaction bytes (the TMA copies this phase waits for), then arrives.
+            __device__ __forceinline__ void mbarrier_arrive_expect_tx(unsigned long long* bar, unsigned bytes)
+            {
+                asm volatile("{\n.reg .b64 state;\nmbarrier.arrive.expect_tx.shared::cta.b64 state, [%0], %1;\n}\n"
+                             :: "r"(shared_address(bar)), "r"(bytes) : "memory");
+            }
+            """),
+        (PtxHelpers.Mbarrier, "mbarrier_wait", """
+            // Returns once the phase of parity `parity` has completed (try_wait suspends the thread for a while, then retries).
+            __device__ __forceinline__ void mbarrier_wait(unsigned long long* bar, unsigned parity)
+            {
+                asm volatile("{\n.reg .pred done;\nretry:\nmbarrier.try_wait.parity.shared::cta.b64 done, [%0], %1;\n@!done bra retry;\n}\n"
+                             :: "r"(shared_address(bar)), "r"(parity) : "memory");
+            }
+            """),
+        (PtxHelpers.Tma, "tensor_map", """
+            // A CUtensorMap: encoded on the host (cuTensorMapEncodeTiled), passed as a __grid_constant__ parameter.
+            struct __align__(64) tensor_map { unsigned long long opaque[16]; };
+            """),
+        (PtxHelpers.Tma, "tma_load_2d", """
+            // TMA: the box of `map` whose first element is (x, y), x along the contiguous dimension, into shared `dst`
+            // (elements outside the tensor arrive as zeros); its bytes complete on the mbarrier `bar`.
+            __device__ __forceinline__ void tma_load_2d(void* dst, const tensor_map* map, int x, int y, unsigned long long* bar)
+            {
+                asm volatile("cp.async.bulk.tensor.2d.shared::cluster.global.tile.mbarrier::complete_tx::bytes [%0], [%1, {%2, %3}], [%4];\n"
+                             :: "r"(shared_address(dst)), "l"(reinterpret_cast<unsigned long long>(map)), "r"(x), "r"(y), "r"(shared_address(bar))
+                             : "memory");
+            }
+            """),
+        (PtxHelpers.Wgmma, "wgmma_fence", """
+            // Warpgroup MMA (sm_90a). The fence orders the accumulator registers before the asynchronous MMAs that use them;
+            // commit closes a group of MMAs; wait returns when at most `pending` groups are still in flight.
+            __device__ __forceinline__ void wgmma_fence() { asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory"); }
+            """),
+        (PtxHelpers.Wgmma, "wgmma_commit", """
+            __device__ __forceinline__ void wgmma_commit() { asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory"); }
+            """),
+        (PtxHelpers.Wgmma, "wgmma_wait", """
+            template <int pending>
+            __device__ __forceinline__ void wgmma_wait() { asm volatile("wgmma.wait_group.sync.aligned %0;\n" :: "n"(pending) : "memory"); }
+            """),
+        (PtxHelpers.Wgmma, "wgmma_fence_accumulators", """
+            // Keeps the compiler from moving accumulator reads or writes across a wgmma_wait: the registers are written
+            // asynchronously, which the compiler cannot see.
+            template <int n>
+            __device__ __forceinline__ void wgmma_fence_accumulators(float (&d)[n])
+            {
+                #pragma unroll
+                for (int i = 0; i < n; ++i) asm volatile("" : "+f"(d[i]) :: "memory");
+            }
+            """),
+        (PtxHelpers.Wgmma, "setmaxnreg_inc", """
+            // Moves registers between warpgroups: consumers take more (inc), producers give theirs up (dec).
+            template <int registers>
+            __device__ __forceinline__ void setmaxnreg_inc() { asm volatile("setmaxnreg.inc.sync.aligned.u32 %0;\n" :: "n"(registers)); }
+            """),
+        (PtxHelpers.Wgmma, "setmaxnreg_dec", """
+            template <int registers>
+            __device__ __forceinline__ void setmaxnreg_dec() { asm volatile("setmaxnreg.dec.sync.aligned.u32 %0;\n" :: "n"(registers)); }
+            """),
+    ];
+
+    /// <summary>Helpers in plain CUDA C, printed after the guarded block so the emulator builds the same text.</summary>
+    public static readonly (PtxHelpers Group, string Name, string Text)[] PortableHelpers =
+    [
+        (PtxHelpers.Wgmma, "wgmma_descriptor", """
+            // A wgmma shared-memory matrix descriptor (PTX ISA, "Matrix Descriptor Format"): start address, leading and
+            // stride byte offsets in 16-byte units (bits 0-13, 16-29, 32-45), base offset 0 (bits 49-51: the tile is
+            // aligned to its swizzle pattern) and the swizzle mode in bits 62-63 (0 none, 1 128 B, 2 64 B, 3 32 B).
+            __device__ __forceinline__ unsigned long long wgmma_descriptor(const void* tile, unsigned leading_bytes, unsigned stride_bytes, unsigned swizzle_mode)
+            {
+                return static_cast<unsigned long long>((shared_address(tile) & 0x3FFFF) >> 4)
+                     | static_cast<unsigned long long>((leading_bytes & 0x3FFFF) >> 4) << 16
+                     | static_cast<unsigned long long>((stride_bytes & 0x3FFFF) >> 4) << 32
+                     | static_cast<unsigned long long>(swizzle_mode & 3) << 62;
+            }
+            """),
     ];
 
     /// <summary>The helper groups a kernel on 16-bit <paramref name="element"/> operands needs for the tensor-core path.</summary>
@@ -117,8 +229,11 @@ internal static class PtxPrelude
     /// <summary>The name of the fp32-pair → 16-bit-pair helper for <paramref name="element"/>.</summary>
     public static string PackName(Element element) => element == Element.BF16 ? "pack_bf16x2" : "pack_f16x2";
 
-    /// <summary>Prints the helpers of <paramref name="groups"/>, in table order, as the one guarded prelude block.</summary>
-    public static void Emit(CodeWriter w, PtxHelpers groups)
+    /// <summary>
+    /// Prints the helpers of <paramref name="groups"/>, in table order, as the one guarded prelude block, then the portable
+    /// ones; <paramref name="wgmmaShapes"/> (operand element, N) name the <c>wgmma_f16/bf16&lt;N&gt;</c> specialisations to print.
+    /// </summary>
+    public static void Emit(CodeWriter w, PtxHelpers groups, params (Element Element, int N)[] wgmmaShapes)
     {
         w.Line("// ---- PTX prelude: the inline-PTX helpers this kernel calls (fixed names). Built with");
         w.Line($"// ---- -D{Guard}, the KernelDsl emulator's header defines the same names instead.");
@@ -140,7 +255,69 @@ internal static class PtxPrelude
             first = false;
         }
 
+        if ((groups & PtxHelpers.Wgmma) != 0)
+        {
+            foreach (Element element in new[] { Element.F16, Element.BF16 })
+            {
+                if (Array.Exists(wgmmaShapes, s => s.Element == element))
+                {
+                    w.Line();
+                    w.Lines(WgmmaDeclaration(element));
+                }
+            }
+
+            foreach (var (element, n) in wgmmaShapes)
+            {
+                w.Line();
+                w.Lines(Wgmma(element, n));
+            }
+        }
+
         w.Line($"#endif  // {Guard} (end of the PTX prelude)");
+        foreach (var helper in PortableHelpers)
+        {
+            if ((groups & helper.Group) != 0)
+            {
+                w.Line();
+                w.Lines(helper.Text);
+            }
+        }
+    }
+
+    /// <summary>The name of the wgmma helper for <paramref name="element"/> operands (a template on N).</summary>
+    public static string WgmmaName(Element element) => element == Element.BF16 ? "wgmma_bf16" : "wgmma_f16";
+
+    private static string WgmmaType(Element element) => element == Element.BF16 ? "bf16" : "f16";
+
+    private static string WgmmaDeclaration(Element element) => $$"""
+        // d (64 x N, fp32, CUTLASS's CLayout_64xN) = a (64 x 16) * b^T (b stored N x 16) + (scale_d ? d : 0), {{WgmmaType(element)}}
+        // operands in shared memory, both K-major, through their descriptors; asynchronous until wgmma_wait.
+        template <int n>
+        __device__ void {{WgmmaName(element)}}(float (&d)[n / 2], unsigned long long a, unsigned long long b, int scale_d);
+        """;
+
+    private static string Wgmma(Element element, int n)
+    {
+        int registers = n / 2;
+        var outputs = new System.Text.StringBuilder();
+        var list = new System.Text.StringBuilder();
+        for (int i = 0; i < registers; i++)
+        {
+            list.Append(i == 0 ? "" : ", ").Append('%').Append(Literals.Int(i));
+            outputs.Append(i == 0 ? "" : ", ").Append($"\"+f\"(d[{Literals.Int(i)}])");
+        }
+
+        string type = WgmmaType(element);
+        return $$"""
+            template <>
+            __device__ __forceinline__ void {{WgmmaName(element)}}<{{Literals.Int(n)}}>(float (&d)[{{Literals.Int(registers)}}], unsigned long long a, unsigned long long b, int scale_d)
+            {
+                asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %{{Literals.Int(registers + 2)}}, 0;\n"
+                             "wgmma.mma_async.sync.aligned.m64n{{Literals.Int(n)}}k16.f32.{{type}}.{{type}} {{{list}}}, %{{Literals.Int(registers)}}, %{{Literals.Int(registers + 1)}}, p, 1, 1, 0, 0;\n}\n"
+                             : {{outputs}}
+                             : "l"(a), "l"(b), "r"(scale_d));
+            }
+            """;
     }
 
     private static string Ldmatrix(bool trans)

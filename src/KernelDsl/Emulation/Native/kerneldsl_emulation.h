@@ -23,6 +23,7 @@
 #define __host__
 #define __forceinline__ inline __attribute__((always_inline))
 #define __launch_bounds__(...)
+#define __grid_constant__
 #define __align__(n) __attribute__((aligned(n)))
 // A block's threads run one block at a time on the launching OS thread, so block-shared memory is that
 // thread's. The runtime rewrites each `extern __shared__ T name[];` (dynamic shared memory) into a pointer to
@@ -64,6 +65,15 @@ unsigned short kd_emu_float_to_f16(float x);
 float kd_emu_f16_to_float(unsigned short h);
 unsigned short kd_emu_float_to_bf16(float x);
 float kd_emu_ex2_approx(float x);
+void kd_emu_mbarrier_init(void* bar, unsigned count, int line);
+void kd_emu_mbarrier_arrive(void* bar, unsigned tx, int line);
+void kd_emu_mbarrier_wait(void* bar, unsigned parity, int line);
+void kd_emu_tma_load_2d(void* dst, const void* map, int x, int y, void* bar, int line);
+void kd_emu_wgmma_fence(int line);
+void kd_emu_wgmma(float* d, unsigned long long a, unsigned long long b, int n, int bf16, int scale_d, int line);
+void kd_emu_wgmma_commit(int line);
+void kd_emu_wgmma_wait(int pending, int line);
+void kd_emu_setmaxnreg(int registers, int line);
 }
 
 #define threadIdx (kd_emu_thread_idx())
@@ -139,6 +149,35 @@ static inline float f16_to_float(unsigned short h) { return kd_emu_f16_to_float(
 static inline unsigned short float_to_f16(float x) { return kd_emu_float_to_f16(x); }
 static inline unsigned short float_to_bf16(float x) { return kd_emu_float_to_bf16(x); }
 static inline float ex2_approx(float x) { return kd_emu_ex2_approx(x); }
+
+// ---- sm_90a: mbarriers, TMA, warpgroup MMA (the engine models them; see kerneldsl_emulator.cpp)
+struct __align__(64) tensor_map { unsigned long long opaque[16]; };
+#define mbarrier_init(bar, count) kd_emu_mbarrier_init(bar, count, __LINE__)
+#define mbarrier_init_fence() ((void)0)  // orders mbarrier.init before the async proxy uses it; nothing to order here
+#define mbarrier_arrive(bar) kd_emu_mbarrier_arrive(bar, 0, __LINE__)
+#define mbarrier_arrive_expect_tx(bar, bytes) kd_emu_mbarrier_arrive(bar, bytes, __LINE__)
+#define mbarrier_wait(bar, parity) kd_emu_mbarrier_wait(bar, parity, __LINE__)
+#define tma_load_2d(dst, map, x, y, bar) kd_emu_tma_load_2d(dst, map, x, y, bar, __LINE__)
+#define wgmma_fence() kd_emu_wgmma_fence(__LINE__)
+template <int n> static inline void wgmma_fence_accumulators(float (&)[n]) {}  // a compiler barrier on the GPU
+#define wgmma_commit() kd_emu_wgmma_commit(__LINE__)
+#define wgmma_wait kd_emu_warpgroup_at<__LINE__>::wait
+#define setmaxnreg_inc kd_emu_warpgroup_at<__LINE__>::setmaxnreg
+#define setmaxnreg_dec kd_emu_warpgroup_at<__LINE__>::setmaxnreg
+#define wgmma_f16 kd_emu_warpgroup_at<__LINE__>::f16
+#define wgmma_bf16 kd_emu_warpgroup_at<__LINE__>::bf16
+template <int line> struct kd_emu_warpgroup_at {
+    template <int pending> static void wait() { kd_emu_wgmma_wait(pending, line); }
+    template <int registers> static void setmaxnreg() { kd_emu_setmaxnreg(registers, line); }
+    template <int n> static void f16(float (&d)[n / 2], unsigned long long a, unsigned long long b, int scale_d)
+    {
+        kd_emu_wgmma(d, a, b, n, 0, scale_d, line);
+    }
+    template <int n> static void bf16(float (&d)[n / 2], unsigned long long a, unsigned long long b, int scale_d)
+    {
+        kd_emu_wgmma(d, a, b, n, 1, scale_d, line);
+    }
+};
 
 // ---- Entry points: the engine calls kd_emu_entry_<name>(args) on each thread's fiber with cuLaunchKernel's
 // void** (one pointer per parameter); kd_emu_shared_<name>() gives it this OS thread's shared memory. The

@@ -13,6 +13,12 @@
 //     name has arrived at the same call, with the fragment layouts of the PTX ISA.
 //   - cp.async poisons its destination (0xFF bytes: NaN in fp32, fp16 and bf16) when issued and delivers
 //     the data at the cp.async.wait_group that requires it; reading the destination before is an error.
+//   - Hopper (sm_90a): an mbarrier completes a phase when its arrivals and transaction bytes are all in;
+//     a thread waiting on a phase parity that never completes is a deadlock (an error, never a hang). A
+//     TMA tensor copy poisons its box when issued and lands when a thread waits on its mbarrier, or when
+//     nothing else can run. wgmma.mma_async is a warpgroup collective that executes at the
+//     wgmma.wait_group retiring its group: accumulators read before it are stale, operands still in
+//     flight (a TMA copy not landed) or overwritten before it (a TMA copy into them) are errors.
 // Memory checks (every load and store the compiler keeps, through the __tsan_* hooks at the end)
 //   - shared memory: within the launch's dynamic size; a byte written by one thread and read or written
 //     by another between the same two barriers (same warp: the same two __syncwarp) is a race;
@@ -61,6 +67,7 @@ struct kd_emu_report {
     uint64_t ldmatrix_wavefronts, ldmatrix_ideal_wavefronts;
     uint64_t global_load_requests, global_load_sectors, global_load_ideal_sectors;
     uint64_t global_store_requests, global_store_sectors, global_store_ideal_sectors;
+    uint64_t wgmma, tma, tma_bytes, mbarrier_waits;
 };
 }
 
@@ -113,18 +120,26 @@ constexpr int MaxSharedBytes = 232448;
 constexpr size_t StackBytes = 256 * 1024;
 constexpr size_t GuardBytes = 4096;
 constexpr unsigned char Poison = 0xFF;
+constexpr uint8_t PendingCpAsync = 1, PendingTma = 2;  // Shadow::pending: whose data has not landed yet
 
-enum class State : uint8_t { Runnable, Running, Barrier, Collective, Exited };
-enum class Op : uint8_t { SyncWarp, Shfl, Ldmatrix, Mma };
+enum class State : uint8_t { Runnable, Running, Barrier, Collective, MbarrierWait, Exited };
+// Warp collectives, then (from WgmmaFence on) the warpgroup collectives of sm_90a.
+enum class Op : uint8_t { SyncWarp, Shfl, Ldmatrix, Mma, WgmmaFence, Wgmma, WgmmaCommit, WgmmaWait, Setmaxnreg };
 const char* OpName(Op op)
 {
     switch (op) {
         case Op::SyncWarp: return "__syncwarp";
         case Op::Shfl: return "__shfl_xor_sync";
         case Op::Ldmatrix: return "ldmatrix";
-        default: return "mma.sync";
+        case Op::Mma: return "mma.sync";
+        case Op::WgmmaFence: return "wgmma.fence";
+        case Op::Wgmma: return "wgmma.mma_async";
+        case Op::WgmmaCommit: return "wgmma.commit_group";
+        case Op::WgmmaWait: return "wgmma.wait_group";
+        default: return "setmaxnreg";
     }
 }
+bool WarpgroupOp(Op op) { return op >= Op::WgmmaFence; }
 
 struct Copy { uint32_t dst; const unsigned char* src; int size, src_bytes; };
 
@@ -146,6 +161,10 @@ struct Fiber {
     const unsigned* b = nullptr;
     std::vector<std::vector<Copy>> committed;  // cp.async groups, oldest first
     std::vector<Copy> open;                      // issued since the last commit
+    // sm_90a: the mbarrier this fiber waits on and the phase parity it waits for; a wgmma's operands.
+    uint32_t bar = 0, parity = 0;
+    uint64_t desc_a = 0, desc_b = 0;
+    int n = 0, scale_d = 0;
     uint32_t shared_seq = 0, global_seq = 0, store_seq = 0;  // accesses since the last barrier
 };
 
@@ -159,6 +178,26 @@ struct Shadow {
 
 struct Request { uint32_t lanes; uint64_t addr[32]; uint8_t size[32]; };
 
+// ---- sm_90a state.
+// An mbarrier (PTX ISA, "Parallel Synchronization and Communication Instructions: mbarrier"): a phase completes
+// when `pending` arrivals and `tx` transaction bytes are all in; the next phase then expects `expected` arrivals.
+struct Mbarrier { bool init = false; int expected = 0, pending = 0; int64_t tx = 0; uint32_t phase = 0; };
+
+// A 2-D tiled tensor map as the runtime encodes it for the emulator (TensorMap.cs, same field order).
+constexpr uint64_t TensorMapMagic = 0x31304d5444534b44ull;  // "DKSDTM01" little-endian: KernelDsl tensor map v1
+struct TensorMapView { uint64_t address; uint32_t dim[2]; uint64_t stride; uint32_t box[2]; uint32_t element, swizzle; };
+
+// A TMA copy in flight: its destination, box origin and the mbarrier it completes transaction bytes on.
+struct TmaCopy { uint32_t dst, bar; TensorMapView map; int x, y, tid, line; };
+
+// One wgmma.mma_async of a warpgroup, with each of its 128 threads' accumulators.
+struct WgmmaOp { uint64_t a, b; int n, bf16, scale_d, line; float* d[128]; };
+struct Warpgroup {
+    std::vector<WgmmaOp> open;                    // issued since the last commit
+    std::vector<std::vector<WgmmaOp>> committed;  // groups in flight, oldest first
+    bool fenced = false;                          // a wgmma.fence since the last commit
+};
+
 struct Launch {
     const kd_emu_launch_desc* desc = nullptr;
     kd_emu_report report{};
@@ -171,6 +210,11 @@ struct Launch {
     std::vector<Fiber> fibers;
     std::vector<uint16_t> warp_epoch;
     std::vector<std::vector<Request>> shared_requests, global_loads, global_stores;  // per warp, by sequence number
+    std::vector<Mbarrier> mbarriers;   // one per 8 bytes of shared memory
+    std::vector<TmaCopy> tma;          // TMA copies in flight
+    std::vector<Warpgroup> warpgroups;
+    std::vector<uint16_t> wgmma_reads; // per shared byte: in-flight wgmma operands that read it
+    std::vector<Fiber*>* runnable = nullptr;  // the scheduler's queue, for fibers an mbarrier phase wakes
     unsigned char* stacks = nullptr;
     size_t stacks_bytes = 0;
     void* scheduler_sp = nullptr;
@@ -310,6 +354,10 @@ void SharedRead(Launch& l, Fiber* f, uint32_t offset, int size)
 {
     for (int i = 0; i < size; ++i) {
         Shadow& s = l.shadow[offset + i];
+        if (s.pending == PendingTma) {
+            Fail("thread %d reads shared offset %u before the TMA copy issued into it by thread %d (line %d) has "
+                 "landed: a wait on its mbarrier is missing or waits for the wrong phase", f->tid, offset + i, s.w_tid, s.w_line);
+        }
         if (s.pending) {
             Fail("thread %d reads shared offset %u before the cp.async issued into it by thread %d (line %d) has "
                  "completed: a cp.async.wait_group is missing or too shallow", f->tid, offset + i, s.w_tid, s.w_line);
@@ -336,8 +384,8 @@ void SharedWrite(Launch& l, Fiber* f, uint32_t offset, int size, int line, bool 
     for (int i = 0; i < size; ++i) {
         Shadow& s = l.shadow[offset + i];
         if (s.pending) {
-            Fail("thread %d writes shared offset %u while the cp.async issued into it by thread %d (line %d) has not "
-                 "completed", f->tid, offset + i, s.w_tid, s.w_line);
+            Fail("thread %d writes shared offset %u while the %s issued into it by thread %d (line %d) has not "
+                 "completed", f->tid, offset + i, s.pending == PendingTma ? "TMA copy" : "cp.async", s.w_tid, s.w_line);
         }
         if (s.w_epoch == l.epoch && s.w_tid != f->tid && !SameWarpOrdered(l, s.w_tid, s.w_wepoch, f)) {
             Fail("race on shared offset %u: threads %d (line %d) and %d both write it with no __syncthreads between",
@@ -355,7 +403,7 @@ void SharedWrite(Launch& l, Fiber* f, uint32_t offset, int size, int line, bool 
         s.w_tid = static_cast<uint16_t>(f->tid);
         s.w_wepoch = l.warp_epoch[f->warp];
         s.w_line = static_cast<uint16_t>(line);
-        s.pending = async ? 1 : 0;
+        s.pending = async ? PendingCpAsync : 0;
     }
 }
 
@@ -589,6 +637,285 @@ void Push(Launch& l, std::vector<Fiber*>& runnable, std::vector<Fiber*> wake)
     runnable.insert(runnable.end(), wake.begin(), wake.end());
 }
 
+// ---- sm_90a: mbarriers, TMA tensor copies, warpgroup MMA.
+uint32_t SharedOffset(const Launch& l, const Fiber* f, const void* p, const char* what, int line)
+{
+    uint64_t offset = reinterpret_cast<uint64_t>(p) - reinterpret_cast<uint64_t>(l.shared);
+    if (offset >= l.shared_bytes) {
+        Fail("thread %d: %s on line %d names %p, which is not in the launch's %u bytes of dynamic shared memory", f->tid,
+             what, line, p, l.shared_bytes);
+    }
+    return static_cast<uint32_t>(offset);
+}
+
+Mbarrier& BarrierAt(Launch& l, const Fiber* f, const void* p, const char* what, int line, uint32_t& offset)
+{
+    offset = SharedOffset(l, f, p, what, line);
+    if (offset % 8 != 0) Fail("thread %d: %s on line %d: an mbarrier is 8-byte aligned, shared offset %u is not", f->tid, what, line, offset);
+    Mbarrier& b = l.mbarriers[offset / 8];
+    if (!b.init && std::strcmp(what, "mbarrier.init") != 0) {
+        Fail("thread %d: %s on line %d uses the mbarrier at shared offset %u before mbarrier.init (or without a barrier "
+             "after it)", f->tid, what, line, offset);
+    }
+    return b;
+}
+
+// A phase completes when its arrivals and transaction bytes are all in; the fibers waiting for it wake.
+void CompletePhase(Launch& l, uint32_t offset)
+{
+    Mbarrier& b = l.mbarriers[offset / 8];
+    if (b.pending > 0 || b.tx != 0) return;
+    ++b.phase;
+    b.pending = b.expected;
+    std::vector<Fiber*> wake;
+    for (Fiber& f : l.fibers) {
+        if (f.state == State::MbarrierWait && f.bar == offset && (b.phase & 1) != f.parity) {
+            f.state = State::Runnable;
+            wake.push_back(&f);
+        }
+    }
+    Push(l, *l.runnable, std::move(wake));
+}
+
+// The hardware's swizzle of a shared address for a swizzle span of 32, 64 or 128 bytes (0: none): the 16-byte chunk
+// bits [4, 4 + b) are XORed with bits [7, 7 + b), b = log2(span / 16) - CuTe's Swizzle<b, 4, 3>, the same for TMA
+// boxes and wgmma operands, so a tile TMA writes with a span is the tile a descriptor with that span reads.
+uint32_t Swizzled(uint32_t address, uint32_t span)
+{
+    if (span < 32) return address;
+    uint32_t mask = span / 16 - 1;
+    return address ^ (((address >> 7) & mask) << 4);
+}
+
+// Box element (row, e) of a TMA copy: its swizzled shared offset.
+uint32_t BoxAddress(const TmaCopy& c, uint32_t row, uint32_t e)
+{
+    return Swizzled(c.dst + (row * c.map.box[0] + e) * c.map.element, c.map.swizzle);
+}
+
+bool BoxInside(const TmaCopy& c, uint32_t row, uint32_t e)
+{
+    int64_t x = static_cast<int64_t>(c.x) + e, y = static_cast<int64_t>(c.y) + row;
+    return x >= 0 && x < c.map.dim[0] && y >= 0 && y < c.map.dim[1];
+}
+
+// The copy's data arrives (elements outside the tensor as zeros) and its bytes count against its mbarrier's tx.
+void Land(Launch& l, const TmaCopy& c)
+{
+    for (uint32_t row = 0; row < c.map.box[1]; ++row) {
+        for (uint32_t e = 0; e < c.map.box[0]; ++e) {
+            uint32_t at = BoxAddress(c, row, e);
+            if (BoxInside(c, row, e)) {
+                uint64_t source = c.map.address + (static_cast<uint64_t>(c.y) + row) * c.map.stride +
+                                  (static_cast<uint64_t>(c.x) + e) * c.map.element;
+                std::memcpy(l.shared + at, reinterpret_cast<const void*>(source), c.map.element);
+            } else {
+                std::memset(l.shared + at, 0, c.map.element);
+            }
+            for (uint32_t i = 0; i < c.map.element; ++i) {
+                l.shadow[at + i].pending = 0;
+                l.shadow[at + i].w_epoch = 0;  // ordered by the mbarrier, not by __syncthreads
+            }
+        }
+    }
+    l.mbarriers[c.bar / 8].tx -= static_cast<int64_t>(c.map.box[0]) * c.map.box[1] * c.map.element;
+    CompletePhase(l, c.bar);
+}
+
+// Lands the copies in flight on the mbarrier at `bar` (every copy when bar is ~0u), oldest first.
+void LandCopies(Launch& l, uint32_t bar)
+{
+    std::vector<TmaCopy> landing, staying;
+    for (const TmaCopy& c : l.tma) (bar == ~0u || c.bar == bar ? landing : staying).push_back(c);
+    l.tma = std::move(staying);
+    for (const TmaCopy& c : landing) Land(l, c);
+}
+
+// Shared offset of element (row, k), k < 16, of a K-major 16-bit wgmma operand (PTX ISA, "Matrix Descriptor
+// Format" and the canonical K-major layouts; CuTe's GMMA Layout_K_{INTER,SW32,SW64,SW128}_Atom): rows of 8 are SBO
+// apart; within 8 rows a row takes 16 bytes (no swizzle: the two 8-element halves of k are LBO apart) or the
+// swizzle span, k contiguous; then the span's swizzle on the address.
+uint32_t DescriptorAddress(uint64_t desc, int row, int k)
+{
+    uint32_t start = static_cast<uint32_t>(desc & 0x3FFF) << 4;
+    uint32_t lbo = static_cast<uint32_t>((desc >> 16) & 0x3FFF) << 4, sbo = static_cast<uint32_t>((desc >> 32) & 0x3FFF) << 4;
+    uint32_t mode = static_cast<uint32_t>(desc >> 62);
+    uint32_t span = mode == 1 ? 128 : mode == 2 ? 64 : mode == 3 ? 32 : 16;
+    uint32_t bytes = 2 * k;
+    uint32_t address = start + (row / 8) * sbo + (row % 8) * span + (span == 16 ? (bytes / 16) * lbo + bytes % 16 : bytes);
+    return Swizzled(address, span);
+}
+
+bool CheckDescriptor(const Launch& l, uint64_t desc, int rows, const char* which, int line)
+{
+    if ((desc >> 49) & 7) {
+        Fail("wgmma.mma_async on line %d: descriptor %s has a base offset (bits 49-51), which the emulator does not model; "
+             "align the tile to its swizzle pattern (1024 bytes for 128-byte swizzle)", line, which);
+        return false;
+    }
+    for (int row = 0; row < rows; ++row) {
+        for (int k = 0; k < 16; k += 8) {
+            if (DescriptorAddress(desc, row, k) + 16 > l.shared_bytes) {
+                Fail("wgmma.mma_async on line %d: operand %s row %d lies past the launch's %u bytes of shared memory", line,
+                     which, row, l.shared_bytes);
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
+void CountOperandReads(Launch& l, const WgmmaOp& op, int delta)
+{
+    for (int pass = 0; pass < 2; ++pass) {
+        uint64_t desc = pass == 0 ? op.a : op.b;
+        int rows = pass == 0 ? 64 : op.n;
+        for (int row = 0; row < rows; ++row) {
+            for (int k = 0; k < 16; ++k) {
+                uint32_t at = DescriptorAddress(desc, row, k);
+                l.wgmma_reads[at] = static_cast<uint16_t>(l.wgmma_reads[at] + delta);
+                l.wgmma_reads[at + 1] = static_cast<uint16_t>(l.wgmma_reads[at + 1] + delta);
+            }
+        }
+    }
+}
+
+// wgmma.mma_async.m64nNk16.f32.{f16,bf16} with both operands K-major in shared memory: D (64 x N) = A (64 x 16) B^T
+// (B stored N x 16) + (scale_d ? D : 0). The accumulators follow CuTe's CLayout_64xN (NVIDIA/cutlass,
+// include/cute/atom/mma_traits_sm90_gmma.hpp): thread t's value v is row 16 (t / 32) + (t % 32) / 4 + 8 ((v / 2) % 2),
+// column 2 (t % 4) + v % 2 + 8 (v / 4). Products and sums in double, rounded once to fp32.
+void ExecuteWgmma(Launch& l, const WgmmaOp& op)
+{
+    ++l.report.wgmma;
+    auto operand = [&](uint64_t desc, int row, int k, const char* which) {
+        uint32_t at = DescriptorAddress(desc, row, k);
+        for (uint32_t i = at; i < at + 2; ++i) {
+            if (l.shadow[i].pending) {
+                Fail("wgmma.mma_async on line %d reads operand %s at shared offset %u before the %s issued into it by thread "
+                     "%d (line %d) has landed: wait on its mbarrier first", op.line, which, i,
+                     l.shadow[i].pending == PendingTma ? "TMA copy" : "cp.async", l.shadow[i].w_tid, l.shadow[i].w_line);
+                return 0.0;
+            }
+        }
+        uint16_t h = Half(l.shared, at);
+        return static_cast<double>(op.bf16 ? Bf16ToFloat(h) : F16ToFloat(h));
+    };
+    std::vector<double> A(64 * 16), B(static_cast<size_t>(op.n) * 16);
+    for (int row = 0; row < 64 && !l.failed; ++row)
+        for (int k = 0; k < 16; ++k) A[row * 16 + k] = operand(op.a, row, k, "A");
+    for (int row = 0; row < op.n && !l.failed; ++row)
+        for (int k = 0; k < 16; ++k) B[row * 16 + k] = operand(op.b, row, k, "B");
+    if (l.failed) return;
+    for (int t = 0; t < 128; ++t) {
+        for (int v = 0; v < op.n / 2; ++v) {
+            int row = 16 * (t / 32) + (t % 32) / 4 + 8 * ((v / 2) % 2), col = 2 * (t % 4) + v % 2 + 8 * (v / 4);
+            double sum = op.scale_d ? op.d[t][v] : 0.0;
+            for (int k = 0; k < 16; ++k) sum += A[row * 16 + k] * B[col * 16 + k];
+            op.d[t][v] = static_cast<float>(sum);
+        }
+    }
+    CountOperandReads(l, op, -1);
+}
+
+// A lane of warpgroup g has arrived at a warpgroup collective (.sync.aligned over its 128 threads): run it when all have.
+void TryWarpgroup(Launch& l, int g, std::vector<Fiber*>& runnable)
+{
+    if (l.threads % 128 != 0) {
+        Fail("warpgroup instructions need whole warpgroups of 128 threads; the block has %d threads", l.threads);
+        return;
+    }
+    Fiber* lanes = &l.fibers[128 * g];
+    const Fiber* arrived = nullptr;
+    for (int i = 0; i < 128; ++i) {
+        if (lanes[i].state == State::Collective && WarpgroupOp(lanes[i].op)) { arrived = &lanes[i]; break; }
+    }
+    for (int i = 0; i < 128; ++i) {
+        const Fiber& f = lanes[i];
+        if (f.state == State::Exited || f.state == State::Barrier) {
+            Fail("divergent warpgroup: thread %d %s while threads of warpgroup %d wait in %s on line %d", f.tid,
+                 f.state == State::Exited ? "exited" : "waits at __syncthreads()", g, OpName(arrived->op), arrived->line);
+            return;
+        }
+        if (f.state != State::Collective) return;  // still on its way
+        if (f.op != arrived->op || f.line != arrived->line) {
+            Fail("divergent warpgroup %d: thread %d is in %s on line %d, thread %d in %s on line %d", g, arrived->tid,
+                 OpName(arrived->op), arrived->line, f.tid, OpName(f.op), f.line);
+            return;
+        }
+        bool same = f.desc_a == arrived->desc_a && f.desc_b == arrived->desc_b && f.n == arrived->n &&
+                    f.scale_d == arrived->scale_d && f.count == arrived->count && f.value == arrived->value;
+        if (!same) {
+            Fail("%s on line %d: threads %d and %d of warpgroup %d give different operands (an .aligned instruction needs "
+                 "the same descriptors, shape and immediates in every thread)", OpName(f.op), f.line, arrived->tid, f.tid, g);
+            return;
+        }
+    }
+    Warpgroup& wg = l.warpgroups[g];
+    switch (arrived->op) {
+        case Op::WgmmaFence:
+            wg.fenced = true;
+            break;
+        case Op::Wgmma: {
+            if (!wg.fenced) {
+                Fail("wgmma.mma_async on line %d without a wgmma.fence since warpgroup %d's last commit: the fence orders "
+                     "the accumulator registers before the asynchronous MMA reads them", arrived->line, g);
+                return;
+            }
+            WgmmaOp op{arrived->desc_a, arrived->desc_b, arrived->n, arrived->bf16, arrived->scale_d, arrived->line, {}};
+            if (!CheckDescriptor(l, op.a, 64, "A", op.line) || !CheckDescriptor(l, op.b, op.n, "B", op.line)) return;
+            for (int i = 0; i < 128; ++i) op.d[i] = lanes[i].d;
+            CountOperandReads(l, op, +1);
+            wg.open.push_back(op);
+            break;
+        }
+        case Op::WgmmaCommit:
+            wg.committed.push_back(std::move(wg.open));
+            wg.open.clear();
+            wg.fenced = false;
+            break;
+        case Op::WgmmaWait:
+            while (static_cast<int>(wg.committed.size()) > arrived->count) {
+                for (const WgmmaOp& op : wg.committed.front()) {
+                    ExecuteWgmma(l, op);
+                    if (l.failed) return;
+                }
+                wg.committed.erase(wg.committed.begin());
+            }
+            break;
+        default:  // setmaxnreg: a hint to the register allocator; checked, not modelled
+            if (arrived->value % 8 != 0 || arrived->value < 24 || arrived->value > 256) {
+                Fail("setmaxnreg on line %d: %d registers; the count must be a multiple of 8 in [24, 256]", arrived->line, arrived->value);
+                return;
+            }
+            break;
+    }
+    std::vector<Fiber*> wake;
+    for (int i = 0; i < 128; ++i) {
+        lanes[i].state = State::Runnable;
+        wake.push_back(&lanes[i]);
+    }
+    Push(l, runnable, std::move(wake));
+}
+
+// At the end of a block nothing asynchronous may still be in flight.
+void CheckDrained(Launch& l)
+{
+    if (!l.tma.empty()) {
+        Fail("the block ended with %zu TMA copies in flight (the first issued by thread %d on line %d): wait on their mbarrier",
+             l.tma.size(), l.tma.front().tid, l.tma.front().line);
+        return;
+    }
+    for (size_t g = 0; g < l.warpgroups.size(); ++g) {
+        const Warpgroup& wg = l.warpgroups[g];
+        if (!wg.open.empty() || !wg.committed.empty()) {
+            int line = !wg.open.empty() ? wg.open.front().line : wg.committed.front().front().line;
+            Fail("warpgroup %zu ended with wgmma.mma_async operations (line %d) not retired by wgmma.wait_group%s", g, line,
+                 wg.open.empty() ? "" : " (and not committed)");
+            return;
+        }
+    }
+}
+
 // A lane of warp w has arrived at a collective: run it if every lane it names is there.
 void TryCollective(Launch& l, int w, std::vector<Fiber*>& runnable)
 {
@@ -684,8 +1011,17 @@ void Stuck(Launch& l, int exited)
     }
     for (const Fiber& f : l.fibers) {
         if (f.state == State::Collective) {
-            Fail("deadlock: thread %d waits in %s on line %d for lanes of its warp that never arrive", f.tid,
-                 OpName(f.op), f.line);
+            Fail("deadlock: thread %d waits in %s on line %d for lanes of its %s that never arrive", f.tid,
+                 OpName(f.op), f.line, WarpgroupOp(f.op) ? "warpgroup" : "warp");
+        }
+    }
+    for (const Fiber& f : l.fibers) {
+        if (f.state == State::MbarrierWait) {
+            const Mbarrier& b = l.mbarriers[f.bar / 8];
+            Fail("deadlock: thread %d waits on line %d for the phase of parity %u of the mbarrier at shared offset %u, which "
+                 "is in phase %u (parity %u) with %d of %d arrivals and %lld transaction bytes still to come: a wrong "
+                 "parity, or an arrive or a copy that never happens", f.tid, f.line, f.parity, f.bar, b.phase, b.phase & 1,
+                 b.pending, b.expected, static_cast<long long>(b.tx));
         }
     }
     if (barrier >= 0 && exited > 0) {
@@ -704,7 +1040,12 @@ void RunBlock(Launch& l)
     std::memset(l.shadow.data(), 0, l.shadow.size() * sizeof(Shadow));
     std::fill(l.warp_epoch.begin(), l.warp_epoch.end(), 0);
     l.epoch = 1;
+    std::fill(l.mbarriers.begin(), l.mbarriers.end(), Mbarrier{});
+    std::fill(l.wgmma_reads.begin(), l.wgmma_reads.end(), 0);
+    std::fill(l.warpgroups.begin(), l.warpgroups.end(), Warpgroup{});
+    l.tma.clear();
     std::vector<Fiber*> runnable;
+    l.runnable = &runnable;
     for (Fiber& f : l.fibers) {
         f.state = State::Runnable;
         f.committed.clear();
@@ -723,6 +1064,7 @@ void RunBlock(Launch& l)
             if (l.failed) return;
             if (f->state == State::Exited) ++exited;
             else if (f->state == State::Barrier) ++at_barrier;
+            else if (f->state == State::Collective && WarpgroupOp(f->op)) TryWarpgroup(l, f->warp / 4, runnable);
             else if (f->state == State::Collective) TryCollective(l, f->warp, runnable);
             if (l.failed) return;
         }
@@ -749,10 +1091,16 @@ void RunBlock(Launch& l)
             std::shuffle(runnable.begin(), runnable.end(), l.random);
             continue;
         }
+        if (!l.tma.empty()) {  // nothing else can run: the copies in flight land, which may complete a phase
+            LandCopies(l, ~0u);
+            if (l.failed) return;
+            if (!runnable.empty()) continue;
+        }
         Stuck(l, exited);
         if (!l.failed) Fail("the block stopped with %d threads exited and %d at a barrier", exited, at_barrier);
         return;
     }
+    CheckDrained(l);
     FlushRequests(l);
 }
 
@@ -868,6 +1216,155 @@ KD_EXPORT void kd_emu_cp_async_wait(int pending, int line)
     }
 }
 
+KD_EXPORT void kd_emu_mbarrier_init(void* bar, unsigned count, int line)
+{
+    Fiber* f = Self("mbarrier.init");
+    uint32_t offset;
+    Mbarrier& b = BarrierAt(*current, f, bar, "mbarrier.init", line, offset);
+    if (count < 1 || count > (1u << 20) - 1) Fail("thread %d: mbarrier.init on line %d with %u arrivals (1 to 2^20 - 1)", f->tid, line, count);
+    b = Mbarrier{true, static_cast<int>(count), static_cast<int>(count), 0, 0};
+}
+
+// mbarrier.arrive, with `tx` transaction bytes expected first (mbarrier.arrive.expect_tx) when tx > 0.
+KD_EXPORT void kd_emu_mbarrier_arrive(void* bar, unsigned tx, int line)
+{
+    Fiber* f = Self("mbarrier.arrive");
+    uint32_t offset;
+    Mbarrier& b = BarrierAt(*current, f, bar, "mbarrier.arrive", line, offset);
+    if (b.pending == 0) Fail("thread %d: mbarrier.arrive on line %d: the mbarrier at shared offset %u has no arrival left in its phase", f->tid, line, offset);
+    b.tx += tx;
+    --b.pending;
+    CompletePhase(*current, offset);
+}
+
+// mbarrier.try_wait.parity in a loop: returns once the phase of parity `parity` has completed.
+KD_EXPORT void kd_emu_mbarrier_wait(void* bar, unsigned parity, int line)
+{
+    Fiber* f = Self("mbarrier.try_wait");
+    Launch& l = *current;
+    uint32_t offset;
+    Mbarrier& b = BarrierAt(l, f, bar, "mbarrier.try_wait", line, offset);
+    ++l.report.mbarrier_waits;
+    if ((b.phase & 1) != (parity & 1)) return;
+    LandCopies(l, offset);
+    if ((b.phase & 1) != (parity & 1)) return;
+    f->bar = offset;
+    f->parity = parity & 1;
+    f->line = line;
+    f->state = State::MbarrierWait;
+    ToScheduler(f);
+}
+
+// cp.async.bulk.tensor.2d.shared::cluster.global.tile.mbarrier::complete_tx::bytes: box (x, y) of `map` into `dst`.
+KD_EXPORT void kd_emu_tma_load_2d(void* dst, const void* map, int x, int y, void* bar, int line)
+{
+    Fiber* f = Self("cp.async.bulk.tensor");
+    Launch& l = *current;
+    uint64_t raw[16];
+    std::memcpy(raw, map, sizeof raw);
+    if (raw[0] != TensorMapMagic) {
+        Fail("thread %d: cp.async.bulk.tensor on line %d: the tensor map was not encoded for the emulator (encode it with "
+             "TensorMap.Encode2D on the emulated device)", f->tid, line);
+    }
+    TmaCopy c{};
+    c.map = TensorMapView{raw[1], {static_cast<uint32_t>(raw[2]), static_cast<uint32_t>(raw[2] >> 32)}, raw[3],
+                          {static_cast<uint32_t>(raw[4]), static_cast<uint32_t>(raw[4] >> 32)},
+                          static_cast<uint32_t>(raw[5] & 0xFFFF), static_cast<uint32_t>(raw[5] >> 16)};
+    c.dst = SharedOffset(l, f, dst, "cp.async.bulk.tensor", line);
+    BarrierAt(l, f, bar, "cp.async.bulk.tensor", line, c.bar);
+    c.x = x;
+    c.y = y;
+    c.tid = f->tid;
+    c.line = line;
+    uint32_t alignment = c.map.swizzle >= 32 ? 1024 : 128;
+    if (c.dst % alignment != 0) {
+        Fail("thread %d: cp.async.bulk.tensor on line %d writes shared offset %u; a %s box needs %u-byte alignment", f->tid,
+             line, c.dst, c.map.swizzle >= 32 ? "swizzled" : "TMA", alignment);
+    }
+    for (uint32_t row = 0; row < c.map.box[1]; ++row) {
+        uint32_t first = c.map.box[0], last = 0;
+        for (uint32_t e = 0; e < c.map.box[0]; ++e) {
+            if (BoxInside(c, row, e)) { first = std::min(first, e); last = e; }
+            uint32_t at = BoxAddress(c, row, e);
+            CheckSharedRange(l, f, at, static_cast<int>(c.map.element), "TMA copy");
+            for (uint32_t i = at; i < at + c.map.element; ++i) {
+                Shadow& s = l.shadow[i];
+                if (s.pending) {
+                    Fail("thread %d: the TMA copy on line %d writes shared offset %u while the %s issued into it by thread "
+                         "%d (line %d) has not landed", f->tid, line, i, s.pending == PendingTma ? "TMA copy" : "cp.async",
+                         s.w_tid, s.w_line);
+                }
+                if (l.wgmma_reads[i]) {
+                    Fail("thread %d: the TMA copy on line %d overwrites shared offset %u, an operand of a wgmma.mma_async "
+                         "still in flight: retire it (wgmma.wait_group) and release the stage through its mbarrier first",
+                         f->tid, line, i);
+                }
+                s.pending = PendingTma;
+                s.w_tid = static_cast<uint16_t>(f->tid);
+                s.w_line = static_cast<uint16_t>(line);
+                l.shared[i] = Poison;
+            }
+        }
+        if (first <= last) {
+            uint64_t source = c.map.address + (static_cast<uint64_t>(y) + row) * c.map.stride + (static_cast<uint64_t>(x) + first) * c.map.element;
+            int bytes = static_cast<int>((last - first + 1) * c.map.element);
+            CheckGlobal(l, f, source, bytes, "TMA read");
+            Record(l.global_loads[f->warp], f->global_seq, f->lane, source, bytes);
+        }
+    }
+    l.tma.push_back(c);
+    ++l.report.tma;
+    l.report.tma_bytes += static_cast<uint64_t>(c.map.box[0]) * c.map.box[1] * c.map.element;
+}
+
+// A warpgroup collective without operands: the fields the others compare are cleared, so all 128 threads agree.
+static void ArriveWithoutOperands(const char* what, Op op, int line)
+{
+    Fiber* f = Self(what);
+    f->desc_a = f->desc_b = 0;
+    f->n = f->scale_d = f->count = 0;
+    f->value = 0;
+    Arrive(f, op, line);
+}
+
+KD_EXPORT void kd_emu_wgmma_fence(int line) { ArriveWithoutOperands("wgmma.fence", Op::WgmmaFence, line); }
+
+KD_EXPORT void kd_emu_wgmma(float* d, unsigned long long a, unsigned long long b, int n, int bf16, int scale_d, int line)
+{
+    Fiber* f = Self("wgmma.mma_async");
+    if (n < 8 || n > 256 || n % 8 != 0) Fail("thread %d: wgmma.mma_async on line %d with N = %d (8 to 256, a multiple of 8)", f->tid, line, n);
+    f->d = d;
+    f->desc_a = a;
+    f->desc_b = b;
+    f->n = n;
+    f->bf16 = bf16;
+    f->scale_d = scale_d != 0;
+    f->count = 0;
+    f->value = 0;
+    Arrive(f, Op::Wgmma, line);
+}
+
+KD_EXPORT void kd_emu_wgmma_commit(int line) { ArriveWithoutOperands("wgmma.commit_group", Op::WgmmaCommit, line); }
+
+KD_EXPORT void kd_emu_wgmma_wait(int pending, int line)
+{
+    Fiber* f = Self("wgmma.wait_group");
+    f->desc_a = f->desc_b = 0;
+    f->n = f->scale_d = 0;
+    f->count = pending;
+    f->value = 0;
+    Arrive(f, Op::WgmmaWait, line);
+}
+
+KD_EXPORT void kd_emu_setmaxnreg(int registers, int line)
+{
+    Fiber* f = Self("setmaxnreg");
+    f->desc_a = f->desc_b = 0;
+    f->n = f->scale_d = f->count = 0;
+    f->value = static_cast<unsigned>(registers);
+    Arrive(f, Op::Setmaxnreg, line);
+}
+
 // Conversions with the hardware's rounding: to nearest even; NaN stays NaN (canonical quiet NaN).
 KD_EXPORT unsigned short kd_emu_float_to_bf16(float x)
 {
@@ -917,6 +1414,9 @@ KD_EXPORT int kd_emu_launch(const kd_emu_launch_desc* desc, kd_emu_report* repor
     l.buffers.assign(desc->buffers, desc->buffers + desc->buffer_count);
     std::sort(l.buffers.begin(), l.buffers.end(), [](const kd_emu_buffer& a, const kd_emu_buffer& b) { return a.base < b.base; });
     l.warp_epoch.resize(l.warps);
+    l.mbarriers.resize(desc->shared_bytes / 8 + 1);
+    l.wgmma_reads.resize(std::max<uint32_t>(desc->shared_bytes, 1));
+    l.warpgroups.resize(l.threads / 128 + 1);
     l.shared_requests.resize(l.warps);
     l.global_loads.resize(l.warps);
     l.global_stores.resize(l.warps);
