@@ -15,11 +15,8 @@ namespace KernelDsl.Generator.Tests.Hopper;
 /// </summary>
 public sealed class EmulatedHopperTests(ITestOutputHelper output)
 {
-    public static TheoryData<TensorMapSwizzle> Swizzles() =>
-        [TensorMapSwizzle.None, TensorMapSwizzle.Bytes32, TensorMapSwizzle.Bytes64, TensorMapSwizzle.Bytes128];
-
     [Theory]
-    [MemberData(nameof(Swizzles))]
+    [MemberData(nameof(TmaWgmmaKernel.Swizzles), MemberType = typeof(TmaWgmmaKernel))]
     public void Tma_and_wgmma_gemm_matches_the_float64_reference(TensorMapSwizzle swizzle)
     {
         foreach (var (m, n, k) in new[] { (64, 64, 64), (100, 72, 200), (1, 9, 8) })
@@ -36,7 +33,7 @@ public sealed class EmulatedHopperTests(ITestOutputHelper output)
     }
 
     [Theory]
-    [MemberData(nameof(Swizzles))]
+    [MemberData(nameof(TmaWgmmaKernel.Swizzles), MemberType = typeof(TmaWgmmaKernel))]
     public void A_descriptor_whose_swizzle_differs_from_the_copies_gives_wrong_products(TensorMapSwizzle swizzle)
     {
         var run = Gemm.Run(swizzle, TmaWgmmaKernel.Mutation.DescriptorSwizzleDiffers, 64, 64, 64);

@@ -37,11 +37,8 @@ public sealed class EmulatedTmaLayoutTests
         }
         """;
 
-    public static TheoryData<TensorMapSwizzle> Swizzles() =>
-        [TensorMapSwizzle.None, TensorMapSwizzle.Bytes32, TensorMapSwizzle.Bytes64, TensorMapSwizzle.Bytes128];
-
     [Theory]
-    [MemberData(nameof(Swizzles))]
+    [MemberData(nameof(TmaWgmmaKernel.Swizzles), MemberType = typeof(TmaWgmmaKernel))]
     public void A_box_lands_in_the_documented_swizzle_layout_with_zeros_outside_the_tensor(TensorMapSwizzle swizzle)
     {
         int span = swizzle == TensorMapSwizzle.None ? 64 : (int)swizzle, boxWidth = span / 2, count = boxWidth * BoxRows;

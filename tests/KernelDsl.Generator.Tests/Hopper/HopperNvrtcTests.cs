@@ -16,11 +16,8 @@ namespace KernelDsl.Generator.Tests.Hopper;
 /// </summary>
 public sealed class HopperNvrtcTests(ITestOutputHelper output)
 {
-    public static TheoryData<TensorMapSwizzle> Swizzles() =>
-        [TensorMapSwizzle.None, TensorMapSwizzle.Bytes32, TensorMapSwizzle.Bytes64, TensorMapSwizzle.Bytes128];
-
     [Theory]
-    [MemberData(nameof(Swizzles))]
+    [MemberData(nameof(TmaWgmmaKernel.Swizzles), MemberType = typeof(TmaWgmmaKernel))]
     public void Tma_wgmma_kernel_compiles_for_sm_90a_into_Hopper_instructions(TensorMapSwizzle swizzle)
     {
         NvrtcLibrary nvrtc = CudaToolchain.Nvrtc(CudaToolchain.Nvrtc12);

@@ -18,6 +18,10 @@ internal static class TmaWgmmaKernel
     public const string Entry = "tma_wgmma_gemm";
     public const int TileM = 64, TileN = 64, TileK = 64, Stages = 2, Threads = 256;
 
+    /// <summary>Every swizzle mode a tensor map and a wgmma descriptor share, for the tests' theories.</summary>
+    public static Xunit.TheoryData<TensorMapSwizzle> Swizzles() =>
+        [TensorMapSwizzle.None, TensorMapSwizzle.Bytes32, TensorMapSwizzle.Bytes64, TensorMapSwizzle.Bytes128];
+
     /// <summary>Elements of K per box row: the swizzle span's worth of bf16, 8 (one 16-byte core-matrix row) without swizzle.</summary>
     public static int BoxK(TensorMapSwizzle swizzle) => swizzle == TensorMapSwizzle.None ? 8 : (int)swizzle / 2;
 
