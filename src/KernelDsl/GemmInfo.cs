@@ -53,6 +53,12 @@ public sealed record GemmInfo(
     /// </summary>
     public IReadOnlyList<CpuBlocking> CpuBlocking => Cpu.CpuGemm.Blocking;
 
+    /// <summary>
+    /// The sm_90a kernel launched instead of <see cref="EntryPoint"/> on compute capability 9.0, or null when the layout or
+    /// tile has none (it needs A stored M×K and B stored N×K in 16-bit elements, TileM a multiple of 64 and TileN of 8).
+    /// </summary>
+    public HopperGemmInfo? Sm90a { get; init; }
+
     /// <summary>Threads per CUDA block (32 per warp).</summary>
     public int Threads => WarpsM * WarpsN * 32;
 

@@ -9,13 +9,14 @@ namespace KernelDsl.Generator.Tests;
 
 /// <summary>
 /// <see cref="GeneratedMembers"/>, which validation uses to reject a kernel class named like a member it would get,
-/// lists exactly the members the emitters print, for every epilogue and element type.
+/// lists exactly the members the emitters print, for every epilogue and element type, with and without an sm_90a kernel.
 /// </summary>
 public sealed class GeneratedMembersTests
 {
     [Theory]
     [InlineData("[Gemm(Element.F32)] [Epilogue(Bias = true, Activation = Activation.Gelu)]", "Gemm")]
-    [InlineData("[Gemm(Element.BF16, TransposeB = true, Output = Element.BF16)]", "Gemm")]
+    [InlineData("[Gemm(Element.BF16, Output = Element.BF16)]", "Gemm")]
+    [InlineData("[Gemm(Element.BF16, TransposeB = true, Output = Element.BF16)]", "GemmSm90a")]
     [InlineData("[RingAttention(HeadDim = 64, Element = Element.F16, Causal = true)] [Tile(Q = 64, KV = 64), Warps(4)]", "Attention")]
     [InlineData("[RingAttention(HeadDim = 64)] [Tile(Q = 64, KV = 32), Warps(4)]", "Attention")]
     public void The_list_is_what_the_emitters_print(string attributes, string kind)
@@ -29,7 +30,12 @@ public sealed class GeneratedMembersTests
             .Distinct()
             .Order(StringComparer.Ordinal);
 
-        var listed = (kind == "Gemm" ? GeneratedMembers.Gemm : GeneratedMembers.Attention).Order(StringComparer.Ordinal);
+        var listed = (kind switch
+        {
+            "Gemm" => GeneratedMembers.Gemm,
+            "GemmSm90a" => [.. GeneratedMembers.Gemm, .. GeneratedMembers.GemmSm90a],
+            _ => GeneratedMembers.Attention,
+        }).Order(StringComparer.Ordinal);
         Assert.Equal(listed, printed);
     }
 

@@ -33,6 +33,10 @@ public sealed class NvrtcKernelTests(ITestOutputHelper output)
         "[Gemm(Element.BF16, TransposeA = true)] [Tile(M = 64, N = 32, K = 32), Warps(2, 1), Pipeline(Stages = 5)] [Epilogue(Bias = true)]",
         "[Gemm(Element.F16, TransposeA = true, TransposeB = true, Output = Element.BF16)] [Tile(M = 128, N = 128, K = 64), Warps(2, 2), Pipeline(Stages = 2)] [Epilogue(Activation = Activation.Silu)]",
         "[Gemm(Element.BF16, TransposeB = true)] [Tile(M = 128, N = 128, K = 16), Warps(4, 2), Pipeline(Stages = 1)]",
+        // sm_90a kernels at the consumer's register edge: two consumers of two 64-row wgmma blocks (128 accumulators each)
+        // with a fused epilogue, and one consumer of one m64n256 block.
+        "[Gemm(Element.F16, TransposeB = true, Output = Element.F16)] [Tile(M = 256, N = 128, K = 64), Warps(4, 2), Pipeline(Stages = 3)] [Epilogue(Bias = true, Activation = Activation.Gelu)]",
+        "[Gemm(Element.BF16, TransposeB = true)] [Tile(M = 64, N = 256, K = 64), Warps(1, 4), Pipeline(Stages = 3)]",
         // At the register budget's edge (KD0018): 512 threads have 128 registers each; a scalar 6×7 lane block keeps its K step's operands live.
         "[Gemm(Element.BF16)] [Tile(M = 128, N = 128), Warps(4, 4)]",
         "[Gemm(Element.F32)] [Tile(M = 128, N = 128, K = 16), Warps(4, 4)]",

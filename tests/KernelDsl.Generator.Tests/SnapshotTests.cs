@@ -34,7 +34,7 @@ public sealed class SnapshotTests
     /// <summary>
     /// The tensor-core GEMMs' CUDA, reviewed like the samples': Triton's four standard fp16 configurations, the NN
     /// layout and the fused bias + GELU with 16-bit output, as the GPU runner declares them (the bf16 twins differ only
-    /// in the element type).
+    /// in the element type); for the TN ones also the sm_90a kernel.
     /// </summary>
     [Theory]
     [InlineData("F16Tn128x256x64")]
@@ -49,7 +49,12 @@ public sealed class SnapshotTests
         var run = GeneratorRun.Run(source);
         Assert.Empty(run.GeneratorDiagnostics);
         string name = "KernelDsl.GpuRunner." + kernel;
-        Snapshot.Match(GeneratorRun.CudaSourceOf(run.GeneratedSources[name + ".g.cs"]), name, "cu");
+        string generated = run.GeneratedSources[name + ".g.cs"];
+        Snapshot.Match(GeneratorRun.CudaSourceOf(generated), name, "cu");
+        if (kernel.Contains("Tn", System.StringComparison.Ordinal))
+        {
+            Snapshot.Match(GeneratorRun.CudaSourceOf(generated, "CudaSourceSm90a"), name + ".Sm90a", "cu");
+        }
     }
 
     /// <summary>[GeneratedCode] carries the generator assembly's version, so tools can tell which generator wrote a file.</summary>

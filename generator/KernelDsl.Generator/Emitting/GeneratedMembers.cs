@@ -15,6 +15,12 @@ internal static class GeneratedMembers
         Simd.GemmEpilogueEmitter.TypeName, Launch.KernelTypeEmitter.TypeName,
     ];
 
+    /// <summary>What a GEMM with an sm_90a kernel gets besides <see cref="Gemm"/>.</summary>
+    public static readonly IReadOnlyList<string> GemmSm90a = ["CudaSourceSm90a", "EntryPointSm90a", "cudaFunctionSm90a"];
+
+    /// <summary>The names validation keeps from every GEMM class, sm_90a kernel or not, so changing a tile never breaks a class name.</summary>
+    public static readonly IReadOnlyList<string> GemmReserved = [.. Gemm, .. GemmSm90a];
+
     public static readonly IReadOnlyList<string> Attention =
     [
         "CudaSource", "StepEntryPoint", "FinalizeEntryPoint", "Info", "cudaStep", "cudaFinalize", "LaunchStep", "LaunchFinalize",

@@ -12,10 +12,12 @@ namespace KernelDsl.Generator.Planning;
 /// <param name="EntryPoint">The CUDA <c>extern "C"</c> function name.</param>
 /// <param name="Operands">Element types and transposes.</param>
 /// <param name="Epilogue">Bias and activation.</param>
-/// <param name="Cuda">Thread-block tiling of the CUDA kernel.</param>
+/// <param name="Cuda">Thread-block tiling of the CUDA kernel (sm_80 and newer).</param>
+/// <param name="Hopper">The sm_90a kernel launched instead on compute capability 9.0, when the layout and tile allow one.</param>
 internal sealed record GemmPlan(
     KernelIdentity Kernel,
     string EntryPoint,
     GemmOperands Operands,
     EpilogueSpec Epilogue,
-    CudaGemmPlan Cuda);
+    CudaGemmPlan Cuda,
+    HopperGemmPlan? Hopper);

@@ -1,3 +1,4 @@
+using System;
 using KernelDsl.Generator.Diagnostics;
 using KernelDsl.Generator.Model;
 using KernelDsl.Generator.Parsing;
@@ -59,7 +60,39 @@ internal static class GemmPlanner
             EntryPointName.For("kd_gemm_", spec.Kernel),
             spec.Operands,
             spec.Epilogue,
-            cuda));
+            cuda,
+            PlanHopper(spec)));
+    }
+
+    /// <summary>
+    /// The sm_90a kernel, or none when wgmma cannot take the tile as it is: operands both K-major (A stored M×K, B stored
+    /// N×K; wgmma reads 16-bit operands from shared memory K-major, and a transposing TMA copy does not exist), TileM whole
+    /// 64-row wgmma blocks over one or two consumer warpgroups (two once there are two blocks; at most two blocks each),
+    /// TileN a wgmma N (a multiple of 8 up to 256, which is also the TMA box limit) and the accumulators within 128 a
+    /// thread (the consumer's 232 registers hold them and the addressing). The sm_80 kernel serves every other case, on
+    /// Hopper too. TileK and Stages are the sm_80 kernel's, but at least two stages: a consumer releases a slice's stage
+    /// only after it has issued the next slice's wgmmas, so one stage would wait on itself. The stages must fit sm_90's
+    /// shared memory with the mbarriers and the alignment slack.
+    /// </summary>
+    private static HopperGemmPlan? PlanHopper(GemmSpec spec)
+    {
+        var o = spec.Operands;
+        var tile = spec.Tile;
+        if (!UsesTensorCores(o) || o.TransposeA || !o.TransposeB || tile.M % HopperGemmPlan.WgmmaM != 0 || tile.N % 8 != 0 || tile.N > 256)
+        {
+            return null;
+        }
+        int blocks = tile.M / HopperGemmPlan.WgmmaM;
+        int consumers = blocks == 1 ? 1 : 2;
+        int perConsumer = blocks / consumers;
+        if (blocks % consumers != 0 || perConsumer > 2 || perConsumer * tile.N / 2 > 128)
+        {
+            return null;
+        }
+        int boxK = tile.K % 64 == 0 ? 64 : tile.K % 32 == 0 ? 32 : 16;
+        var plan = new HopperGemmPlan(
+            EntryPointName.For("kd_gemm_sm90a_", spec.Kernel), tile.M, tile.N, tile.K, Math.Max(spec.Stages, 2), consumers, perConsumer, boxK);
+        return plan.SharedBytes <= ArchitectureLimits.MaxSharedBytesPerBlock(90) ? plan : null;
     }
 
     /// <summary>16-bit operands go to tensor cores; fp32 stays on CUDA cores (tf32 would change the numerics).</summary>

@@ -17,7 +17,7 @@ internal static class GemmValidator
     public static EquatableArray<DiagnosticInfo> Validate(GemmSpec spec)
     {
         var found = new Findings();
-        found.KernelClass(spec.Shape, spec.Kernel, spec.ClassLocation, "Gemm", spec.GemmLocation, GeneratedMembers.Gemm);
+        found.KernelClass(spec.Shape, spec.Kernel, spec.ClassLocation, "Gemm", spec.GemmLocation, GeneratedMembers.GemmReserved);
         if (spec.Attributes.Has(AttributeNames.RingAttention))
         {
             found.Add(DiagnosticDescriptors.ConflictingKernelAttributes, spec.GemmLocation, spec.Kernel.ClassName,

@@ -16,7 +16,8 @@ public sealed class CudaDevice
     // and cuInit is not cheap. Null means available.
     private static readonly Lazy<string?> Unavailability = new(Probe, LazyThreadSafetyMode.ExecutionAndPublication);
     private static readonly object OpenGate = new();
-    private static readonly Lazy<CudaDevice> EmulatedDevice = new(OpenEmulator, LazyThreadSafetyMode.ExecutionAndPublication);
+    private static readonly Lazy<CudaDevice> EmulatedDevice = new(() => OpenEmulator(90), LazyThreadSafetyMode.ExecutionAndPublication);
+    private static readonly Lazy<CudaDevice> EmulatedSm80Device = new(() => OpenEmulator(80), LazyThreadSafetyMode.ExecutionAndPublication);
     private static CudaDevice? opened;
 
     private CudaDevice(int ordinal, IntPtr context, int handle)
@@ -39,17 +40,18 @@ public sealed class CudaDevice
         DriverVersion = new Version(version / 1000, version % 1000 / 10);
     }
 
-    // The emulator follows sm_90's rules: its shared-memory opt-in limit, 1024 threads per block.
-    private CudaDevice(Emulation.EmulatedDeviceDriver driver)
+    // An emulator follows the rules of its architecture: its compute capability (which kernel a launch picks), its
+    // shared-memory opt-in limit, 1024 threads per block.
+    private CudaDevice(Emulation.EmulatedDeviceDriver driver, int arch)
     {
         Driver = driver;
         IsEmulated = true;
-        Name = "KernelDsl emulator (CPU, sm_90 rules)";
-        ComputeCapability = (9, 0);
+        Name = string.Create(CultureInfo.InvariantCulture, $"KernelDsl emulator (CPU, sm_{arch} rules)");
+        ComputeCapability = (arch / 10, arch % 10);
         MultiprocessorCount = Environment.ProcessorCount;
         MaxThreadsPerBlock = CudaFunction.MaxThreadsPerBlockLimit;
         MaxSharedBytesPerBlock = ArchitectureLimits.MaxStaticSharedBytesPerBlock;
-        MaxSharedBytesPerBlockOptin = ArchitectureLimits.MaxSharedBytesPerBlock(90);
+        MaxSharedBytesPerBlockOptin = ArchitectureLimits.MaxSharedBytesPerBlock(arch);
         TotalMemory = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
         DriverVersion = new Version(0, 0);
     }
@@ -79,7 +81,14 @@ public sealed class CudaDevice
     /// </summary>
     public static CudaDevice Emulator => EmulatedDevice.Value;
 
-    /// <summary>Whether this is <see cref="Emulator"/> rather than a GPU.</summary>
+    /// <summary>
+    /// The CPU emulator with an sm_80 GPU's compute capability and shared-memory limit: a GEMM that also has an sm_90a
+    /// kernel (<see cref="GemmInfo.Sm90a"/>) runs its sm_80 kernel here, as on an A100, where <see cref="Emulator"/> runs
+    /// the sm_90a one. Its own device: buffers and streams of <see cref="Emulator"/> do not mix with it.
+    /// </summary>
+    public static CudaDevice EmulatorSm80 => EmulatedSm80Device.Value;
+
+    /// <summary>Whether this is an emulator (<see cref="Emulator"/>, <see cref="EmulatorSm80"/>) rather than a GPU.</summary>
     public bool IsEmulated { get; }
 
     /// <summary>Device 0, its primary context retained for the rest of the process.</summary>
@@ -161,7 +170,7 @@ public sealed class CudaDevice
         $"{Name} (sm_{Arch}, {MultiprocessorCount} SMs, {MaxSharedBytesPerBlockOptin / 1024} KiB shared per block opt-in, " +
         $"{TotalMemory >> 20} MiB, driver CUDA {DriverVersion})");
 
-    private static CudaDevice OpenEmulator() => new(new Emulation.EmulatedDeviceDriver());
+    private static CudaDevice OpenEmulator(int arch) => new(new Emulation.EmulatedDeviceDriver(), arch);
 
     private static CudaDevice Open(int ordinal)
     {

@@ -77,9 +77,9 @@ public sealed class CudaModule : IDisposable
     internal static CudaModule Load(CudaDevice device, byte[] image, CudaOutput output) =>
         Load(device, output == CudaOutput.Ptx ? PtxImage(image) : image);
 
-    /// <summary>Loads an emulated kernel library (<see cref="Emulation.EmulatorCompiler"/>) into <see cref="CudaDevice.Emulator"/>.</summary>
-    internal static CudaModule LoadEmulated(string libraryPath) =>
-        Load(CudaDevice.Emulator, Encoding.UTF8.GetBytes(libraryPath));
+    /// <summary>Loads an emulated kernel library (<see cref="Emulation.EmulatorCompiler"/>) into an emulated <paramref name="device"/>.</summary>
+    internal static CudaModule LoadEmulated(CudaDevice device, string libraryPath) =>
+        Load(device, Encoding.UTF8.GetBytes(libraryPath));
 
     /// <summary>The driver's handle (a <c>CUmodule</c> on a GPU).</summary>
     /// <exception cref="ObjectDisposedException">The module was unloaded.</exception>

@@ -48,16 +48,40 @@ public static class KernelCache
     /// <exception cref="NvrtcUnavailableException">No NVRTC library could be loaded.</exception>
     /// <exception cref="Emulation.EmulatorUnavailableException">The emulator was asked for and no C++ compiler was found.</exception>
     /// <exception cref="CudaException">The driver could not load the module or find the entry point.</exception>
-    public static CudaFunction GetOrLoad(CudaDevice device, string source, string entryPoint, IReadOnlyList<string>? options = null)
+    public static CudaFunction GetOrLoad(CudaDevice device, string source, string entryPoint, IReadOnlyList<string>? options = null) =>
+        GetOrLoad(device, source, entryPoint, options, archSpecific: false);
+
+    /// <summary>
+    /// The kernel compiled for <paramref name="device"/>'s architecture-specific target (<c>sm_90a</c>), for kernels that use
+    /// wgmma, setmaxnreg or TMA; check <see cref="CanCompileArchSpecific"/> first. The emulator builds it as any other.
+    /// </summary>
+    /// <exception cref="NotSupportedException">The device is not compute capability 9.0, or the loaded NVRTC is older than 12.0.</exception>
+    internal static CudaFunction GetOrLoadArchSpecific(CudaDevice device, string source, string entryPoint)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        if (device.Arch != 90)
+        {
+            // The emulator would run wgmma on any device; a GPU would not load it. Fail the same way on both.
+            throw new NotSupportedException($"{entryPoint} is an sm_90a kernel; {device} is sm_{device.Arch}.");
+        }
+
+        return GetOrLoad(device, source, entryPoint, options: null, archSpecific: true);
+    }
+
+    /// <summary>Whether the NVRTC this process loads compiles architecture-specific targets (12.0 or newer); false without one.</summary>
+    internal static bool CanCompileArchSpecific => KernelImageCache.CanCompileArchSpecific;
+
+    private static CudaFunction GetOrLoad(CudaDevice device, string source, string entryPoint, IReadOnlyList<string>? options, bool archSpecific)
     {
         ArgumentNullException.ThrowIfNull(device);
         if (!device.IsEmulated)
         {
-            return GetOrLoad(source, entryPoint, device.Arch, options);
+            KernelImage image = KernelImageCache.Default.GetOrCompile(source, entryPoint, device.Arch, options, archSpecific: archSpecific);
+            return Cached(image.Key, () => Load(device, image, source, entryPoint, device.Arch, options, archSpecific));
         }
 
         string library = Emulation.EmulatorCompiler.Default.GetOrBuild(source);
-        return Cached("emulator:" + library + ":" + entryPoint, () => LoadFunction(CudaModule.LoadEmulated(library), entryPoint));
+        return Cached($"emulator sm_{device.Arch}:{library}:{entryPoint}", () => LoadFunction(CudaModule.LoadEmulated(device, library), entryPoint));
     }
 
     /// <summary>
@@ -85,7 +109,7 @@ public static class KernelCache
         }
 
         KernelImage image = KernelImageCache.Default.GetOrCompile(source, entryPoint, arch, options);
-        return Cached(image.Key, () => Load(device, image, source, entryPoint, arch, options));
+        return Cached(image.Key, () => Load(device, image, source, entryPoint, arch, options, archSpecific: false));
     }
 
     private static CudaFunction Cached(string key, Func<CudaFunction> load)
@@ -104,7 +128,7 @@ public static class KernelCache
 
     // Modules stay loaded for the life of the process, like the functions handed out from them.
     private static CudaFunction Load(
-        CudaDevice device, KernelImage image, string source, string entryPoint, int arch, IReadOnlyList<string>? options)
+        CudaDevice device, KernelImage image, string source, string entryPoint, int arch, IReadOnlyList<string>? options, bool archSpecific)
     {
         CudaModule module;
         try
@@ -115,7 +139,7 @@ public static class KernelCache
         {
             // A CUBIN runs only on its own architecture family (sm_80 code does not run on
             // sm_90); PTX for the same architecture runs on every newer device.
-            KernelImage ptx = KernelImageCache.Default.GetOrCompile(source, entryPoint, arch, options, CudaOutput.Ptx);
+            KernelImage ptx = KernelImageCache.Default.GetOrCompile(source, entryPoint, arch, options, CudaOutput.Ptx, archSpecific);
             module = CudaModule.Load(device, ptx.Image, ptx.Target.Output);
         }
 

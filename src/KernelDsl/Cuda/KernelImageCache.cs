@@ -54,6 +54,22 @@ internal sealed class KernelImageCache
     private static readonly Lazy<(Version Version, IReadOnlyList<int> Archs)> Toolchain = new(
         () => (NvrtcCompiler.Version, NvrtcCompiler.SupportedArchitectures), LazyThreadSafetyMode.PublicationOnly);
 
+    /// <summary>Whether the process's NVRTC compiles architecture-specific targets; false when none loads.</summary>
+    internal static bool CanCompileArchSpecific
+    {
+        get
+        {
+            try
+            {
+                return Toolchain.Value.Version >= NvrtcCompiler.ArchSpecificMinimum;
+            }
+            catch (NvrtcUnavailableException)
+            {
+                return false;
+            }
+        }
+    }
+
     private readonly ConcurrentDictionary<string, Lazy<KernelImage>> images = new(StringComparer.Ordinal);
     private readonly Func<string, string, CudaTarget, IReadOnlyList<string>?, NvrtcResult> compile;
     private readonly Action<string> log;

@@ -32,6 +32,12 @@ internal sealed record GeneratedKernel(
     /// <summary>The GEMM or attention step entry.</summary>
     public string MainEntry => Entries[0];
 
+    /// <summary>A GEMM's sm_90a kernel (<c>CudaSourceSm90a</c>, compiled for the arch-specific target); null when it has none.</summary>
+    public GeneratedKernel? Sm90a { get; init; }
+
+    /// <summary>Whether <see cref="Cuda"/> is an sm_90a kernel (NVRTC 12, <c>sm_90a</c>) rather than one for sm_80 and newer.</summary>
+    public bool ArchSpecific { get; init; }
+
     /// <summary>The CUDA with the kernel's own names replaced: equal for kernels that differ only in their names.</summary>
     public string CudaWithoutNames
     {
@@ -58,7 +64,19 @@ internal sealed record GeneratedKernel(
                 GeneratorRun.CudaSourceOf(generated),
                 [Constant(generated, "EntryPoint")],
                 [SharedBytes(generated)],
-                Element(generated, @"Info \{ get; \} = new\([^;]*?global::KernelDsl\.Element\.(\w+)") != "F32");
+                Element(generated, @"Info \{ get; \} = new\([^;]*?global::KernelDsl\.Element\.(\w+)") != "F32")
+            {
+                Sm90a = generated.Contains("public const string CudaSourceSm90a", StringComparison.Ordinal)
+                    ? new(
+                        name + ".Sm90a",
+                        Family.Gemm,
+                        fromRepository,
+                        GeneratorRun.CudaSourceOf(generated, "CudaSourceSm90a"),
+                        [Constant(generated, "EntryPointSm90a")],
+                        [int.Parse(Regex.Match(generated, @"Sm90a = new\([^;]*?SharedMemoryBytes: (\d+)").Groups[1].Value, CultureInfo.InvariantCulture)],
+                        TensorCores: true) { ArchSpecific = true }
+                    : null,
+            };
         }
 
         if (generated.Contains("public const string StepEntryPoint", StringComparison.Ordinal))

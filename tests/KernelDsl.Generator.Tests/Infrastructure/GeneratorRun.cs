@@ -82,11 +82,11 @@ internal sealed class GeneratorRun
         Output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning).ToImmutableArray();
 
     /// <summary>The text of the generated <c>CudaSource</c> constant: exactly what a user's program holds.</summary>
-    public static string CudaSourceOf(string generatedFile)
+    public static string CudaSourceOf(string generatedFile, string constant = "CudaSource")
     {
         var field = CSharpSyntaxTree.ParseText(generatedFile, ParseOptions).GetRoot()
             .DescendantNodes().OfType<VariableDeclaratorSyntax>()
-            .Single(v => v.Identifier.Text == "CudaSource");
+            .Single(v => v.Identifier.Text == constant);
         return ((LiteralExpressionSyntax)field.Initializer!.Value).Token.ValueText;
     }
 }

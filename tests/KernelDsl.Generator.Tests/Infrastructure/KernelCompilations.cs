@@ -15,12 +15,12 @@ internal static class KernelCompilations
     private static readonly ConcurrentDictionary<(string Compiler, string Kernel, int Arch), Lazy<NvrtcResult>> Cubins = new();
     private static readonly ConcurrentDictionary<(string Compiler, string Kernel, int Arch), Lazy<IReadOnlyList<SassFunction>>> Listings = new();
 
-    /// <summary>The CUBIN of <paramref name="kernel"/> for sm_<paramref name="arch"/> by the NVRTC <paramref name="compiler"/>.</summary>
+    /// <summary>The CUBIN of <paramref name="kernel"/> for sm_<paramref name="arch"/> (sm_<paramref name="arch"/>a for an <see cref="GeneratedKernel.ArchSpecific"/> one) by the NVRTC <paramref name="compiler"/>.</summary>
     public static NvrtcResult Cubin(string compiler, GeneratedKernel kernel, int arch) =>
         Cubins.GetOrAdd(
             (compiler, kernel.Name, arch),
             _ => new Lazy<NvrtcResult>(() => NvrtcCompiler.Compile(
-                CudaToolchain.Nvrtc(compiler), kernel.Cuda, kernel.Name + ".cu", new CudaTarget(arch, CudaOutput.Cubin)))).Value;
+                CudaToolchain.Nvrtc(compiler), kernel.Cuda, kernel.Name + ".cu", new CudaTarget(arch, CudaOutput.Cubin, ArchSpecific: kernel.ArchSpecific)))).Value;
 
     /// <summary>The SASS of every function in <see cref="Cubin"/>'s image.</summary>
     public static IReadOnlyList<SassFunction> Sass(string compiler, GeneratedKernel kernel, int arch) =>

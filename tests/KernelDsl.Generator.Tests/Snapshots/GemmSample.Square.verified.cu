@@ -88,6 +88,18 @@ __device__ __forceinline__ void store_c(out_t* __restrict__ c_row, int N, int co
     c_row[col] = from_float(epilogue(acc, beta != 0.0f ? to_float(c_row[col]) : 0.0f, alpha, beta));
 }
 
+// Tile `tile` in grouped order: consecutive indices walk down RASTER_GROUP tile rows (fewer in the last group),
+// then one tile column right, so the tiles in flight together share panels of A and B in L2.
+constexpr int RASTER_GROUP = 8;
+__device__ __forceinline__ void grouped_tile(int tile, int tiles_m, int tiles_n, int& tile_m, int& tile_n)
+{
+    const int group = tile / (RASTER_GROUP * tiles_n), first_row = group * RASTER_GROUP;
+    const int group_rows = min(tiles_m - first_row, RASTER_GROUP);
+    const int in_group = tile - group * (RASTER_GROUP * tiles_n);
+    tile_m = first_row + in_group % group_rows;
+    tile_n = in_group / group_rows;
+}
+
 extern "C" __global__ void __launch_bounds__(THREADS, 1) kd_gemm_GemmSample_Square(
     const in_t* __restrict__ A, const in_t* __restrict__ B, out_t* __restrict__ C,
     int M, int N, int K, int lda, int ldb, int ldc, float alpha, float beta)
@@ -95,15 +107,9 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) kd_gemm_GemmSample_Squa
     extern __shared__ __align__(16) unsigned char shared_bytes[];  // STAGES x (As, Bs)
     in_t* const shared = reinterpret_cast<in_t*>(shared_bytes);
     const int tid = threadIdx.x;
-    // This block's tile of C, in grouped order: the launch's linear block index walks down RASTER_GROUP tile rows
-    // (fewer in the last group), then one tile column right, so blocks resident together share panels of A and B in L2.
-    constexpr int RASTER_GROUP = 8;
-    const int tiles_n = gridDim.x, tiles_m = gridDim.y;
-    const int block_id = blockIdx.y * tiles_n + blockIdx.x;
-    const int group = block_id / (RASTER_GROUP * tiles_n), first_row = group * RASTER_GROUP;
-    const int group_rows = min(tiles_m - first_row, RASTER_GROUP);
-    const int in_group = block_id - group * (RASTER_GROUP * tiles_n);
-    const int block_m = (first_row + in_group % group_rows) * BM, block_n = (in_group / group_rows) * BN;
+    int tile_m, tile_n;  // this block's tile of C: the launch's linear block index in grouped order
+    grouped_tile(blockIdx.y * gridDim.x + blockIdx.x, gridDim.y, gridDim.x, tile_m, tile_n);
+    const int block_m = tile_m * BM, block_n = tile_n * BN;
     const int warp = tid / 32, lane = tid % 32;
     const int warp_m = warp / WARPS_N, warp_n = warp % WARPS_N;  // this warp's place in the warp grid
     // First row and column of this lane's accumulators within the block tile: accumulator (i, j) is row

@@ -153,6 +153,41 @@ __device__ __forceinline__ void store_c(out_t* __restrict__ c_row, int N, int co
     c_row[col] = from_float(epilogue(acc, beta != 0.0f ? to_float(c_row[col]) : 0.0f, alpha, beta));
 }
 
+struct __align__(2 * sizeof(out_t)) out_pair { out_t x, y; };
+
+// Whether C's rows (and the bias) are aligned to 2-element accesses: ldc even, pointers pair-aligned.
+__device__ __forceinline__ bool c_by_pair(const out_t* C, int ldc)
+{
+    return ldc % 2 == 0 && reinterpret_cast<unsigned long long>(C) % sizeof(out_pair) == 0;
+}
+
+// Columns col and col + 1 (col even) of a row of C inside M: one 2-element store (and one bias and C read) when
+// by_pair and both are inside N, else element by element.
+__device__ __forceinline__ void store_c_pair(out_t* __restrict__ c_row, int N, int col, float v0, float v1, float alpha, float beta, bool by_pair)
+{
+    if (by_pair && col + 1 < N) {
+        out_pair* const at = reinterpret_cast<out_pair*>(c_row + col);
+        const out_pair old = beta != 0.0f ? *at : out_pair{};
+        const out_pair value = {from_float(epilogue(v0, to_float(old.x), alpha, beta)), from_float(epilogue(v1, to_float(old.y), alpha, beta))};
+        *at = value;  // one 2-element store (a braced temporary may be stored member by member)
+        return;
+    }
+    store_c(c_row, N, col, v0, alpha, beta);
+    store_c(c_row, N, col + 1, v1, alpha, beta);
+}
+
+// Tile `tile` in grouped order: consecutive indices walk down RASTER_GROUP tile rows (fewer in the last group),
+// then one tile column right, so the tiles in flight together share panels of A and B in L2.
+constexpr int RASTER_GROUP = 8;
+__device__ __forceinline__ void grouped_tile(int tile, int tiles_m, int tiles_n, int& tile_m, int& tile_n)
+{
+    const int group = tile / (RASTER_GROUP * tiles_n), first_row = group * RASTER_GROUP;
+    const int group_rows = min(tiles_m - first_row, RASTER_GROUP);
+    const int in_group = tile - group * (RASTER_GROUP * tiles_n);
+    tile_m = first_row + in_group % group_rows;
+    tile_n = in_group / group_rows;
+}
+
 extern "C" __global__ void __launch_bounds__(THREADS, 1) kd_gemm_KernelDsl_GpuRunner_F16Tn128x128x32(
     const in_t* __restrict__ A, const in_t* __restrict__ B, out_t* __restrict__ C,
     int M, int N, int K, int lda, int ldb, int ldc, float alpha, float beta)
@@ -160,15 +195,9 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) kd_gemm_KernelDsl_GpuRu
     extern __shared__ __align__(16) unsigned char shared_bytes[];  // STAGES x (As, Bs)
     in_t* const shared = reinterpret_cast<in_t*>(shared_bytes);
     const int tid = threadIdx.x;
-    // This block's tile of C, in grouped order: the launch's linear block index walks down RASTER_GROUP tile rows
-    // (fewer in the last group), then one tile column right, so blocks resident together share panels of A and B in L2.
-    constexpr int RASTER_GROUP = 8;
-    const int tiles_n = gridDim.x, tiles_m = gridDim.y;
-    const int block_id = blockIdx.y * tiles_n + blockIdx.x;
-    const int group = block_id / (RASTER_GROUP * tiles_n), first_row = group * RASTER_GROUP;
-    const int group_rows = min(tiles_m - first_row, RASTER_GROUP);
-    const int in_group = block_id - group * (RASTER_GROUP * tiles_n);
-    const int block_m = (first_row + in_group % group_rows) * BM, block_n = (in_group / group_rows) * BN;
+    int tile_m, tile_n;  // this block's tile of C: the launch's linear block index in grouped order
+    grouped_tile(blockIdx.y * gridDim.x + blockIdx.x, gridDim.y, gridDim.x, tile_m, tile_n);
+    const int block_m = tile_m * BM, block_n = tile_n * BN;
     const int warp = tid / 32, lane = tid % 32;
     const int warp_m = warp / WARPS_N, warp_n = warp % WARPS_N;  // this warp's place in the warp grid
     // Lane's ldmatrix byte offset in a stage of As for each 16-deep k step, at the warp tile's first rows; the
@@ -265,10 +294,8 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) kd_gemm_KernelDsl_GpuRu
     }
 
     // Epilogue: every accumulator through the epilogue formula (store_c for single elements).
-    // acc[i][j][2h + e] is row g + 8h, column 2t + e of MMA tile (i, j). A lane's two columns go out as one
-    // 2-element store (and one bias and C read) when C's rows are aligned to it, so lanes write adjacent pairs.
-    struct __align__(2 * sizeof(out_t)) out_pair { out_t x, y; };
-    const bool C_by_pair = ldc % 2 == 0 && reinterpret_cast<unsigned long long>(C) % sizeof(out_pair) == 0;
+    // acc[i][j][2h + e] is row g + 8h, column 2t + e of MMA tile (i, j): a lane's two columns go out together.
+    const bool by_pair = c_by_pair(C, ldc);
     #pragma unroll
     for (int i = 0; i < MI; ++i) {
         #pragma unroll
@@ -279,16 +306,7 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) kd_gemm_KernelDsl_GpuRu
             #pragma unroll
             for (int j = 0; j < NI; ++j) {
                 const int col = block_n + warp_n * WTN + j * 8 + (lane % 4) * 2;
-                const float v0 = acc[i][j][2 * h], v1 = acc[i][j][2 * h + 1];
-                if (C_by_pair && col + 1 < N) {
-                    out_pair* const at = reinterpret_cast<out_pair*>(c_row + col);
-                    const out_pair old = beta != 0.0f ? *at : out_pair{};
-                    const out_pair value = {from_float(epilogue(v0, to_float(old.x), alpha, beta)), from_float(epilogue(v1, to_float(old.y), alpha, beta))};
-                    *at = value;
-                    continue;
-                }
-                store_c(c_row, N, col, v0, alpha, beta);
-                store_c(c_row, N, col + 1, v1, alpha, beta);
+                store_c_pair(c_row, N, col, acc[i][j][2 * h], acc[i][j][2 * h + 1], alpha, beta, by_pair);
             }
         }
     }

@@ -8,14 +8,15 @@ using KernelDsl.Tests.Cuda;
 namespace KernelDsl.Tests.Emulation;
 
 /// <summary>
-/// Runs a generated GEMM's device <c>Launch</c> (the leading-dimension overload, found by reflection) on
-/// <see cref="CudaDevice.Emulator"/>: float arrays holding values of the kernel's element types go up converted
-/// exactly, C comes back as floats.
+/// Runs a generated GEMM's device <c>Launch</c> (the leading-dimension overload, found by reflection) on an emulated
+/// device (<see cref="CudaDevice.Emulator"/> unless named): float arrays holding values of the kernel's element types go
+/// up converted exactly, C comes back as floats.
 /// </summary>
 public static class EmulatedGemm
 {
     public static float[] Run(
-        Type kernel, float[] a, int lda, float[] b, int ldb, float[] c, int ldc, int m, int n, int k, float[] bias, float alpha, float beta)
+        Type kernel, float[] a, int lda, float[] b, int ldb, float[] c, int ldc, int m, int n, int k, float[] bias, float alpha, float beta,
+        CudaDevice? device = null)
     {
         var info = (GemmInfo)DeclaredKernels.Info(kernel)!;
         MethodInfo launch = kernel.GetMethods(BindingFlags.Public | BindingFlags.Static)
@@ -24,7 +25,7 @@ public static class EmulatedGemm
             .First();
         MethodInfo run = typeof(EmulatedGemm).GetMethod(nameof(RunTyped), BindingFlags.NonPublic | BindingFlags.Static)!
             .MakeGenericMethod(DeclaredKernels.ClrType(info.Element), DeclaredKernels.ClrType(info.Output));
-        return (float[])Invoke(run, null, [launch, info.Bias, a, lda, b, ldb, c, ldc, m, n, k, bias, alpha, beta])!;
+        return (float[])Invoke(run, null, [device ?? CudaDevice.Emulator, launch, info.Bias, a, lda, b, ldb, c, ldc, m, n, k, bias, alpha, beta])!;
     }
 
     /// <summary>Invokes, rethrowing what the method threw rather than reflection's wrapper.</summary>
@@ -42,12 +43,11 @@ public static class EmulatedGemm
     }
 
     private static float[] RunTyped<TIn, TOut>(
-        MethodInfo launch, bool hasBias, float[] a, int lda, float[] b, int ldb, float[] c, int ldc, int m, int n, int k, float[] bias,
+        CudaDevice device, MethodInfo launch, bool hasBias, float[] a, int lda, float[] b, int ldb, float[] c, int ldc, int m, int n, int k, float[] bias,
         float alpha, float beta)
         where TIn : unmanaged
         where TOut : unmanaged
     {
-        CudaDevice device = CudaDevice.Emulator;
         using var stream = new CudaStream(device);
         using var deviceA = DeviceBuffers.Upload(device, Convert<TIn>(a));
         using var deviceB = DeviceBuffers.Upload(device, Convert<TIn>(b));

@@ -1,5 +1,8 @@
 using System;
 using System.Globalization;
+using System.Linq;
+using KernelDsl.Cuda;
+using KernelDsl.Emulation;
 using KernelDsl.Tests.Cpu;
 using Xunit;
 using Xunit.Abstractions;
@@ -9,15 +12,33 @@ namespace KernelDsl.Tests.Emulation;
 /// <summary>
 /// Every GEMM the repository declares, its generated CUDA C run on the emulator against a float64 reference: fresh
 /// random operands rounded to the element type, rows of A and B padded with NaN (a read past K poisons the result),
-/// C poisoned with NaN, padding included, so every element must be written and nothing outside the matrix.
+/// C poisoned with NaN, padding included, so every element must be written and nothing outside the matrix. On the
+/// sm_90 emulator a kernel with an sm_90a kernel runs that one; the sm_80 emulator runs its sm_80 kernel, as an A100 would.
 /// </summary>
 public sealed class EmulatedGemmTests(ITestOutputHelper output)
 {
     public static TheoryData<string> Kernels() => DeclaredKernels.Names<GemmInfo>();
 
+    public static TheoryData<string> KernelsWithSm90a()
+    {
+        var data = new TheoryData<string>();
+        foreach (Type type in DeclaredKernels.Of<GemmInfo>().Where(type => ((GemmInfo)DeclaredKernels.Info(type)!).Sm90a is not null))
+        {
+            data.Add(type.FullName!);
+        }
+
+        return data;
+    }
+
     [Theory]
     [MemberData(nameof(Kernels))]
-    public void Matches_the_float64_reference(string kernel)
+    public void Matches_the_float64_reference(string kernel) => MatchesOn(CudaDevice.Emulator, kernel);
+
+    [Theory]
+    [MemberData(nameof(KernelsWithSm90a))]
+    public void Sm80_kernel_matches_the_float64_reference(string kernel) => MatchesOn(CudaDevice.EmulatorSm80, kernel);
+
+    private void MatchesOn(CudaDevice device, string kernel)
     {
         Type type = DeclaredKernels.Named(kernel);
         var info = (GemmInfo)DeclaredKernels.Info(type)!;
@@ -26,13 +47,13 @@ public sealed class EmulatedGemmTests(ITestOutputHelper output)
             : new[] { (1, 1, 8), (127, 129, 64), (513, 257, 264) };
         foreach (var (m, n, k) in shapes)
         {
-            Check(type, info, m, n, k, beta: 0f);
+            Check(device, type, info, m, n, k, beta: 0f);
         }
 
-        Check(type, info, 65, 33, 40, beta: -2f);
+        Check(device, type, info, 65, 33, 40, beta: -2f);
     }
 
-    private void Check(Type type, GemmInfo info, int m, int n, int k, float beta)
+    private void Check(CudaDevice device, Type type, GemmInfo info, int m, int n, int k, float beta)
     {
         int seed = StableSeed.Of(string.Create(CultureInfo.InvariantCulture, $"{info.Name} {m} {n} {k} {beta}"));
         var random = new Random(seed);
@@ -46,7 +67,9 @@ public sealed class EmulatedGemmTests(ITestOutputHelper output)
         const float alpha = 0.75f;
 
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        float[] result = EmulatedGemm.Run(type, a, lda, b, ldb, c, ldc, m, n, k, bias, alpha, beta);
+        float[] result = EmulatedGemm.Run(type, a, lda, b, ldb, c, ldc, m, n, k, bias, alpha, beta, device);
+        string expectedKernel = device.Arch == 90 && info.Sm90a is { } sm90a ? sm90a.EntryPoint : info.EntryPoint;
+        Assert.Equal(expectedKernel, Emulator.LastReport!.Kernel);
         double diff = 0, norm = 0, diffRounded = 0, normRounded = 0;
         for (int i = 0; i < m; i++)
         {
@@ -77,7 +100,7 @@ public sealed class EmulatedGemmTests(ITestOutputHelper output)
 
         double error = Math.Sqrt(diff / Math.Max(norm, double.Epsilon)), roundedError = Math.Sqrt(diffRounded / Math.Max(normRounded, double.Epsilon));
         string what = string.Create(CultureInfo.InvariantCulture,
-            $"{info.Name} {m}×{n}×{k} β={beta} seed {seed}: error {error:E2} (vs rounded {roundedError:E2}), {clock.Elapsed.TotalSeconds:F2} s");
+            $"{info.Name} on sm_{device.Arch} ({expectedKernel}) {m}×{n}×{k} β={beta} seed {seed}: error {error:E2} (vs rounded {roundedError:E2}), {clock.Elapsed.TotalSeconds:F2} s");
         output.WriteLine(what);
         double bound = info.Output == Element.F32 ? GemmCheck.Tolerance : GemmCheck.RoundedTolerance(info.Output);
         Assert.True((info.Output == Element.F32 ? error : roundedError) <= bound, what);

@@ -28,6 +28,25 @@ internal static class CudaDeviceFunctions
             """,
     };
 
+    /// <summary>
+    /// <c>grouped_tile</c>: the place of tile <c>tile</c> (a linear index) in a tiles_m × tiles_n grid of tiles in grouped
+    /// order (Triton's GROUP_M): consecutive indices walk down <paramref name="rasterGroup"/> tile rows (fewer in the last
+    /// group), then one tile column right, so the tiles in flight together share panels of A and B in L2.
+    /// </summary>
+    public static string GroupedTileOrder(int rasterGroup) => $$"""
+        // Tile `tile` in grouped order: consecutive indices walk down RASTER_GROUP tile rows (fewer in the last group),
+        // then one tile column right, so the tiles in flight together share panels of A and B in L2.
+        constexpr int RASTER_GROUP = {{Literals.Int(rasterGroup)}};
+        __device__ __forceinline__ void grouped_tile(int tile, int tiles_m, int tiles_n, int& tile_m, int& tile_n)
+        {
+            const int group = tile / (RASTER_GROUP * tiles_n), first_row = group * RASTER_GROUP;
+            const int group_rows = min(tiles_m - first_row, RASTER_GROUP);
+            const int in_group = tile - group * (RASTER_GROUP * tiles_n);
+            tile_m = first_row + in_group % group_rows;
+            tile_n = in_group / group_rows;
+        }
+        """;
+
     /// <summary>The activation as a device function (identity included, so the store reads the same for all).</summary>
     public static string Activation(Activation activation) => activation switch
     {

@@ -29,6 +29,11 @@ internal static class CudaGemmEmitter
         w.Line();
         EmitStore(w, plan);
         w.Line();
+        if (plan.Cuda.RasterGroup > 1)
+        {
+            w.Lines(CudaDeviceFunctions.GroupedTileOrder(plan.Cuda.RasterGroup));
+            w.Line();
+        }
         EmitKernel(w, plan, warp);
         return w.ToString();
     }
@@ -59,9 +64,10 @@ internal static class CudaGemmEmitter
 
     /// <summary>
     /// The epilogue, shared by every kernel: <c>epilogue</c> is the formula C = act(α·acc + β·C + bias) in fp32 on values
-    /// already read; <c>store_c</c> applies it to one element (bounds, reads, conversion). beta == 0 never reads C.
+    /// already read; <c>store_c</c> applies it to one element (bounds, reads, conversion), <c>store_c_pair</c> (tensor-core
+    /// kernels) to two adjacent ones. beta == 0 never reads C.
     /// </summary>
-    private static void EmitStore(CodeWriter w, GemmPlan plan)
+    public static void EmitStore(CodeWriter w, GemmPlan plan)
     {
         bool hasBias = plan.Epilogue.Bias;
         string bias = hasBias ? " const out_t* __restrict__ bias," : "";
@@ -82,6 +88,49 @@ internal static class CudaGemmEmitter
         w.Line("{");
         w.Line("    if (col >= N) return;");
         w.Line($"    c_row[col] = from_float(epilogue(acc, beta != 0.0f ? to_float(c_row[col]) : 0.0f,{(hasBias ? " to_float(bias[col])," : "")} alpha, beta));");
+        w.Line("}");
+        if (plan.Cuda is MmaGemmPlan)
+        {
+            EmitPairStore(w, hasBias);
+        }
+    }
+
+    /// <summary>
+    /// Tensor-core accumulators hold two adjacent columns per thread (mma.sync's and wgmma's layouts alike), so the
+    /// kernels store them as one 2-element access when C's rows and the bias allow it: the lanes of a row then write
+    /// adjacent pairs, whole sectors.
+    /// </summary>
+    private static void EmitPairStore(CodeWriter w, bool hasBias)
+    {
+        string bias = hasBias ? " const out_t* __restrict__ bias," : "";
+        string biasArgument = hasBias ? " bias," : "";
+        w.Line();
+        w.Line("struct __align__(2 * sizeof(out_t)) out_pair { out_t x, y; };");
+        w.Line();
+        w.Line("// Whether C's rows (and the bias) are aligned to 2-element accesses: ldc even, pointers pair-aligned.");
+        w.Line($"__device__ __forceinline__ bool c_by_pair(const out_t* C,{bias} int ldc)");
+        w.Line("{");
+        w.Line($"    return ldc % 2 == 0 && reinterpret_cast<unsigned long long>(C) % sizeof(out_pair) == 0{(hasBias ? " && reinterpret_cast<unsigned long long>(bias) % sizeof(out_pair) == 0" : "")};");
+        w.Line("}");
+        w.Line();
+        w.Line("// Columns col and col + 1 (col even) of a row of C inside M: one 2-element store (and one bias and C read) when");
+        w.Line("// by_pair and both are inside N, else element by element.");
+        w.Line($"__device__ __forceinline__ void store_c_pair(out_t* __restrict__ c_row,{bias} int N, int col, float v0, float v1, float alpha, float beta, bool by_pair)");
+        w.Line("{");
+        w.Line("    if (by_pair && col + 1 < N) {");
+        w.Line("        out_pair* const at = reinterpret_cast<out_pair*>(c_row + col);");
+        w.Line("        const out_pair old = beta != 0.0f ? *at : out_pair{};");
+        if (hasBias)
+        {
+            w.Line("        const out_pair b = *reinterpret_cast<const out_pair*>(bias + col);");
+        }
+        string x = hasBias ? " to_float(b.x)," : "", y = hasBias ? " to_float(b.y)," : "";
+        w.Line($"        const out_pair value = {{from_float(epilogue(v0, to_float(old.x),{x} alpha, beta)), from_float(epilogue(v1, to_float(old.y),{y} alpha, beta))}};");
+        w.Line("        *at = value;  // one 2-element store (a braced temporary may be stored member by member)");
+        w.Line("        return;");
+        w.Line("    }");
+        w.Line($"    store_c(c_row,{biasArgument} N, col, v0, alpha, beta);");
+        w.Line($"    store_c(c_row,{biasArgument} N, col + 1, v1, alpha, beta);");
         w.Line("}");
     }
 
@@ -155,15 +204,9 @@ internal static class CudaGemmEmitter
             w.Line("    const int block_m = blockIdx.y * BM, block_n = blockIdx.x * BN;  // this block's tile of C, in row order");
             return;
         }
-        w.Line("    // This block's tile of C, in grouped order: the launch's linear block index walks down RASTER_GROUP tile rows");
-        w.Line("    // (fewer in the last group), then one tile column right, so blocks resident together share panels of A and B in L2.");
-        w.Line($"    constexpr int RASTER_GROUP = {Literals.Int(rasterGroup)};");
-        w.Line("    const int tiles_n = gridDim.x, tiles_m = gridDim.y;");
-        w.Line("    const int block_id = blockIdx.y * tiles_n + blockIdx.x;");
-        w.Line("    const int group = block_id / (RASTER_GROUP * tiles_n), first_row = group * RASTER_GROUP;");
-        w.Line("    const int group_rows = min(tiles_m - first_row, RASTER_GROUP);");
-        w.Line("    const int in_group = block_id - group * (RASTER_GROUP * tiles_n);");
-        w.Line("    const int block_m = (first_row + in_group % group_rows) * BM, block_n = (in_group / group_rows) * BN;");
+        w.Line("    int tile_m, tile_n;  // this block's tile of C: the launch's linear block index in grouped order");
+        w.Line("    grouped_tile(blockIdx.y * gridDim.x + blockIdx.x, gridDim.y, gridDim.x, tile_m, tile_n);");
+        w.Line("    const int block_m = tile_m * BM, block_n = tile_n * BN;");
     }
 
     /// <summary>One K slice of the main loop: issue the slice STAGES - 1 ahead, wait for slice `tile`, multiply it.</summary>
@@ -182,7 +225,7 @@ internal static class CudaGemmEmitter
         w.Line(indent + "__syncthreads();  // everyone is done with this stage before a later iteration refills it");
     }
 
-    private static string Formula(GemmPlan plan)
+    public static string Formula(GemmPlan plan)
     {
         string inner = "alpha * op(A) * op(B) + beta * C" + (plan.Epilogue.Bias ? " + bias" : "");
         return plan.Epilogue.Activation switch

@@ -250,11 +250,8 @@ internal sealed class MmaWarpTileEmitter(MmaGemmPlan plan, Element element) : Wa
     public override void StoreAccumulators(CodeWriter w, bool bias)
     {
         string biasArgument = bias ? " bias," : "";
-        string biasAligned = bias ? " && reinterpret_cast<unsigned long long>(bias) % sizeof(out_pair) == 0" : "";
-        w.Line("    // acc[i][j][2h + e] is row g + 8h, column 2t + e of MMA tile (i, j). A lane's two columns go out as one");
-        w.Line("    // 2-element store (and one bias and C read) when C's rows are aligned to it, so lanes write adjacent pairs.");
-        w.Line("    struct __align__(2 * sizeof(out_t)) out_pair { out_t x, y; };");
-        w.Line($"    const bool C_by_pair = ldc % 2 == 0 && reinterpret_cast<unsigned long long>(C) % sizeof(out_pair) == 0{biasAligned};");
+        w.Line("    // acc[i][j][2h + e] is row g + 8h, column 2t + e of MMA tile (i, j): a lane's two columns go out together.");
+        w.Line($"    const bool by_pair = c_by_pair(C,{biasArgument} ldc);");
         w.Line("    #pragma unroll");
         w.Line("    for (int i = 0; i < MI; ++i) {");
         w.Line("        #pragma unroll");
@@ -265,21 +262,7 @@ internal sealed class MmaWarpTileEmitter(MmaGemmPlan plan, Element element) : Wa
         w.Line("            #pragma unroll");
         w.Line("            for (int j = 0; j < NI; ++j) {");
         w.Line("                const int col = block_n + warp_n * WTN + j * 8 + (lane % 4) * 2;");
-        w.Line("                const float v0 = acc[i][j][2 * h], v1 = acc[i][j][2 * h + 1];");
-        w.Line("                if (C_by_pair && col + 1 < N) {");
-        w.Line("                    out_pair* const at = reinterpret_cast<out_pair*>(c_row + col);");
-        w.Line("                    const out_pair old = beta != 0.0f ? *at : out_pair{};");
-        if (bias)
-        {
-            w.Line("                    const out_pair b = *reinterpret_cast<const out_pair*>(bias + col);");
-        }
-        string x = bias ? " to_float(b.x)," : "", y = bias ? " to_float(b.y)," : "";
-        w.Line($"                    const out_pair value = {{from_float(epilogue(v0, to_float(old.x),{x} alpha, beta)), from_float(epilogue(v1, to_float(old.y),{y} alpha, beta))}};");
-        w.Line("                    *at = value;");
-        w.Line("                    continue;");
-        w.Line("                }");
-        w.Line($"                store_c(c_row,{biasArgument} N, col, v0, alpha, beta);");
-        w.Line($"                store_c(c_row,{biasArgument} N, col + 1, v1, alpha, beta);");
+        w.Line($"                store_c_pair(c_row,{biasArgument} N, col, acc[i][j][2 * h], acc[i][j][2 * h + 1], alpha, beta, by_pair);");
         w.Line("            }");
         w.Line("        }");
         w.Line("    }");

@@ -32,6 +32,10 @@ internal static class CudaLaunchEmitter
         string stridedRule = tensorCores ? " " + TensorCoreRule("K, lda and ldb") : "";
 
         w.Line($"private static {Cuda}.CudaFunction? cudaFunction;");
+        if (plan.Hopper is not null)
+        {
+            w.Line($"private static {Cuda}.CudaFunction? cudaFunctionSm90a;");
+        }
         w.Line();
         w.Line("/// <summary>");
         w.Line($"/// Queues C ← {GemmSurface.EpilogueFormula(plan)} on <paramref name=\"stream\"/>; {shapes}, dense, in device memory.");
@@ -72,6 +76,13 @@ internal static class CudaLaunchEmitter
         w.Open("if (arguments.IsEmpty)");
         w.Line("return;  // M or N = 0: a grid of no blocks is not a valid launch, and there is nothing to do");
         w.Close();
+        if (plan.Hopper is not null)
+        {
+            w.Open($"if ({Cuda}.HopperGemmLaunch.Applies(Info, stream.Device, arguments))");
+            w.Line($"{Cuda}.HopperGemmLaunch.Launch(ref cudaFunctionSm90a, Info, CudaSourceSm90a, stream, a, b, c, bias, arguments);");
+            w.Line("return;");
+            w.Close();
+        }
         w.Line($"{Cuda}.CudaFunction function = {Cuda}.GemmLaunch.Load(ref cudaFunction, stream.Device, CudaSource, EntryPoint);");
         w.Line("(int x, int y) = Info.GridFor(arguments.M, arguments.N);");
         w.Line($"{Cuda}.KernelArguments parameters = new {Cuda}.KernelArguments().Add(a).Add(b).Add(c){(bias ? ".Add(bias)" : "")}");

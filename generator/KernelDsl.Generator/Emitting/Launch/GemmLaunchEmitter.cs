@@ -18,6 +18,14 @@ internal static class GemmLaunchEmitter
         w.Line("/// <summary>The <c>extern \"C\"</c> kernel function in <see cref=\"CudaSource\"/>.</summary>");
         w.Line("public const string EntryPoint = \"" + plan.EntryPoint + "\";");
         w.Line();
+        if (plan.Hopper is { } hopper)
+        {
+            KernelFile.CudaSource(w, "CudaSourceSm90a", "sm_90a (NVRTC 12 or newer)", CudaHopperGemmEmitter.Emit(plan, hopper),
+                "Launch <see cref=\"EntryPointSm90a\"/> instead of <see cref=\"EntryPoint\"/> on compute capability 9.0, as <see cref=\"global::KernelDsl.Cuda.HopperGemmLaunch\"/> does.");
+            w.Line("/// <summary>The <c>extern \"C\"</c> kernel function in <see cref=\"CudaSourceSm90a\"/>.</summary>");
+            w.Line("public const string EntryPointSm90a = \"" + hopper.EntryPoint + "\";");
+            w.Line();
+        }
         EmitInfo(w, plan);
         CpuRunEmitter.Emit(w, plan);
         CudaLaunchEmitter.Emit(w, plan);
@@ -36,7 +44,17 @@ internal static class GemmLaunchEmitter
         w.Line($"    Bias: {Literals.Bool(plan.Epilogue.Bias)}, global::KernelDsl.Activation.{plan.Epilogue.Activation},");
         w.Line($"    TileM: {c.TileM}, TileN: {c.TileN}, TileK: {c.TileK}, WarpsM: {c.WarpsM}, WarpsN: {c.WarpsN},");
         w.Line($"    ThreadTileM: {c.ThreadTileM}, ThreadTileN: {c.ThreadTileN}, Stages: {c.Stages}, SharedMemoryBytes: {c.SharedBytes},");
-        w.Line($"    ArithmeticIntensity: {Literals.Double(c.ArithmeticIntensity)});");
+        if (plan.Hopper is { } h)
+        {
+            w.Line($"    ArithmeticIntensity: {Literals.Double(c.ArithmeticIntensity)})");
+            w.Line("{");
+            w.Line($"    Sm90a = new(EntryPointSm90a, TileM: {h.TileM}, TileN: {h.TileN}, TileK: {h.TileK}, Stages: {h.Stages}, ConsumerWarpgroups: {h.ConsumerWarpgroups}, BoxK: {h.BoxK}, SharedMemoryBytes: {h.SharedBytes}),");
+            w.Line("};");
+        }
+        else
+        {
+            w.Line($"    ArithmeticIntensity: {Literals.Double(c.ArithmeticIntensity)});");
+        }
         w.Line();
     }
 }

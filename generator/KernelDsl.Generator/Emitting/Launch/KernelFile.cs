@@ -44,16 +44,19 @@ internal static class KernelFile
         return w.ToString();
     }
 
-    /// <summary>Prints <c>public const string CudaSource</c> holding <paramref name="cuda"/> verbatim.</summary>
-    public static void CudaSource(CodeWriter w, string cuda, string launchAdvice)
+    /// <summary>Prints <c>public const string CudaSource</c> holding <paramref name="cuda"/> verbatim, for NVRTC and sm_80 or newer.</summary>
+    public static void CudaSource(CodeWriter w, string cuda, string launchAdvice) => CudaSource(w, "CudaSource", "sm_80 or newer", cuda, launchAdvice);
+
+    /// <summary>Prints <c>public const string <paramref name="name"/></c> holding <paramref name="cuda"/> verbatim, for NVRTC and <paramref name="target"/>.</summary>
+    public static void CudaSource(CodeWriter w, string name, string target, string cuda, string launchAdvice)
     {
         // A raw literal needs a delimiter longer than any run of quotes inside it.
         string quotes = new('"', Math.Max(3, LongestQuoteRun(cuda) + 1));
         w.Line("/// <summary>");
-        w.Line("/// CUDA C source of this kernel: self-contained (no <c>#include</c>), for NVRTC and sm_80 or newer.");
+        w.Line($"/// CUDA C source of this kernel: self-contained (no <c>#include</c>), for NVRTC and {target}.");
         w.Line("/// " + launchAdvice);
         w.Line("/// </summary>");
-        w.Line("public const string CudaSource = " + quotes);
+        w.Line($"public const string {name} = " + quotes);
         // Raw literal lines keep their own indentation relative to the closing delimiter (column 0 here).
         foreach (string line in cuda.TrimEnd('\n').Split('\n'))
         {
