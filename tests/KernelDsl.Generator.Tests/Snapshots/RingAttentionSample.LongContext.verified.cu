@@ -203,7 +203,10 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) kd_attn_step_RingAttent
     in_t* const Qs = reinterpret_cast<in_t*>(shared_bytes);
     const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32;
     const int head = blockIdx.y, kv_head = head / (heads / kv_heads);
-    const int q0 = blockIdx.x * BQ;            // first local query row of the block
+    // Causally a later query tile sees more keys (positions grow with the local row in every layout), so the
+    // tiles go heaviest first: the GPU starts blocks in index order, and the light ones then fill the last wave.
+    const int q_tile = CAUSAL ? gridDim.x - 1 - blockIdx.x : blockIdx.x;
+    const int q0 = q_tile * BQ;                // first local query row of the block
     const int q_rows = min(BQ, sq - q0);       // its rows inside sq
     if (q_rows <= 0) return;
     auto q_position = [&](int i) { return position(i, q_start0, q_len0, q_stride0, q_start1, q_stride1); };
