@@ -17,7 +17,7 @@ public static class Program
 {
     private static readonly Type[] Suites =
     [
-        typeof(SgemmBenchmarks), typeof(HalfGemmBenchmarks), typeof(AttentionBenchmarks),
+        typeof(SgemmBenchmarks), typeof(HalfGemmBenchmarks), typeof(AttentionBenchmarks), typeof(AttentionBackwardBenchmarks),
         typeof(RingOverlapBenchmarks), typeof(GeneratorBenchmarks),
     ];
 

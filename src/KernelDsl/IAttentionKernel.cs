@@ -32,6 +32,16 @@ public interface IAttentionKernel<TElement>
     static abstract void Attention(ReadOnlySpan<TElement> q, ReadOnlySpan<TElement> k, ReadOnlySpan<TElement> v, Span<TElement> o, Span<float> lse,
         int heads, int kvHeads, int sequenceLength, CpuIsa? isa);
 
+    /// <summary><c>K.Backward</c>: the ring backward pass on this rank, on the CPU.</summary>
+    static abstract void Backward(IRingCommunicator ring, int heads, int kvHeads, int sequenceLength,
+        ReadOnlySpan<TElement> q, ReadOnlySpan<TElement> k, ReadOnlySpan<TElement> v, ReadOnlySpan<TElement> o, ReadOnlySpan<float> lse, ReadOnlySpan<TElement> dO,
+        Span<TElement> dQ, Span<TElement> dK, Span<TElement> dV);
+
+    /// <summary><c>K.AttentionBackward</c>: the backward pass of the whole sequence on one device, no ring.</summary>
+    static abstract void AttentionBackward(
+        ReadOnlySpan<TElement> q, ReadOnlySpan<TElement> k, ReadOnlySpan<TElement> v, ReadOnlySpan<TElement> o, ReadOnlySpan<float> lse, ReadOnlySpan<TElement> dO,
+        Span<TElement> dQ, Span<TElement> dK, Span<TElement> dV, int heads, int kvHeads, int sequenceLength);
+
     /// <summary><c>K.LaunchStep</c>: queues one step kernel on <paramref name="stream"/>.</summary>
     static abstract void LaunchStep(CudaStream stream, DeviceBuffer<TElement> q, DeviceBuffer<TElement> k, DeviceBuffer<TElement> v,
         DeviceBuffer<float> oRun, DeviceBuffer<float> lRun, int heads, int kvHeads, int queries, int keys, SequenceShard queryShard, SequenceShard keyShard);

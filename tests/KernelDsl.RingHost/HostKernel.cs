@@ -6,7 +6,7 @@ using KernelDsl.Ring;
 namespace KernelDsl.RingHost;
 
 /// <summary>A generated fp32 ring attention kernel: its plan and the two entry points the host calls.</summary>
-internal sealed record HostKernel(AttentionInfo Info, HostKernel.RingForward Forward, HostKernel.RingForwardStep ForwardStep)
+internal sealed record HostKernel(AttentionInfo Info, HostKernel.RingForward Forward, HostKernel.RingForwardStep ForwardStep, HostKernel.RingBackward Backward)
 {
     /// <summary>The entry points of <typeparamref name="TKernel"/>, an fp32 kernel (<typeparamref name="T"/> is float; the casts change nothing).</summary>
     public static HostKernel Of<TKernel, T>()
@@ -21,7 +21,10 @@ internal sealed record HostKernel(AttentionInfo Info, HostKernel.RingForward For
             (ring, heads, kvHeads, length, q, k, v, o, lse, isa) => TKernel.Forward(ring, heads, kvHeads, length,
                 MemoryMarshal.Cast<float, T>(q), MemoryMarshal.Cast<float, T>(k), MemoryMarshal.Cast<float, T>(v), MemoryMarshal.Cast<float, T>(o), lse, isa),
             (heads, kvHeads, length, ranks, rank, source, q, k, v, runningO, runningLse, isa) => TKernel.ForwardStep(heads, kvHeads, length, ranks, rank, source,
-                MemoryMarshal.Cast<float, T>(q), MemoryMarshal.Cast<float, T>(k), MemoryMarshal.Cast<float, T>(v), runningO, runningLse, isa));
+                MemoryMarshal.Cast<float, T>(q), MemoryMarshal.Cast<float, T>(k), MemoryMarshal.Cast<float, T>(v), runningO, runningLse, isa),
+            (ring, heads, kvHeads, length, q, k, v, o, lse, dO, dQ, dK, dV) => TKernel.Backward(ring, heads, kvHeads, length,
+                MemoryMarshal.Cast<float, T>(q), MemoryMarshal.Cast<float, T>(k), MemoryMarshal.Cast<float, T>(v), MemoryMarshal.Cast<float, T>(o), lse,
+                MemoryMarshal.Cast<float, T>(dO), MemoryMarshal.Cast<float, T>(dQ), MemoryMarshal.Cast<float, T>(dK), MemoryMarshal.Cast<float, T>(dV)));
     }
 
     /// <summary>The generated <c>Forward</c>: the whole ring pass on one rank.</summary>
@@ -33,4 +36,10 @@ internal sealed record HostKernel(AttentionInfo Info, HostKernel.RingForward For
     public delegate void RingForwardStep(
         int heads, int kvHeads, int sequenceLength, int ranks, int rank, int sourceRank,
         ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v, Span<float> runningO, Span<float> runningLse, CpuIsa? isa);
+
+    /// <summary>The generated <c>Backward</c>: the ring backward pass on one rank.</summary>
+    public delegate void RingBackward(
+        IRingCommunicator ring, int heads, int kvHeads, int sequenceLength,
+        ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v, ReadOnlySpan<float> o, ReadOnlySpan<float> lse, ReadOnlySpan<float> dO,
+        Span<float> dQ, Span<float> dK, Span<float> dV);
 }

@@ -22,6 +22,8 @@ internal sealed record HostOptions
           --iterations N --warmup N        timed passes (median reported) and untimed ones (default 1, 0)
           --compute-only                   also time the same steps without communication
           --link-probe                     time the link alone instead: one step's K/V exchange, blocking and behind a sleep
+          --backward                       after the forward pass, the backward pass (upstream gradient from the seed) and
+                                           its gradients checked too; a --fail-* fault then counts the backward's exchanges
           --no-check                       skip the float64 reference
           --tolerance X                    relative error allowed for O and L (default 1e-5)
           --fail-rank R --fail-step S --fail-mode exit|hang|throw   rank R fails on reaching step S's exchange
@@ -46,6 +48,7 @@ internal sealed record HostOptions
     public bool ComputeOnly { get; init; }
     public bool LinkProbe { get; init; }
     public bool Check { get; init; } = true;
+    public bool Backward { get; init; }
     public double Tolerance { get; init; } = 1e-5;
     public FaultPlan? Fault { get; init; }
 
@@ -79,6 +82,7 @@ internal sealed record HostOptions
                 "--compute-only" => options with { ComputeOnly = true },
                 "--link-probe" => options with { LinkProbe = true },
                 "--no-check" => options with { Check = false },
+                "--backward" => options with { Backward = true },
                 "--tolerance" => options with { Tolerance = double.Parse(Value(), CultureInfo.InvariantCulture) },
                 "--fail-rank" => Set(options, () => failRank = Integer()),
                 "--fail-step" => Set(options, () => failStep = Integer()),

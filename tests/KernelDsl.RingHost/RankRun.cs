@@ -14,9 +14,11 @@ internal static class RankRun
     /// <summary>Runs the rank with <paramref name="kernel"/> and prints its line; returns its exit code.</summary>
     public static int Execute(IRingCommunicator communicator, HostKernel kernel, HostOptions options)
     {
-        if (options.Fault is { } plan)
+        // With --backward the fault is injected into the backward pass, the forward one runs on the plain ring.
+        IRingCommunicator faulty = options.Fault is { } plan ? new FaultInjectingCommunicator(communicator, plan) : communicator;
+        if (!options.Backward)
         {
-            communicator = new FaultInjectingCommunicator(communicator, plan);
+            communicator = faulty;
         }
         int rank = communicator.Rank, ranks = communicator.Size;
         int heads = options.Heads, kvHeads = options.KvHeads ?? heads, headDim = options.HeadDim, length = options.SequenceLength;
@@ -57,6 +59,35 @@ internal static class RankRun
             return exception is RingCommunicationException ? Program.RingBrokenExitCode : Program.ErrorExitCode;
         }
 
+        (double DQ, double DK, double DV)? gradientErrors = null;
+        TimeSpan backwardTime = TimeSpan.Zero;
+        if (options.Backward)
+        {
+            float[] dO = Values(new Random(options.Seed + 1), heads * length * headDim);
+            var dQ = new float[localQ.Length];
+            var dK = new float[localK.Length];
+            var dV = new float[localV.Length];
+            Array.Fill(dQ, float.NaN);
+            Array.Fill(dK, float.NaN);
+            Array.Fill(dV, float.NaN);
+            long start = Stopwatch.GetTimestamp();
+            try
+            {
+                kernel.Backward(faulty, heads, kvHeads, length, localQ, localK, localV, o, lse, Gather(dO, heads, shard, length, headDim), dQ, dK, dV);
+            }
+            catch (Exception exception)
+            {
+                string message = exception.Message.ReplaceLineEndings(" ");
+                Console.WriteLine($"{prefix} result=failed error={exception.GetType().Name} message={message}");
+                return exception is RingCommunicationException ? Program.RingBrokenExitCode : Program.ErrorExitCode;
+            }
+            backwardTime = Stopwatch.GetElapsedTime(start);
+            if (options.Check)
+            {
+                gradientErrors = CompareGradients(kernel, options, shard, q, k, v, dO, dQ, dK, dV);
+            }
+        }
+
         var median = timings.OrderBy(timing => timing.Total).ElementAt(timings.Count / 2);
         TimeSpan? computeOnly = options.ComputeOnly ? ComputeOnly(kernel, options, ranks, rank, localQ, k, v) : null;
         var line = new List<string> { prefix };
@@ -65,8 +96,16 @@ internal static class RankRun
         {
             var (errorO, errorLse, unwritten) = Compare(kernel, options, shard, q, k, v, o, lse);
             ok = unwritten == 0 && errorO <= options.Tolerance && errorLse <= options.Tolerance;
+            if (gradientErrors is var (eq, ek, ev))
+            {
+                ok &= eq <= options.Tolerance && ek <= options.Tolerance && ev <= options.Tolerance;
+            }
             line.Add(ok ? "result=ok" : "result=mismatch");
             line.Add(Invariant($"errorO={errorO:E2} errorLse={errorLse:E2} unwritten={unwritten}"));
+            if (gradientErrors is var (gq, gk, gv))
+            {
+                line.Add(Invariant($"errorDQ={gq:E2} errorDK={gk:E2} errorDV={gv:E2}"));
+            }
         }
         else
         {
@@ -79,6 +118,10 @@ internal static class RankRun
             line.Add(Invariant($"computeOnlyMs={alone.TotalMilliseconds:F3}"));
         }
         line.Add(Invariant($"ringOverCompute={median.Total / computeBase:F3}"));
+        if (options.Backward)
+        {
+            line.Add(Invariant($"backwardMs={backwardTime.TotalMilliseconds:F3}"));
+        }
         line.Add("steps=" + string.Join(";", median.Steps.Select(step =>
             Invariant($"{step.Compute.TotalMilliseconds:F3}/{step.Communication.TotalMilliseconds:F3}"))));
         line.Add(Invariant($"S={length} d={headDim} heads={heads}/{kvHeads} layout={options.Layout} causal={options.Causal} buffers={options.Buffers} seed={options.Seed} kernel={kernel.Info.Name}"));
@@ -154,6 +197,37 @@ internal static class RankRun
             }
         }
         return (Math.Sqrt(diffO / Math.Max(normO, double.Epsilon)), Math.Sqrt(diffL / Math.Max(normL, double.Epsilon)), unwritten);
+    }
+
+    /// <summary>
+    /// Relative Frobenius errors of this rank's dQ (its query rows) and dK, dV (its key rows) against the float64 gradients of
+    /// the whole sequence; a NaN left by the poison counts as an infinite error.
+    /// </summary>
+    private static (double DQ, double DK, double DV) CompareGradients(
+        HostKernel kernel, HostOptions options, SequenceShard shard, float[] q, float[] k, float[] v, float[] dO, float[] dQ, float[] dK, float[] dV)
+    {
+        int heads = options.Heads, kvHeads = options.KvHeads ?? heads, headDim = options.HeadDim, length = options.SequenceLength;
+        static double[] Wide(float[] x) => Array.ConvertAll(x, value => (double)value);
+        var (eq, ek, ev) = AttentionBackwardReference.Gradients(Wide(q), Wide(k), Wide(v), Wide(dO), heads, kvHeads, length, headDim, options.Causal, kernel.Info.Scale);
+        double Error(float[] local, double[] global, int rowsOf)
+        {
+            double diff = 0, norm = 0;
+            for (int head = 0; head < rowsOf; head++)
+            {
+                for (int i = 0; i < shard.LocalLength; i++)
+                {
+                    for (int c = 0; c < headDim; c++)
+                    {
+                        double want = global[(head * length + shard.GlobalPosition(i)) * headDim + c];
+                        double got = local[(head * shard.LocalLength + i) * headDim + c];
+                        diff += double.IsFinite(got) ? (got - want) * (got - want) : double.PositiveInfinity;
+                        norm += want * want;
+                    }
+                }
+            }
+            return Math.Sqrt(diff / Math.Max(norm, double.Epsilon));
+        }
+        return (Error(dQ, eq, heads), Error(dK, ek, kvHeads), Error(dV, ev, kvHeads));
     }
 
     /// <summary>Uniform values in [−1, 1): never zeros, so a missing contribution shows.</summary>

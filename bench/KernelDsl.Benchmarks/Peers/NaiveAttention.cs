@@ -12,6 +12,7 @@ namespace KernelDsl.Benchmarks;
 public sealed unsafe class NaiveAttention(AttentionShape shape)
 {
     private readonly float[] _scores = new float[shape.SequenceLength * shape.SequenceLength];
+    private float[]? _gradients, _output;
 
     /// <summary>O = softmax(scale·Q·Kᵀ [+ mask])·V for every head; Q, K, V and O are [heads, S, d] row-major.</summary>
     public void Run(float[] q, float[] k, float[] v, float[] o)
@@ -27,6 +28,53 @@ public sealed unsafe class NaiveAttention(AttentionShape shape)
                 Softmax();
                 OpenBlasNative.Sgemm(OpenBlasNative.RowMajor, OpenBlasNative.NoTrans, OpenBlasNative.NoTrans,
                     s, d, s, 1f, scores, s, values + offset, d, 0f, output + offset, d);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The gradients the same way, per head: P recomputed as in <see cref="Run"/> (O = P·V too), then dV = Pᵀ·dO,
+    /// dP = dO·Vᵀ, dS = P ∘ (dP − rowsum(dO ∘ O)), dQ = scale·dS·K, dK = scale·dSᵀ·Q, six <c>cblas_sgemm</c> over S×S.
+    /// </summary>
+    public void Backward(float[] q, float[] k, float[] v, float[] dO, float[] dQ, float[] dK, float[] dV)
+    {
+        int s = shape.SequenceLength, d = shape.HeadDim;
+        _gradients ??= new float[s * s];
+        _output ??= new float[s * d];
+        fixed (float* scores = _scores, dp = _gradients, o = _output, queries = q, keys = k, values = v, up = dO, gq = dQ, gk = dK, gv = dV)
+        {
+            for (int head = 0; head < shape.Heads; head++)
+            {
+                long offset = (long)head * s * d;
+                OpenBlasNative.Sgemm(OpenBlasNative.RowMajor, OpenBlasNative.NoTrans, OpenBlasNative.Trans,
+                    s, s, d, shape.Scale, queries + offset, d, keys + offset, d, 0f, scores, s);
+                Softmax();
+                OpenBlasNative.Sgemm(OpenBlasNative.RowMajor, OpenBlasNative.NoTrans, OpenBlasNative.NoTrans,
+                    s, d, s, 1f, scores, s, values + offset, d, 0f, o, d);
+                OpenBlasNative.Sgemm(OpenBlasNative.RowMajor, OpenBlasNative.Trans, OpenBlasNative.NoTrans,
+                    s, d, s, 1f, scores, s, up + offset, d, 0f, gv + offset, d);
+                OpenBlasNative.Sgemm(OpenBlasNative.RowMajor, OpenBlasNative.NoTrans, OpenBlasNative.Trans,
+                    s, s, d, 1f, up + offset, d, values + offset, d, 0f, dp, s);
+                float* upHead = up + offset;
+                float* oHead = o;
+                float* pScores = scores;
+                float* pGradients = dp;
+                Parallel.For(0, s, i =>
+                {
+                    float delta = 0;
+                    for (int c = 0; c < d; c++)
+                    {
+                        delta += upHead[i * d + c] * oHead[i * d + c];
+                    }
+                    for (int j = 0; j < s; j++)
+                    {
+                        pGradients[i * s + j] = pScores[i * s + j] * (pGradients[i * s + j] - delta);
+                    }
+                });
+                OpenBlasNative.Sgemm(OpenBlasNative.RowMajor, OpenBlasNative.NoTrans, OpenBlasNative.NoTrans,
+                    s, d, s, shape.Scale, dp, s, keys + offset, d, 0f, gq + offset, d);
+                OpenBlasNative.Sgemm(OpenBlasNative.RowMajor, OpenBlasNative.Trans, OpenBlasNative.NoTrans,
+                    s, d, s, shape.Scale, dp, s, queries + offset, d, 0f, gk + offset, d);
             }
         }
     }

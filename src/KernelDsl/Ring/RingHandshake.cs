@@ -8,9 +8,9 @@ using System.Text;
 namespace KernelDsl.Ring;
 
 /// <summary>
-/// The exchange that opens every <see cref="RingAttentionDriver.Forward"/> on a ring of two or more ranks:
-/// each rank sends a fixed-size header describing its pass (shape, mask, layout, scale, element type, its
-/// rank and the ring size, then a hash of all that) to rank + 1 and checks the header it receives from
+/// The exchange that opens every <see cref="RingAttentionDriver.Forward"/> and <see cref="RingBackwardDriver.Backward"/>
+/// on a ring of two or more ranks: each rank sends a fixed-size header describing its pass (forward or backward,
+/// shape, mask, layout, scale, element type, its rank and the ring size, then a hash of all that) to rank + 1 and checks the header it receives from
 /// rank − 1 against its own. Transport-neutral: it is one ordinary <see cref="IRingCommunicator.StartExchange"/>.
 /// </summary>
 /// <remarks>
@@ -25,9 +25,9 @@ internal static class RingHandshake
 {
     /// <summary>"KDRH", little-endian.</summary>
     private const uint Magic = 0x4852444B;
-    private const ushort Version = 1;
+    private const ushort Version = 2;
     private const int FieldOffset = 8;
-    private const int FieldCount = 10;
+    private const int FieldCount = 11;
     private const int ElementNameOffset = FieldOffset + 4 * FieldCount;
     private const int ElementNameBytes = 48;
     private const int HashOffset = ElementNameOffset + ElementNameBytes;
@@ -41,14 +41,14 @@ internal static class RingHandshake
     /// </summary>
     /// <exception cref="RingConfigurationException">Rank − 1 describes another pass.</exception>
     /// <exception cref="RingCommunicationException">The exchange failed or timed out.</exception>
-    public static void Verify<TElement>(IRingCommunicator communicator, RingAttentionOptions options)
+    public static void Verify<TElement>(IRingCommunicator communicator, RingAttentionOptions options, RingPass pass = RingPass.Forward)
         where TElement : unmanaged
     {
         if (communicator.Size == 1)
         {
             return;
         }
-        byte[] mine = Describe<TElement>(communicator, options);
+        byte[] mine = Describe<TElement>(communicator, options, pass);
         byte[] theirs = new byte[Bytes];
         communicator.StartExchange(mine, theirs).Wait();
         if (Compare(communicator, mine, theirs) is { } mismatch)
@@ -59,7 +59,7 @@ internal static class RingHandshake
     }
 
     /// <summary>This rank's header.</summary>
-    internal static byte[] Describe<TElement>(IRingCommunicator communicator, RingAttentionOptions options)
+    internal static byte[] Describe<TElement>(IRingCommunicator communicator, RingAttentionOptions options, RingPass pass = RingPass.Forward)
         where TElement : unmanaged
     {
         var header = new byte[Bytes];
@@ -79,6 +79,7 @@ internal static class RingHandshake
             options.Causal ? 1 : 0,
             BitConverter.SingleToInt32Bits(options.ResolvedScale),
             Unsafe.SizeOf<TElement>(),
+            (int)pass,
         ];
         for (int i = 0; i < fields.Length; i++)
         {
@@ -135,6 +136,7 @@ internal static class RingHandshake
         Check("Layout", 6, value => ((RingLayout)value).ToString());
         Check("Causal", 7, value => value != 0 ? "true" : "false");
         Check("Scale", 8, value => BitConverter.Int32BitsToSingle(value).ToString("R", CultureInfo.InvariantCulture));
+        Check("Pass", 10, value => ((RingPass)value).ToString());
         string ourElement = Element(mine), otherElement = Element(theirs);
         if (ourElement != otherElement || ours[9] != other[9])
         {
@@ -144,7 +146,7 @@ internal static class RingHandshake
         return names.Count == 0 ? null : new RingConfigurationException(rank, previous, names, string.Join("; ", differences));
     }
 
-    /// <summary>The ten integer fields of a header, in the order <see cref="Describe"/> writes them.</summary>
+    /// <summary>The integer fields of a header, in the order <see cref="Describe"/> writes them.</summary>
     private static int[] Fields(ReadOnlySpan<byte> header)
     {
         var fields = new int[FieldCount];

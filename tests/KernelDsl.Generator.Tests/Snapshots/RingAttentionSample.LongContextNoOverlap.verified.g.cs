@@ -648,6 +648,54 @@ extern "C" __global__ void __launch_bounds__(FINALIZE_THREADS) kd_attn_finalize_
         }
 
         /// <summary>
+        /// Ring attention backward on this rank, on the CPU (causal (a query sees the keys at or before its global position)): dQ, dK and dV of this rank's shard for the upstream gradient dO,
+        /// FlashAttention-2's backward per block (P recomputed from L). K and V travel round the ring as in <see cref="Forward"/>
+        /// (exchanged after each compute), and the dK/dV accumulators travel with them,
+        /// so each rank ends with the full dK and dV of its own keys. Every rank calls it with the same sizes.
+        /// The sequence of S tokens is split over the ranks by the Zigzag layout (<see cref="Shard"/> gives the global positions a rank holds); each rank passes its own shard's rows, in local order.
+        /// Elements are bf16 (KernelDsl.BFloat16); all math and every accumulator (dQ, and dK, dV as they travel) is fp32, converted once at the end.
+        /// </summary>
+        /// <param name="ring">This rank's communicator.</param>
+        /// <param name="heads">Query heads (≥ 1).</param>
+        /// <param name="kvHeads">K/V heads, dividing <paramref name="heads"/>: query head h reads K/V head h / (heads / kvHeads) (grouped-query attention; kvHeads = heads is multi-head attention).</param>
+        /// <param name="sequenceLength">Global sequence length S over all ranks.</param>
+        /// <param name="q">Queries, [heads, Sq, 128] row-major.</param>
+        /// <param name="k">Keys, [kvHeads, Sq, 128] row-major.</param>
+        /// <param name="v">Values, [kvHeads, Sq, 128] row-major.</param>
+        /// <param name="o">The forward output for these queries, [heads, Sq, 128].</param>
+        /// <param name="lse">The forward log-sum-exp, [heads, Sq]; a row at −∞ (it saw no key) gets zero gradients.</param>
+        /// <param name="dO">Gradient of the loss with respect to o, [heads, Sq, 128].</param>
+        /// <param name="dQ">Output: gradient with respect to q, [heads, Sq, 128].</param>
+        /// <param name="dK">Output: gradient with respect to k, summed over the query heads of each K/V head, [kvHeads, Sq, 128].</param>
+        /// <param name="dV">Output: gradient with respect to v, likewise, [kvHeads, Sq, 128].</param>
+        /// <exception cref="global::System.ArgumentException">A size is invalid or a span's length does not match it; the message names it.</exception>
+        /// <exception cref="global::KernelDsl.Ring.RingCommunicationException">The ring failed or timed out.</exception>
+        /// <exception cref="global::KernelDsl.Ring.RingConfigurationException">The rank before this one was called with other sizes, options or element type, or runs the forward pass.</exception>
+        public static void Backward(global::KernelDsl.Ring.IRingCommunicator ring, int heads, int kvHeads, int sequenceLength, global::System.ReadOnlySpan<global::KernelDsl.BFloat16> q, global::System.ReadOnlySpan<global::KernelDsl.BFloat16> k, global::System.ReadOnlySpan<global::KernelDsl.BFloat16> v, global::System.ReadOnlySpan<global::KernelDsl.BFloat16> o, global::System.ReadOnlySpan<float> lse, global::System.ReadOnlySpan<global::KernelDsl.BFloat16> dO, global::System.Span<global::KernelDsl.BFloat16> dQ, global::System.Span<global::KernelDsl.BFloat16> dK, global::System.Span<global::KernelDsl.BFloat16> dV)
+            => global::KernelDsl.Ring.RingBackwardDriver.Backward<global::KernelDsl.BFloat16>(ring, RingOptions(heads, kvHeads, sequenceLength), q, k, v, o, lse, dO, dQ, dK, dV);
+
+        /// <summary>
+        /// Attention backward on one device, without a ring (causal (a query sees the keys at or before its global position)): the gradients of <see cref="Attention"/>'s o for the upstream
+        /// gradient dO, over the whole sequence in its natural order (Sq = S).
+        /// Elements are bf16 (KernelDsl.BFloat16); all math and every accumulator (dQ, and dK, dV as they travel) is fp32, converted once at the end.
+        /// </summary>
+        /// <param name="heads">Query heads (≥ 1).</param>
+        /// <param name="kvHeads">K/V heads, dividing <paramref name="heads"/>: query head h reads K/V head h / (heads / kvHeads) (grouped-query attention; kvHeads = heads is multi-head attention).</param>
+        /// <param name="sequenceLength">Sequence length S.</param>
+        /// <param name="q">Queries, [heads, Sq, 128] row-major.</param>
+        /// <param name="k">Keys, [kvHeads, Sq, 128] row-major.</param>
+        /// <param name="v">Values, [kvHeads, Sq, 128] row-major.</param>
+        /// <param name="o">The forward output for these queries, [heads, Sq, 128].</param>
+        /// <param name="lse">The forward log-sum-exp, [heads, Sq]; a row at −∞ (it saw no key) gets zero gradients.</param>
+        /// <param name="dO">Gradient of the loss with respect to o, [heads, Sq, 128].</param>
+        /// <param name="dQ">Output: gradient with respect to q, [heads, Sq, 128].</param>
+        /// <param name="dK">Output: gradient with respect to k, summed over the query heads of each K/V head, [kvHeads, Sq, 128].</param>
+        /// <param name="dV">Output: gradient with respect to v, likewise, [kvHeads, Sq, 128].</param>
+        /// <exception cref="global::System.ArgumentException">A size is invalid or a span's length does not match it.</exception>
+        public static void AttentionBackward(global::System.ReadOnlySpan<global::KernelDsl.BFloat16> q, global::System.ReadOnlySpan<global::KernelDsl.BFloat16> k, global::System.ReadOnlySpan<global::KernelDsl.BFloat16> v, global::System.ReadOnlySpan<global::KernelDsl.BFloat16> o, global::System.ReadOnlySpan<float> lse, global::System.ReadOnlySpan<global::KernelDsl.BFloat16> dO, global::System.Span<global::KernelDsl.BFloat16> dQ, global::System.Span<global::KernelDsl.BFloat16> dK, global::System.Span<global::KernelDsl.BFloat16> dV, int heads, int kvHeads, int sequenceLength)
+            => global::KernelDsl.Ring.RingBackwardDriver.AttentionBackward<global::KernelDsl.BFloat16>(RingOptions(heads, kvHeads, sequenceLength), q, k, v, o, lse, dO, dQ, dK, dV);
+
+        /// <summary>
         /// The driver's options for this kernel: the caller's shape, checked so that an invalid one names the caller's argument,
         /// and the plan's head dimension, layout, mask, scale and buffers.
         /// </summary>
@@ -668,6 +716,10 @@ extern "C" __global__ void __launch_bounds__(FINALIZE_THREADS) kd_attn_finalize_
                 => ForwardStep(heads, kvHeads, sequenceLength, ranks, rank, sourceRank, q, k, v, runningO, runningLse, isa);
             static void global::KernelDsl.IAttentionKernel<global::KernelDsl.BFloat16>.Attention(global::System.ReadOnlySpan<global::KernelDsl.BFloat16> q, global::System.ReadOnlySpan<global::KernelDsl.BFloat16> k, global::System.ReadOnlySpan<global::KernelDsl.BFloat16> v, global::System.Span<global::KernelDsl.BFloat16> o, global::System.Span<float> lse, int heads, int kvHeads, int sequenceLength, global::KernelDsl.Cpu.CpuIsa? isa)
                 => Attention(q, k, v, o, lse, heads, kvHeads, sequenceLength, isa);
+            static void global::KernelDsl.IAttentionKernel<global::KernelDsl.BFloat16>.Backward(global::KernelDsl.Ring.IRingCommunicator ring, int heads, int kvHeads, int sequenceLength, global::System.ReadOnlySpan<global::KernelDsl.BFloat16> q, global::System.ReadOnlySpan<global::KernelDsl.BFloat16> k, global::System.ReadOnlySpan<global::KernelDsl.BFloat16> v, global::System.ReadOnlySpan<global::KernelDsl.BFloat16> o, global::System.ReadOnlySpan<float> lse, global::System.ReadOnlySpan<global::KernelDsl.BFloat16> dO, global::System.Span<global::KernelDsl.BFloat16> dQ, global::System.Span<global::KernelDsl.BFloat16> dK, global::System.Span<global::KernelDsl.BFloat16> dV)
+                => Backward(ring, heads, kvHeads, sequenceLength, q, k, v, o, lse, dO, dQ, dK, dV);
+            static void global::KernelDsl.IAttentionKernel<global::KernelDsl.BFloat16>.AttentionBackward(global::System.ReadOnlySpan<global::KernelDsl.BFloat16> q, global::System.ReadOnlySpan<global::KernelDsl.BFloat16> k, global::System.ReadOnlySpan<global::KernelDsl.BFloat16> v, global::System.ReadOnlySpan<global::KernelDsl.BFloat16> o, global::System.ReadOnlySpan<float> lse, global::System.ReadOnlySpan<global::KernelDsl.BFloat16> dO, global::System.Span<global::KernelDsl.BFloat16> dQ, global::System.Span<global::KernelDsl.BFloat16> dK, global::System.Span<global::KernelDsl.BFloat16> dV, int heads, int kvHeads, int sequenceLength)
+                => AttentionBackward(q, k, v, o, lse, dO, dQ, dK, dV, heads, kvHeads, sequenceLength);
             static void global::KernelDsl.IAttentionKernel<global::KernelDsl.BFloat16>.LaunchStep(global::KernelDsl.Cuda.CudaStream stream, global::KernelDsl.Cuda.DeviceBuffer<global::KernelDsl.BFloat16> q, global::KernelDsl.Cuda.DeviceBuffer<global::KernelDsl.BFloat16> k, global::KernelDsl.Cuda.DeviceBuffer<global::KernelDsl.BFloat16> v, global::KernelDsl.Cuda.DeviceBuffer<float> oRun, global::KernelDsl.Cuda.DeviceBuffer<float> lRun, int heads, int kvHeads, int queries, int keys, global::KernelDsl.Ring.SequenceShard queryShard, global::KernelDsl.Ring.SequenceShard keyShard)
                 => LaunchStep(stream, q, k, v, oRun, lRun, heads, kvHeads, queries, keys, queryShard, keyShard);
             static void global::KernelDsl.IAttentionKernel<global::KernelDsl.BFloat16>.LaunchFinalize(global::KernelDsl.Cuda.CudaStream stream, global::KernelDsl.Cuda.DeviceBuffer<float> oRun, global::KernelDsl.Cuda.DeviceBuffer<float> lRun, global::KernelDsl.Cuda.DeviceBuffer<global::KernelDsl.BFloat16> o, global::KernelDsl.Cuda.DeviceBuffer<float> lse, int heads, int queries)

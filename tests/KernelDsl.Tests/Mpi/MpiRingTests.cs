@@ -53,6 +53,51 @@ public sealed class MpiRingTests(ITestOutputHelper output)
         }
     }
 
+    /// <summary>The backward pass over MPI: every rank's dQ, dK and dV against the float64 gradients of the whole sequence.</summary>
+    [Theory]
+    [InlineData(4, "zigzag", true, 256, 1, 2)]
+    [InlineData(3, "striped", true, 250, 2, 1)]
+    [InlineData(3, "contiguous", false, 200, 2, 2)]
+    public void EveryRankMatchesTheFloat64Gradients(int ranks, string layout, bool causal, int sequenceLength, int kvHeads, int buffers)
+    {
+        string[] arguments =
+        [
+            "--backward", "--layout", layout, "--sequence", Invariant(sequenceLength), "--head-dim", "32", "--heads", "2",
+            "--kv-heads", Invariant(kvHeads), "--buffers", Invariant(buffers), "--tolerance", Invariant(Tolerance),
+            .. causal ? new[] { "--causal" } : [],
+        ];
+        var job = MpiJob.Run(ranks, arguments, JobLimit);
+        output.WriteLine(job.ToString());
+
+        Assert.True(job.ExitCode == 0, $"mpirun failed:\n{job}");
+        Assert.Equal(ranks, job.Ranks.Count);
+        foreach (var rank in job.Ranks)
+        {
+            Assert.True(rank.ExitCode == 0 && rank.Result == "ok", $"rank {rank.Rank} did not succeed:\n{job}");
+            Assert.InRange(rank.Number("errorDQ"), 0, Tolerance);
+            Assert.InRange(rank.Number("errorDK"), 0, Tolerance);
+            Assert.InRange(rank.Number("errorDV"), 0, Tolerance);
+        }
+    }
+
+    [Fact]
+    public void A_rank_that_dies_in_the_backward_pass_fails_every_other_rank_within_the_timeout()
+    {
+        // Rank 2 exits when the backward pass reaches its exchange 3 (past the handshake and the first K/V and dK/dV
+        // exchanges); the others must each raise a broken ring one timeout later, not hang or report gradients.
+        const int timeoutSeconds = 5;
+        var job = MpiJob.Run(4, ["--backward", "--timeout", Invariant(timeoutSeconds), "--fail-rank", "2", "--fail-step", "2", "--fail-mode", "exit"], JobLimit, keepGoing: true);
+        output.WriteLine(job.ToString());
+
+        Assert.True(job.Ranks[2].ExitCode == 3 && job.Ranks[2].Result == "fault", $"rank 2 should have failed on purpose:\n{job}");
+        foreach (var rank in job.Ranks.Where(rank => rank.Rank != 2))
+        {
+            Assert.True(rank.ExitCode == 2 && rank.Result == "failed", $"rank {rank.Rank} should have failed with a broken ring:\n{job}");
+            Assert.Equal("RingCommunicationException", rank.Field("error"));
+        }
+        Assert.True(job.Elapsed < TimeSpan.FromSeconds(timeoutSeconds + 25), $"the job took {job.Elapsed.TotalSeconds:F1} s");
+    }
+
     [Theory]
     [InlineData("exit")]
     [InlineData("hang")]

@@ -139,6 +139,8 @@ internal static class AttentionRingEmitter
         w.Close();
         w.Line();
 
+        EmitBackward(w, plan, t, input, output, d, mask, kvHeadsDoc, shardsDoc);
+
         w.Line("/// <summary>");
         w.Line("/// The driver's options for this kernel: the caller's shape, checked so that an invalid one names the caller's argument,");
         w.Line("/// and the plan's head dimension, layout, mask, scale and buffers.");
@@ -146,6 +148,73 @@ internal static class AttentionRingEmitter
         w.Line($"private static {Ring}.RingAttentionOptions RingOptions(int heads, int kvHeads, int sequenceLength)");
         w.Line($"    => {Ring}.RingAttentionOptions.FromArguments(heads, kvHeads, sequenceLength, headDim: {d}, layout: {Ring}.RingLayout.{plan.Layout},");
         w.Line($"        causal: {Literals.Bool(plan.Causal)}, scale: {Literals.Float(plan.Scale)}, buffers: {Literals.Int(plan.Buffers)});");
+        w.Line();
+    }
+
+    /// <summary>
+    /// <c>Backward</c> (the ring on this rank) and <c>AttentionBackward</c> (one device): the gradients of the forward
+    /// pass's O for an upstream gradient dO, from the runtime's <c>global::KernelDsl.Ring.RingBackwardDriver</c>.
+    /// </summary>
+    private static void EmitBackward(CodeWriter w, AttentionPlan plan, string t, string input, string output, string d, string mask, string kvHeadsDoc, string shardsDoc)
+    {
+        string element = CpuElements.Describe(plan.Element);
+        string accumulate = $"/// Elements are {element}; all math and every accumulator (dQ, and dK, dV as they travel) is fp32, converted once at the end.";
+        string[] tensors =
+        [
+            $"/// <param name=\"q\">Queries, [heads, Sq, {d}] row-major.</param>",
+            $"/// <param name=\"k\">Keys, [kvHeads, Sq, {d}] row-major.</param>",
+            $"/// <param name=\"v\">Values, [kvHeads, Sq, {d}] row-major.</param>",
+            $"/// <param name=\"o\">The forward output for these queries, [heads, Sq, {d}].</param>",
+            "/// <param name=\"lse\">The forward log-sum-exp, [heads, Sq]; a row at −∞ (it saw no key) gets zero gradients.</param>",
+            $"/// <param name=\"dO\">Gradient of the loss with respect to o, [heads, Sq, {d}].</param>",
+            $"/// <param name=\"dQ\">Output: gradient with respect to q, [heads, Sq, {d}].</param>",
+            $"/// <param name=\"dK\">Output: gradient with respect to k, summed over the query heads of each K/V head, [kvHeads, Sq, {d}].</param>",
+            $"/// <param name=\"dV\">Output: gradient with respect to v, likewise, [kvHeads, Sq, {d}].</param>",
+        ];
+        string tensorParameters = $"{input} q, {input} k, {input} v, {input} o, global::System.ReadOnlySpan<float> lse, {input} dO, {output} dQ, {output} dK, {output} dV";
+        const string sizes = "int heads, int kvHeads, int sequenceLength";
+
+        w.Line("/// <summary>");
+        w.Line($"/// Ring attention backward on this rank, on the CPU ({mask}): dQ, dK and dV of this rank's shard for the upstream gradient dO,");
+        w.Line("/// FlashAttention-2's backward per block (P recomputed from L). K and V travel round the ring as in <see cref=\"Forward\"/>");
+        w.Line(plan.Buffers == 2
+            ? "/// (the next shard's transfer overlapped with the current compute), and the dK/dV accumulators travel with them,"
+            : "/// (exchanged after each compute), and the dK/dV accumulators travel with them,");
+        w.Line("/// so each rank ends with the full dK and dV of its own keys. Every rank calls it with the same sizes.");
+        w.Line(shardsDoc);
+        w.Line(accumulate);
+        w.Line("/// </summary>");
+        w.Line("/// <param name=\"ring\">This rank's communicator.</param>");
+        w.Line("/// <param name=\"heads\">Query heads (≥ 1).</param>");
+        w.Line(kvHeadsDoc);
+        w.Line("/// <param name=\"sequenceLength\">Global sequence length S over all ranks.</param>");
+        foreach (string line in tensors)
+        {
+            w.Line(line);
+        }
+        w.Line("/// <exception cref=\"global::System.ArgumentException\">A size is invalid or a span's length does not match it; the message names it.</exception>");
+        w.Line("/// <exception cref=\"global::KernelDsl.Ring.RingCommunicationException\">The ring failed or timed out.</exception>");
+        w.Line("/// <exception cref=\"global::KernelDsl.Ring.RingConfigurationException\">The rank before this one was called with other sizes, options or element type, or runs the forward pass.</exception>");
+        w.Line($"public static void Backward({Ring}.IRingCommunicator ring, {sizes}, {tensorParameters})");
+        w.Line($"    => {Ring}.RingBackwardDriver.Backward<{t}>(ring, RingOptions(heads, kvHeads, sequenceLength), q, k, v, o, lse, dO, dQ, dK, dV);");
+        w.Line();
+
+        w.Line("/// <summary>");
+        w.Line($"/// Attention backward on one device, without a ring ({mask}): the gradients of <see cref=\"Attention\"/>'s o for the upstream");
+        w.Line("/// gradient dO, over the whole sequence in its natural order (Sq = S).");
+        w.Line(accumulate);
+        w.Line("/// </summary>");
+        w.Line("/// <param name=\"heads\">Query heads (≥ 1).</param>");
+        w.Line(kvHeadsDoc);
+        w.Line("/// <param name=\"sequenceLength\">Sequence length S.</param>");
+        foreach (string line in tensors)
+        {
+            w.Line(line);
+        }
+        w.Line("/// <exception cref=\"global::System.ArgumentException\">A size is invalid or a span's length does not match it.</exception>");
+        // Tensors first, sizes last, as in Attention.
+        w.Line($"public static void AttentionBackward({tensorParameters}, {sizes})");
+        w.Line($"    => {Ring}.RingBackwardDriver.AttentionBackward<{t}>(RingOptions(heads, kvHeads, sequenceLength), q, k, v, o, lse, dO, dQ, dK, dV);");
         w.Line();
     }
 }

@@ -53,6 +53,11 @@ internal static class KernelTypeEmitter
         w.Line("    => ForwardStep(heads, kvHeads, sequenceLength, ranks, rank, sourceRank, q, k, v, runningO, runningLse, isa);");
         w.Line($"static void {i}.Attention({input} q, {input} k, {input} v, {output} o, global::System.Span<float> lse, int heads, int kvHeads, int sequenceLength, {CpuIsa}? isa)");
         w.Line("    => Attention(q, k, v, o, lse, heads, kvHeads, sequenceLength, isa);");
+        string gradients = $"{input} q, {input} k, {input} v, {input} o, global::System.ReadOnlySpan<float> lse, {input} dO, {output} dQ, {output} dK, {output} dV";
+        w.Line($"static void {i}.Backward({Ring}.IRingCommunicator ring, int heads, int kvHeads, int sequenceLength, {gradients})");
+        w.Line("    => Backward(ring, heads, kvHeads, sequenceLength, q, k, v, o, lse, dO, dQ, dK, dV);");
+        w.Line($"static void {i}.AttentionBackward({gradients}, int heads, int kvHeads, int sequenceLength)");
+        w.Line("    => AttentionBackward(q, k, v, o, lse, dO, dQ, dK, dV, heads, kvHeads, sequenceLength);");
         w.Line($"static void {i}.LaunchStep({Cuda}.CudaStream stream, {buffer} q, {buffer} k, {buffer} v, {floats} oRun, {floats} lRun, int heads, int kvHeads, int queries, int keys, {Ring}.SequenceShard queryShard, {Ring}.SequenceShard keyShard)");
         w.Line("    => LaunchStep(stream, q, k, v, oRun, lRun, heads, kvHeads, queries, keys, queryShard, keyShard);");
         w.Line($"static void {i}.LaunchFinalize({Cuda}.CudaStream stream, {floats} oRun, {floats} lRun, {buffer} o, {floats} lse, int heads, int queries)");

@@ -1,0 +1,307 @@
+using System;
+using System.Buffers;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using KernelDsl.Cpu;
+
+namespace KernelDsl.Ring;
+
+/// <summary>
+/// The ring attention backward pass on the CPU: the gradients dQ, dK, dV of a loss with upstream gradient dO of the
+/// forward's O, for every rank's shard, from that rank's Q, K, V, O, L and dO. K and V travel round the ring as in
+/// the forward pass and the fp32 dK and dV accumulators travel with them, so that after the last step each rank
+/// receives the full dK and dV of its own shard; each rank accumulates its own dQ.
+/// </summary>
+/// <remarks>
+/// Schedule on rank r (the shard of step s came from rank (r − s) mod P): D = rowsum(dO ∘ O) once; for each step,
+/// with two buffers start the exchange of the next K/V before computing (K and V are only read); compute the step,
+/// adding into the dK/dV that arrived with the shard (zero at step 0); then send those to r + 1 and receive the next
+/// shard's from r − 1. After step P − 1 the accumulators in hand belong to rank r + 1, so one last exchange of dK/dV
+/// alone delivers every rank its own. The dK/dV exchanges follow the compute they depend on and are not overlapped.
+/// All accumulation is fp32 and converted to the element type once at the end: partial sums kept in 16 bits drift
+/// with the ring size. Each rank's exchanges come in the same order (K/V, then dK/dV, per step), which is what the
+/// transports pair.
+/// </remarks>
+public static class RingBackwardDriver
+{
+    /// <summary>
+    /// The full ring backward pass on this rank. Every rank of the ring must call it with the same
+    /// <paramref name="options"/>; <paramref name="o"/> and <paramref name="lse"/> are what the forward pass returned.
+    /// </summary>
+    /// <typeparam name="TElement">The operand and gradient element.</typeparam>
+    /// <param name="communicator">This rank's view of the ring.</param>
+    /// <param name="options">Shape, layout, mask, scale and buffers, as for the forward pass.</param>
+    /// <param name="q">Local queries, [Heads, Sq, HeadDim].</param>
+    /// <param name="k">Local keys, [KvHeads, Sq, HeadDim].</param>
+    /// <param name="v">Local values, [KvHeads, Sq, HeadDim].</param>
+    /// <param name="o">The forward output of the local queries, [Heads, Sq, HeadDim].</param>
+    /// <param name="lse">The forward log-sum-exp (natural log), [Heads, Sq]; −∞ rows get zero gradients.</param>
+    /// <param name="dO">Gradient of the loss with respect to O, [Heads, Sq, HeadDim].</param>
+    /// <param name="dQ">Output: gradient with respect to q, [Heads, Sq, HeadDim].</param>
+    /// <param name="dK">Output: gradient with respect to k, summed over the query heads of each K/V head, [KvHeads, Sq, HeadDim].</param>
+    /// <param name="dV">Output: gradient with respect to v, likewise, [KvHeads, Sq, HeadDim].</param>
+    /// <exception cref="ArgumentException">The options are invalid or a span's length does not match them.</exception>
+    /// <exception cref="RingCommunicationException">The ring failed or timed out.</exception>
+    /// <exception cref="RingConfigurationException">The rank before this one was given other options, another element type, or is running the forward pass.</exception>
+    public static void Backward<TElement>(
+        IRingCommunicator communicator, RingAttentionOptions options,
+        ReadOnlySpan<TElement> q, ReadOnlySpan<TElement> k, ReadOnlySpan<TElement> v,
+        ReadOnlySpan<TElement> o, ReadOnlySpan<float> lse, ReadOnlySpan<TElement> dO,
+        Span<TElement> dQ, Span<TElement> dK, Span<TElement> dV)
+        where TElement : unmanaged
+    {
+        ArgumentNullException.ThrowIfNull(communicator);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate(nameof(options));
+        int ranks = communicator.Size, rank = communicator.Rank;
+        var schedule = new RingSchedule(options.Layout, options.SequenceLength, ranks, rank, options.Causal);
+        var shape = new BackwardShape(options, schedule.QueryShard.LocalLength, schedule.QueryShard.LocalLength);
+        shape.Check(q, k, v, o, lse, dO, dQ, dK, dV);
+        RingHandshake.Verify<TElement>(communicator, options, RingPass.Backward);
+
+        int maxRows = SequenceShard.MaxLocalLength(options.Layout, options.SequenceLength, ranks);
+        int kvElements = checked(options.ResolvedKvHeads * maxRows * options.HeadDim);
+        byte[] kvCurrent = ArrayPool<byte>.Shared.Rent(2 * kvElements * Unsafe.SizeOf<TElement>());
+        byte[] kvSpare = ArrayPool<byte>.Shared.Rent(2 * kvElements * Unsafe.SizeOf<TElement>());
+        byte[] gradCurrent = ArrayPool<byte>.Shared.Rent(2 * kvElements * sizeof(float));
+        byte[] gradSpare = ArrayPool<byte>.Shared.Rent(2 * kvElements * sizeof(float));
+        using var local = LocalTensors.Create(shape, q, o, lse, dO, 2 * kvElements);
+        try
+        {
+            MemoryMarshal.AsBytes(k).CopyTo(kvCurrent);
+            MemoryMarshal.AsBytes(v).CopyTo(kvCurrent.AsSpan(k.Length * Unsafe.SizeOf<TElement>()));
+            for (int step = 0; step < ranks; step++)
+            {
+                var shard = schedule.KeyShard(step);
+                int kvLength = options.ResolvedKvHeads * shard.LocalLength * options.HeadDim;
+                bool exchange = step < ranks - 1;
+                RingTransfer? kvTransfer = exchange && options.Buffers == 2 ? StartKv<TElement>(communicator, schedule, step, kvCurrent, kvSpare, options) : null;
+
+                var grads = MemoryMarshal.Cast<byte, float>(gradCurrent.AsSpan(0, 2 * kvLength * sizeof(float)));
+                if (step == 0)
+                {
+                    grads.Clear();
+                }
+                var kv = MemoryMarshal.Cast<byte, TElement>(kvCurrent.AsSpan(0, 2 * kvLength * Unsafe.SizeOf<TElement>()));
+                local.Step(options, schedule.QueryShard, shard, kv[..kvLength], kv[kvLength..], grads[..kvLength], grads[kvLength..]);
+
+                if (exchange)
+                {
+                    kvTransfer ??= StartKv<TElement>(communicator, schedule, step, kvCurrent, kvSpare, options);
+                    Wait(kvTransfer, step);
+                    (kvCurrent, kvSpare) = (kvSpare, kvCurrent);
+                }
+                if (ranks > 1)
+                {
+                    // Steps 0 … P − 2 pass the accumulators on with their shard; the last delivers them to their owner, r + 1.
+                    int nextLength = exchange ? options.ResolvedKvHeads * schedule.KeyShard(step + 1).LocalLength * options.HeadDim : shape.KvLength;
+                    Wait(Exchange(communicator, gradCurrent, 2 * kvLength * sizeof(float), gradSpare, 2 * nextLength * sizeof(float), step), step);
+                    (gradCurrent, gradSpare) = (gradSpare, gradCurrent);
+                }
+            }
+
+            var own = MemoryMarshal.Cast<byte, float>(gradCurrent.AsSpan(0, 2 * shape.KvLength * sizeof(float)));
+            CpuConvert.FromSingle(local.DQ, dQ);
+            CpuConvert.FromSingle(own[..shape.KvLength], dK);
+            CpuConvert.FromSingle(own[shape.KvLength..], dV);
+        }
+        catch (Exception exception) when (exception is not RingCommunicationException)
+        {
+            communicator.Fail(exception);
+            throw;
+        }
+
+        // Returned only on success, as in the forward pass: after a failed wait a transfer may still use them.
+        ArrayPool<byte>.Shared.Return(kvCurrent);
+        ArrayPool<byte>.Shared.Return(kvSpare);
+        ArrayPool<byte>.Shared.Return(gradCurrent);
+        ArrayPool<byte>.Shared.Return(gradSpare);
+    }
+
+    /// <summary>
+    /// The attention backward pass on one device, without a ring: the gradients of O = softmax(scale·Q·Kᵀ [+ mask])·V
+    /// over the whole sequence in its natural order (<see cref="RingAttentionOptions.Layout"/> and
+    /// <see cref="RingAttentionOptions.Buffers"/> are not used). Arguments as for <see cref="Backward"/>, with S rows.
+    /// </summary>
+    /// <exception cref="ArgumentException">The options are invalid or a span's length does not match them.</exception>
+    public static void AttentionBackward<TElement>(
+        RingAttentionOptions options,
+        ReadOnlySpan<TElement> q, ReadOnlySpan<TElement> k, ReadOnlySpan<TElement> v,
+        ReadOnlySpan<TElement> o, ReadOnlySpan<float> lse, ReadOnlySpan<TElement> dO,
+        Span<TElement> dQ, Span<TElement> dK, Span<TElement> dV)
+        where TElement : unmanaged
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate(nameof(options));
+        var shard = SequenceShard.For(RingLayout.Contiguous, options.SequenceLength, 1, 0);
+        var shape = new BackwardShape(options, shard.LocalLength, shard.LocalLength);
+        shape.Check(q, k, v, o, lse, dO, dQ, dK, dV);
+        using var local = LocalTensors.Create(shape, q, o, lse, dO, shape.KvLength);
+        float[] grads = ArrayPool<float>.Shared.Rent(2 * shape.KvLength);
+        try
+        {
+            var g = grads.AsSpan(0, 2 * shape.KvLength);
+            g.Clear();
+            local.Step(options, shard, shard, k, v, g[..shape.KvLength], g[shape.KvLength..]);
+            CpuConvert.FromSingle(local.DQ, dQ);
+            CpuConvert.FromSingle(g[..shape.KvLength], dK);
+            CpuConvert.FromSingle(g[shape.KvLength..], dV);
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(grads);
+        }
+    }
+
+    private static RingTransfer StartKv<TElement>(IRingCommunicator communicator, RingSchedule schedule, int step, byte[] current, byte[] spare, RingAttentionOptions options)
+        where TElement : unmanaged
+    {
+        int Bytes(int shardStep) => 2 * options.ResolvedKvHeads * schedule.KeyShard(shardStep).LocalLength * options.HeadDim * Unsafe.SizeOf<TElement>();
+        return Exchange(communicator, current, Bytes(step), spare, Bytes(step + 1), step);
+    }
+
+    private static RingTransfer Exchange(IRingCommunicator communicator, byte[] send, int sendBytes, byte[] receive, int receiveBytes, int step)
+    {
+        try
+        {
+            return communicator.StartExchange(send.AsMemory(0, sendBytes), receive.AsMemory(0, receiveBytes));
+        }
+        catch (RingCommunicationException failure)
+        {
+            failure.Step ??= step;
+            throw;
+        }
+    }
+
+    private static void Wait(RingTransfer transfer, int step)
+    {
+        try
+        {
+            transfer.Wait();
+        }
+        catch (RingCommunicationException failure)
+        {
+            failure.Step ??= step;
+            throw;
+        }
+    }
+
+    /// <summary>The lengths a rank's tensors must have.</summary>
+    private readonly struct BackwardShape(RingAttentionOptions options, int queryRows, int keyRows)
+    {
+        public int QLength { get; } = checked(options.Heads * queryRows * options.HeadDim);
+
+        public int KvLength { get; } = checked(options.ResolvedKvHeads * keyRows * options.HeadDim);
+
+        public int Rows { get; } = options.Heads * queryRows;
+
+        public int HeadDim { get; } = options.HeadDim;
+
+        public void Check<TElement>(
+            ReadOnlySpan<TElement> q, ReadOnlySpan<TElement> k, ReadOnlySpan<TElement> v, ReadOnlySpan<TElement> o, ReadOnlySpan<float> lse,
+            ReadOnlySpan<TElement> dO, Span<TElement> dQ, Span<TElement> dK, Span<TElement> dV)
+            where TElement : unmanaged
+        {
+            Expect(q.Length, QLength, nameof(q));
+            Expect(k.Length, KvLength, nameof(k));
+            Expect(v.Length, KvLength, nameof(v));
+            Expect(o.Length, QLength, nameof(o));
+            Expect(lse.Length, Rows, nameof(lse));
+            Expect(dO.Length, QLength, nameof(dO));
+            Expect(dQ.Length, QLength, nameof(dQ));
+            Expect(dK.Length, KvLength, nameof(dK));
+            Expect(dV.Length, KvLength, nameof(dV));
+        }
+
+        private static void Expect(int actual, int expected, string parameterName)
+        {
+            if (actual != expected)
+            {
+                throw new ArgumentException($"Expected {expected} elements, got {actual}.", parameterName);
+            }
+        }
+    }
+
+    /// <summary>
+    /// What a rank keeps through the pass in fp32: its Q and dO widened, the forward's L, D = rowsum(dO ∘ O) and the
+    /// dQ accumulator; K and V of each step are widened into scratch of the longest shard.
+    /// </summary>
+    private sealed class LocalTensors : IDisposable
+    {
+        private readonly float[] q, dO, lse, delta, dQ, k, v;
+        private readonly int qLength, rows;
+
+        public LocalTensors(in BackwardShape shape, ReadOnlySpan<float> lse, int maxKvLength)
+        {
+            qLength = shape.QLength;
+            rows = shape.Rows;
+            q = Rent(qLength);
+            dO = Rent(qLength);
+            dQ = Rent(qLength);
+            this.lse = Rent(rows);
+            delta = Rent(rows);
+            k = Rent(maxKvLength);
+            v = Rent(maxKvLength);
+            lse.CopyTo(this.lse);
+            Array.Clear(dQ, 0, qLength);
+        }
+
+        public Span<float> DQ => dQ.AsSpan(0, qLength);
+
+        public static LocalTensors Create<TElement>(in BackwardShape shape, ReadOnlySpan<TElement> q, ReadOnlySpan<TElement> o, ReadOnlySpan<float> lse, ReadOnlySpan<TElement> dO, int maxKvLength)
+            where TElement : unmanaged
+        {
+            var local = new LocalTensors(shape, lse, maxKvLength);
+            CpuConvert.ToSingle(q, local.q);
+            CpuConvert.ToSingle(dO, local.dO);
+            float[] widened = Rent(shape.QLength);
+            try
+            {
+                CpuConvert.ToSingle(o, widened);
+                for (int row = 0; row < shape.Rows; row++)
+                {
+                    var doRow = local.dO.AsSpan(row * shape.HeadDim, shape.HeadDim);
+                    var oRow = widened.AsSpan(row * shape.HeadDim, shape.HeadDim);
+                    float sum = 0;
+                    for (int c = 0; c < shape.HeadDim; c++)
+                    {
+                        sum += doRow[c] * oRow[c];
+                    }
+                    local.delta[row] = sum;
+                }
+            }
+            finally
+            {
+                ArrayPool<float>.Shared.Return(widened);
+            }
+            return local;
+        }
+
+        /// <summary>One step against a K/V shard: widens it and adds into dQ and the shard's dK, dV.</summary>
+        public void Step<TElement>(RingAttentionOptions options, SequenceShard queries, SequenceShard keys, ReadOnlySpan<TElement> kIn, ReadOnlySpan<TElement> vIn, Span<float> dK, Span<float> dV)
+            where TElement : unmanaged
+        {
+            if (!RingSchedule.HasVisibleKeys(queries, keys, options.Causal))
+            {
+                return;
+            }
+            var kf = k.AsSpan(0, kIn.Length);
+            var vf = v.AsSpan(0, vIn.Length);
+            CpuConvert.ToSingle(kIn, kf);
+            CpuConvert.ToSingle(vIn, vf);
+            var arguments = new AttentionStepArguments(
+                options.Heads, options.ResolvedKvHeads, options.HeadDim, options.ResolvedScale, options.Causal, queries, keys, stateIsInitial: false);
+            CpuAttentionBackward.Step(arguments, q.AsSpan(0, qLength), kf, vf, dO.AsSpan(0, qLength), lse.AsSpan(0, rows), delta.AsSpan(0, rows), DQ, dK, dV);
+        }
+
+        public void Dispose()
+        {
+            foreach (float[] array in new[] { q, dO, lse, delta, dQ, k, v })
+            {
+                ArrayPool<float>.Shared.Return(array);
+            }
+        }
+
+        private static float[] Rent(int length) => ArrayPool<float>.Shared.Rent(Math.Max(length, 1));
+    }
+}
