@@ -19,15 +19,17 @@ namespace KernelDsl.Ring;
 /// </summary>
 /// <remarks>
 /// <para>
-/// Two passes, each owning what it writes so that no two threads add into one row: the first runs over K/V blocks
-/// (dK, dV of the block, in registers-sized chunks), the second over query blocks (dQ of the block); each recomputes the
-/// P and dS it needs. That costs the scores and dP twice, and gives gradients that do not depend on the thread count.
+/// Every thread owns what it writes, so no two add into one row and the gradients do not depend on the thread count.
+/// With at least as many K/V heads as cores a worker takes a whole K/V head: its dK, dV and the dQ of its query heads
+/// in one pass. Otherwise two passes: the first over K/V blocks (dK, dV of the block), the second over query blocks
+/// (dQ of the block), each recomputing the P and dS it needs (the scores and dP twice) for the parallelism.
 /// </para>
 /// <para>
-/// Register tiles (256-bit vectors, W = 8 floats): a block's scores S = Q·Kᵀ and dP = dO·Vᵀ are 4 query rows × 2W keys
-/// at a time, 8 accumulators, from K and V transposed per K block ([d][2W], so a key run is one vector load) and Q
-/// broadcast; the products with a block of P or dS (dV += Pᵀ·dO, dK += dSᵀ·Q, dQ += dS·K) run along d, two rows of
-/// the output and 4W of d at a time, 8 accumulators, each input row loaded once for both. Queries and keys are padded
+/// Register tiles (256-bit vectors, W = 8 floats): a block's scores S = Q·Kᵀ and dP = dO·Vᵀ are 4 query rows × 4W keys
+/// at a time, 16 accumulators, from K and V transposed per K block ([d][4W], so a key run is four vector loads) and Q
+/// broadcast; the products with a block of P or dS (dV += Pᵀ·dO, dK += dSᵀ·Q, dQ += dS·K) run along d, four rows of
+/// the output and 4W of d at a time (2W for the last 16 of a d that is not a multiple of 32), each input row loaded
+/// once for the four. Queries and keys are padded
 /// to whole blocks (zero rows, L = −∞, keys masked), so the tiles have no edge cases.
 /// </para>
 /// </remarks>
@@ -36,8 +38,8 @@ internal static class CpuAttentionBackward
     /// <summary>Query rows of a block: 8 groups of the score tile's 4 rows.</summary>
     private const int QBlock = 32;
 
-    /// <summary>Keys of a block: the score tile's two vectors.</summary>
-    private static int KBlock => 2 * Vector256<float>.Count;
+    /// <summary>Keys of a block: the score tile's four vectors.</summary>
+    private static int KBlock => 4 * Vector256<float>.Count;
 
     /// <summary>
     /// One step: every tensor fp32 and row-major. <paramref name="q"/>, <paramref name="dO"/>, <paramref name="dQ"/>
@@ -50,6 +52,14 @@ internal static class CpuAttentionBackward
         ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v, ReadOnlySpan<float> dO,
         ReadOnlySpan<float> lse, ReadOnlySpan<float> delta,
         Span<float> dQ, Span<float> dK, Span<float> dV)
+        => Step(arguments, q, k, v, dO, lse, delta, dQ, dK, dV, arguments.KvHeads >= Environment.ProcessorCount ? BackwardSchedule.PerKvHead : BackwardSchedule.TwoPasses);
+
+    /// <summary><see cref="Step(in AttentionStepArguments, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, Span{float}, Span{float})"/> with the schedule named (tests run both).</summary>
+    internal static void Step(
+        in AttentionStepArguments arguments,
+        ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v, ReadOnlySpan<float> dO,
+        ReadOnlySpan<float> lse, ReadOnlySpan<float> delta,
+        Span<float> dQ, Span<float> dK, Span<float> dV, BackwardSchedule schedule)
     {
         var s = new Shape(arguments);
         if (q.Length != (long)s.Heads * s.Sq * s.D || k.Length != (long)s.KvHeads * s.Skv * s.D)
@@ -74,8 +84,15 @@ internal static class CpuAttentionBackward
                 fixed (float* pdq = dQ, pdk = dK, pdv = dV)
                 {
                     var outputs = new Outputs(pdq, pdk, pdv);
-                    Parallel.For(0, s.KvHeads * s.KBlocks, item => KeyBlock(s, padded, outputs, item / s.KBlocks, item % s.KBlocks));
-                    Parallel.For(0, s.Heads * s.QBlocks, item => QueryBlock(s, padded, outputs, item / s.QBlocks, item % s.QBlocks));
+                    if (schedule == BackwardSchedule.PerKvHead)
+                    {
+                        Parallel.For(0, s.KvHeads, kvHead => KvHead(s, padded, outputs, kvHead));
+                    }
+                    else
+                    {
+                        Parallel.For(0, s.KvHeads * s.KBlocks, item => KeyBlock(s, padded, outputs, item / s.KBlocks, item % s.KBlocks, accumulateDQ: false));
+                        Parallel.For(0, s.Heads * s.QBlocks, item => QueryBlock(s, padded, outputs, item / s.QBlocks, item % s.QBlocks));
+                    }
                 }
             }
         }
@@ -85,11 +102,29 @@ internal static class CpuAttentionBackward
         }
     }
 
-    /// <summary>dK and dV of K block <paramref name="kb"/> of K/V head <paramref name="kvHead"/>, over every query head of its group.</summary>
-    private static unsafe void KeyBlock(in Shape s, PaddedStep t, in Outputs o, int kvHead, int kb)
+    /// <summary>
+    /// Everything of K/V head <paramref name="kvHead"/> in one pass: its dK, dV and the dQ of the query heads of its
+    /// group, which no other worker writes; P and dS are computed once per block.
+    /// </summary>
+    private static unsafe void KvHead(in Shape s, PaddedStep t, in Outputs o, int kvHead)
+    {
+        for (int kb = 0; kb < s.KBlocks; kb++)
+        {
+            KeyBlock(s, t, o, kvHead, kb, accumulateDQ: true);
+        }
+        for (int head = kvHead * s.Group; head < (kvHead + 1) * s.Group; head++)
+        {
+            AddQueryRows(s, o, head, 0, s.Sq, t.DQRows(head, 0));
+        }
+    }
+
+    /// <summary>
+    /// dK and dV of K block <paramref name="kb"/> of K/V head <paramref name="kvHead"/>, over every query head of its group;
+    /// with <paramref name="accumulateDQ"/> also those heads' dQ into the padded accumulator (the per-K/V-head schedule).
+    /// </summary>
+    private static unsafe void KeyBlock(in Shape s, PaddedStep t, in Outputs o, int kvHead, int kb, bool accumulateDQ)
     {
         int kBlock = KBlock;
-        int keys = Math.Min(kBlock, s.Skv - kb * kBlock);
         float* p = stackalloc float[QBlock * kBlock];
         float* ds = stackalloc float[QBlock * kBlock];
         float* gk = stackalloc float[kBlock * s.D];
@@ -107,13 +142,34 @@ internal static class CpuAttentionBackward
                 // dV[j] += Σ_i P[i, j]·dO[i]; dK[j] += scale·Σ_i dS[i, j]·Q[i]: P and dS read down a column.
                 AddTransposedProduct(p, t.DORows(head, qb), gv, kBlock, s.D);
                 AddTransposedProduct(ds, t.QRows(head, qb), gk, kBlock, s.D);
+                if (accumulateDQ)
+                {
+                    AddProduct(ds, t.KRows(kvHead, kb), t.DQRows(head, qb), kBlock, s.D);
+                }
             }
         }
-        long first = ((long)kvHead * s.Skv + kb * kBlock) * s.D;
+        AddKeyBlock(s, o, kvHead, kb, gk, gv);
+    }
+
+    /// <summary>Adds a K block's accumulated dK (times the scale) and dV into the outputs' rows inside Skv.</summary>
+    private static unsafe void AddKeyBlock(in Shape s, in Outputs o, int kvHead, int kb, float* gk, float* gv)
+    {
+        int keys = Math.Min(KBlock, s.Skv - kb * KBlock);
+        long first = ((long)kvHead * s.Skv + kb * KBlock) * s.D;
         for (int e = 0; e < keys * s.D; e++)
         {
             o.DK[first + e] += s.Scale * gk[e];
             o.DV[first + e] += gv[e];
+        }
+    }
+
+    /// <summary>Adds accumulated dQ rows (times the scale) of <paramref name="head"/> from local row <paramref name="row0"/> into the output.</summary>
+    private static unsafe void AddQueryRows(in Shape s, in Outputs o, int head, int row0, int rows, float* gq)
+    {
+        long first = ((long)head * s.Sq + row0) * s.D;
+        for (int e = 0; e < rows * s.D; e++)
+        {
+            o.DQ[first + e] += s.Scale * gq[e];
         }
     }
 
@@ -135,11 +191,7 @@ internal static class CpuAttentionBackward
                 AddProduct(ds, t.KRows(kvHead, kb), gq, kBlock, s.D);
             }
         }
-        long first = ((long)head * s.Sq + qb * QBlock) * s.D;
-        for (int e = 0; e < queries * s.D; e++)
-        {
-            o.DQ[first + e] += s.Scale * gq[e];
-        }
+        AddQueryRows(s, o, head, qb * QBlock, queries, gq);
     }
 
     /// <summary>
@@ -196,36 +248,46 @@ internal static class CpuAttentionBackward
     }
 
     /// <summary>
-    /// out[i, :] = rows[i, :]·T for the QBlock rows (d apart) against a transposed block T ([d][KBlock]): 4 rows × 2
-    /// vectors of keys per pass, 8 accumulators.
+    /// out[i, :] = rows[i, :]·T for the QBlock rows (d apart) against a transposed block T ([d][KBlock]): 4 rows × 4
+    /// vectors of keys per pass, 16 accumulators, each T vector loaded once for the four rows.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe void RowsTimesTransposed(float* rows, float* transposed, float* output, int d)
     {
-        int w = Vector256<float>.Count, kBlock = 2 * w;
+        int w = Vector256<float>.Count, kBlock = 4 * w;
         for (int i = 0; i < QBlock; i += 4)
         {
             float* r0 = rows + i * d, r1 = r0 + d, r2 = r1 + d, r3 = r2 + d;
-            Vector256<float> s0_0 = default, s0_1 = default, s1_0 = default, s1_1 = default;
-            Vector256<float> s2_0 = default, s2_1 = default, s3_0 = default, s3_1 = default;
+            Vector256<float> s00 = default, s01 = default, s02 = default, s03 = default, s10 = default, s11 = default, s12 = default, s13 = default;
+            Vector256<float> s20 = default, s21 = default, s22 = default, s23 = default, s30 = default, s31 = default, s32 = default, s33 = default;
             for (int c = 0; c < d; c++)
             {
-                var t0 = Vector256.Load(transposed + c * kBlock);
-                var t1 = Vector256.Load(transposed + c * kBlock + w);
+                float* t = transposed + c * kBlock;
+                var t0 = Vector256.Load(t);
+                var t1 = Vector256.Load(t + w);
+                var t2 = Vector256.Load(t + 2 * w);
+                var t3 = Vector256.Load(t + 3 * w);
                 var x0 = Vector256.Create(r0[c]);
-                s0_0 = Vector256.FusedMultiplyAdd(x0, t0, s0_0); s0_1 = Vector256.FusedMultiplyAdd(x0, t1, s0_1);
+                s00 = Vector256.FusedMultiplyAdd(x0, t0, s00); s01 = Vector256.FusedMultiplyAdd(x0, t1, s01);
+                s02 = Vector256.FusedMultiplyAdd(x0, t2, s02); s03 = Vector256.FusedMultiplyAdd(x0, t3, s03);
                 var x1 = Vector256.Create(r1[c]);
-                s1_0 = Vector256.FusedMultiplyAdd(x1, t0, s1_0); s1_1 = Vector256.FusedMultiplyAdd(x1, t1, s1_1);
+                s10 = Vector256.FusedMultiplyAdd(x1, t0, s10); s11 = Vector256.FusedMultiplyAdd(x1, t1, s11);
+                s12 = Vector256.FusedMultiplyAdd(x1, t2, s12); s13 = Vector256.FusedMultiplyAdd(x1, t3, s13);
                 var x2 = Vector256.Create(r2[c]);
-                s2_0 = Vector256.FusedMultiplyAdd(x2, t0, s2_0); s2_1 = Vector256.FusedMultiplyAdd(x2, t1, s2_1);
+                s20 = Vector256.FusedMultiplyAdd(x2, t0, s20); s21 = Vector256.FusedMultiplyAdd(x2, t1, s21);
+                s22 = Vector256.FusedMultiplyAdd(x2, t2, s22); s23 = Vector256.FusedMultiplyAdd(x2, t3, s23);
                 var x3 = Vector256.Create(r3[c]);
-                s3_0 = Vector256.FusedMultiplyAdd(x3, t0, s3_0); s3_1 = Vector256.FusedMultiplyAdd(x3, t1, s3_1);
+                s30 = Vector256.FusedMultiplyAdd(x3, t0, s30); s31 = Vector256.FusedMultiplyAdd(x3, t1, s31);
+                s32 = Vector256.FusedMultiplyAdd(x3, t2, s32); s33 = Vector256.FusedMultiplyAdd(x3, t3, s33);
             }
             float* o = output + i * kBlock;
-            Vector256.Store(s0_0, o); Vector256.Store(s0_1, o + w);
-            Vector256.Store(s1_0, o + kBlock); Vector256.Store(s1_1, o + kBlock + w);
-            Vector256.Store(s2_0, o + 2 * kBlock); Vector256.Store(s2_1, o + 2 * kBlock + w);
-            Vector256.Store(s3_0, o + 3 * kBlock); Vector256.Store(s3_1, o + 3 * kBlock + w);
+            Vector256.Store(s00, o); Vector256.Store(s01, o + w); Vector256.Store(s02, o + 2 * w); Vector256.Store(s03, o + 3 * w);
+            o += kBlock;
+            Vector256.Store(s10, o); Vector256.Store(s11, o + w); Vector256.Store(s12, o + 2 * w); Vector256.Store(s13, o + 3 * w);
+            o += kBlock;
+            Vector256.Store(s20, o); Vector256.Store(s21, o + w); Vector256.Store(s22, o + 2 * w); Vector256.Store(s23, o + 3 * w);
+            o += kBlock;
+            Vector256.Store(s30, o); Vector256.Store(s31, o + w); Vector256.Store(s32, o + 2 * w); Vector256.Store(s33, o + 3 * w);
         }
     }
 
@@ -247,7 +309,8 @@ internal static class CpuAttentionBackward
 
     /// <summary>
     /// out[r, :] += Σ_x m[r·rowStep + x·innerStep]·rows[x, :] for r &lt; <paramref name="outputs"/> (a multiple of 4),
-    /// x &lt; <paramref name="inner"/>; d a multiple of 2 vectors (HeadDim is a multiple of 16).
+    /// x &lt; <paramref name="inner"/>; d a multiple of 2 vectors (HeadDim is a multiple of 16), taken 4 vectors at a time
+    /// (<see cref="AddProducts4"/>) while they last.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe void AddProducts(float* m, int rowStep, int innerStep, float* rows, float* output, int outputs, int inner, int d)
@@ -255,7 +318,12 @@ internal static class CpuAttentionBackward
         int w = Vector256<float>.Count;
         for (int r = 0; r < outputs; r += 4)
         {
-            for (int c = 0; c < d; c += 2 * w)
+            int c = 0;
+            for (; c + 4 * w <= d; c += 4 * w)
+            {
+                AddProducts4(m + r * rowStep, rowStep, innerStep, rows + c, output + r * d + c, inner, d);
+            }
+            for (; c < d; c += 2 * w)
             {
                 float* o0 = output + r * d + c, o1 = o0 + d, o2 = o1 + d, o3 = o2 + d;
                 Vector256<float> a0 = Vector256.Load(o0), a1 = Vector256.Load(o0 + w), b0 = Vector256.Load(o1), b1 = Vector256.Load(o1 + w);
@@ -280,6 +348,46 @@ internal static class CpuAttentionBackward
                 Vector256.Store(e0, o2); Vector256.Store(e1, o2 + w); Vector256.Store(f0, o3); Vector256.Store(f1, o3 + w);
             }
         }
+    }
+
+    /// <summary>
+    /// <see cref="AddProducts"/> for four output rows and 4 vectors of d: 16 accumulators, each row vector loaded once
+    /// for the four rows (half a load per FMA).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void AddProducts4(float* m, int rowStep, int innerStep, float* rows, float* o0, int inner, int d)
+    {
+        int w = Vector256<float>.Count;
+        float* o1 = o0 + d, o2 = o1 + d, o3 = o2 + d;
+        Vector256<float> a0 = Vector256.Load(o0), a1 = Vector256.Load(o0 + w), a2 = Vector256.Load(o0 + 2 * w), a3 = Vector256.Load(o0 + 3 * w);
+        Vector256<float> b0 = Vector256.Load(o1), b1 = Vector256.Load(o1 + w), b2 = Vector256.Load(o1 + 2 * w), b3 = Vector256.Load(o1 + 3 * w);
+        Vector256<float> e0 = Vector256.Load(o2), e1 = Vector256.Load(o2 + w), e2 = Vector256.Load(o2 + 2 * w), e3 = Vector256.Load(o2 + 3 * w);
+        Vector256<float> f0 = Vector256.Load(o3), f1 = Vector256.Load(o3 + w), f2 = Vector256.Load(o3 + 2 * w), f3 = Vector256.Load(o3 + 3 * w);
+        for (int x = 0; x < inner; x++)
+        {
+            float* row = rows + x * d;
+            var x0 = Vector256.Load(row);
+            var x1 = Vector256.Load(row + w);
+            var x2 = Vector256.Load(row + 2 * w);
+            var x3 = Vector256.Load(row + 3 * w);
+            float* mx = m + x * innerStep;
+            var m0 = Vector256.Create(mx[0]);
+            a0 = Vector256.FusedMultiplyAdd(m0, x0, a0); a1 = Vector256.FusedMultiplyAdd(m0, x1, a1);
+            a2 = Vector256.FusedMultiplyAdd(m0, x2, a2); a3 = Vector256.FusedMultiplyAdd(m0, x3, a3);
+            var m1 = Vector256.Create(mx[rowStep]);
+            b0 = Vector256.FusedMultiplyAdd(m1, x0, b0); b1 = Vector256.FusedMultiplyAdd(m1, x1, b1);
+            b2 = Vector256.FusedMultiplyAdd(m1, x2, b2); b3 = Vector256.FusedMultiplyAdd(m1, x3, b3);
+            var m2 = Vector256.Create(mx[2 * rowStep]);
+            e0 = Vector256.FusedMultiplyAdd(m2, x0, e0); e1 = Vector256.FusedMultiplyAdd(m2, x1, e1);
+            e2 = Vector256.FusedMultiplyAdd(m2, x2, e2); e3 = Vector256.FusedMultiplyAdd(m2, x3, e3);
+            var m3 = Vector256.Create(mx[3 * rowStep]);
+            f0 = Vector256.FusedMultiplyAdd(m3, x0, f0); f1 = Vector256.FusedMultiplyAdd(m3, x1, f1);
+            f2 = Vector256.FusedMultiplyAdd(m3, x2, f2); f3 = Vector256.FusedMultiplyAdd(m3, x3, f3);
+        }
+        Vector256.Store(a0, o0); Vector256.Store(a1, o0 + w); Vector256.Store(a2, o0 + 2 * w); Vector256.Store(a3, o0 + 3 * w);
+        Vector256.Store(b0, o1); Vector256.Store(b1, o1 + w); Vector256.Store(b2, o1 + 2 * w); Vector256.Store(b3, o1 + 3 * w);
+        Vector256.Store(e0, o2); Vector256.Store(e1, o2 + w); Vector256.Store(e2, o2 + 2 * w); Vector256.Store(e3, o2 + 3 * w);
+        Vector256.Store(f0, o3); Vector256.Store(f1, o3 + w); Vector256.Store(f2, o3 + 2 * w); Vector256.Store(f3, o3 + 3 * w);
     }
 
     /// <summary>Sizes, scale and positions of a step.</summary>
@@ -332,7 +440,7 @@ internal static class CpuAttentionBackward
         public bool Visible(int query, int key) => RingMask.IsVisible(queries.GlobalPosition(query), keys.GlobalPosition(key), causal);
     }
 
-    /// <summary>The step's outputs, pinned for the duration of <see cref="Step"/>.</summary>
+    /// <summary>The step's outputs, pinned while it runs.</summary>
     private readonly unsafe struct Outputs(float* dQ, float* dK, float* dV)
     {
         public readonly float* DQ = dQ, DK = dK, DV = dV;
@@ -341,13 +449,14 @@ internal static class CpuAttentionBackward
     /// <summary>
     /// The step's inputs padded to whole blocks (pooled arrays, pinned while the step runs): Q, dO
     /// [heads][QBlocks·QBlock][d] with zero rows past Sq; L·log₂e (−∞ past Sq) and D per query row; K
-    /// [kvHeads][KBlocks·KBlock][d] with zero rows past Skv; Kᵀ and Vᵀ per K block, [kvHeads][KBlocks][d][KBlock].
+    /// [kvHeads][KBlocks·KBlock][d] with zero rows past Skv; Kᵀ and Vᵀ per K block, [kvHeads][KBlocks][d][KBlock]; and a
+    /// zeroed dQ accumulator shaped like Q.
     /// </summary>
     private sealed unsafe class PaddedStep : IDisposable
     {
         private readonly float[][] arrays;
         private readonly GCHandle[] pins;
-        private readonly float* pq, pdo, plse, pdelta, pk, pkt, pvt;
+        private readonly float* pq, pdo, plse, pdelta, pk, pkt, pvt, pdq;
         private readonly int d, rowsQ, rowsK;
 
         public PaddedStep(in Shape s, ReadOnlySpan<float> qIn, ReadOnlySpan<float> kIn, ReadOnlySpan<float> vIn, ReadOnlySpan<float> dOIn, ReadOnlySpan<float> lseIn, ReadOnlySpan<float> deltaIn)
@@ -355,7 +464,7 @@ internal static class CpuAttentionBackward
             d = s.D;
             rowsQ = s.QBlocks * QBlock;
             rowsK = s.KBlocks * KBlock;
-            int[] lengths = [s.Heads * rowsQ * d, s.Heads * rowsQ * d, s.Heads * rowsQ, s.Heads * rowsQ, s.KvHeads * rowsK * d, s.KvHeads * rowsK * d, s.KvHeads * rowsK * d];
+            int[] lengths = [s.Heads * rowsQ * d, s.Heads * rowsQ * d, s.Heads * rowsQ, s.Heads * rowsQ, s.KvHeads * rowsK * d, s.KvHeads * rowsK * d, s.KvHeads * rowsK * d, s.Heads * rowsQ * d];
             arrays = new float[lengths.Length][];
             pins = new GCHandle[lengths.Length];
             var addresses = new float*[lengths.Length];
@@ -373,6 +482,7 @@ internal static class CpuAttentionBackward
             pk = addresses[4];
             pkt = addresses[5];
             pvt = addresses[6];
+            pdq = addresses[7];
             float[] q = arrays[0], dO = arrays[1], lse = arrays[2], delta = arrays[3], k = arrays[4], kt = arrays[5], vt = arrays[6];
 
             float log2e = MathF.Log2(MathF.E);
@@ -406,6 +516,9 @@ internal static class CpuAttentionBackward
 
         public float* DORows(int head, int qb) => pdo + ((long)head * rowsQ + qb * QBlock) * d;
 
+        /// <summary>The per-K/V-head schedule's dQ accumulator (zero at the start), padded like Q.</summary>
+        public float* DQRows(int head, int qb) => pdq + ((long)head * rowsQ + qb * QBlock) * d;
+
         public float* LseLog2(int head, int qb) => plse + (long)head * rowsQ + qb * QBlock;
 
         public float* Delta(int head, int qb) => pdelta + (long)head * rowsQ + qb * QBlock;
@@ -425,4 +538,15 @@ internal static class CpuAttentionBackward
             }
         }
     }
+}
+
+/// <summary>
+/// How <see cref="CpuAttentionBackward"/> shares a step among threads: one K/V head per worker (P and dS once per block;
+/// parallel over K/V heads only), or two passes that recompute P and dS but parallelise over blocks (for fewer K/V heads
+/// than cores, e.g. multi-query attention).
+/// </summary>
+internal enum BackwardSchedule
+{
+    PerKvHead,
+    TwoPasses,
 }

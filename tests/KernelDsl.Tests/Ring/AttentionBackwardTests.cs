@@ -96,6 +96,36 @@ public sealed class AttentionBackwardTests(ITestOutputHelper output)
         Assert.All(ring.Concat(single), error => Assert.True(error <= 1e-5, $"relative error {error}"));
     }
 
+    /// <summary>Both ways of sharing a step among threads (one K/V head per worker; two passes over blocks) give the exact gradients.</summary>
+    [Theory]
+    [InlineData(nameof(BackwardSchedule.PerKvHead))]
+    [InlineData(nameof(BackwardSchedule.TwoPasses))]
+    public void Each_schedule_matches_the_float64_gradients(string scheduleName)
+    {
+        var schedule = Enum.Parse<BackwardSchedule>(scheduleName);
+        const int heads = 4, kvHeads = 2, s = 83, d = 48;
+        var random = new Random(8);
+        float[] q = Values(random, heads * s * d, 1f), k = Values(random, kvHeads * s * d, 1f), v = Values(random, kvHeads * s * d, 1f), dO = Values(random, heads * s * d, 1f);
+        double scale = 1 / Math.Sqrt(d);
+        var (o, lse) = AttentionReference.Full(q, k, v, heads, kvHeads, s, d, causal: true, scale);
+        var delta = new float[heads * s];
+        for (int row = 0; row < heads * s; row++)
+        {
+            for (int c = 0; c < d; c++) delta[row] += (float)(dO[row * d + c] * o[row * d + c]);
+        }
+        var shard = SequenceShard.For(RingLayout.Contiguous, s, 1, 0);
+        var arguments = new AttentionStepArguments(heads, kvHeads, d, (float)scale, causal: true, shard, shard, stateIsInitial: false);
+        float[] dQ = new float[q.Length], dK = new float[k.Length], dV = new float[v.Length];
+        CpuAttentionBackward.Step(arguments, q, k, v, dO, Array.ConvertAll(lse, x => (float)x), delta, dQ, dK, dV, schedule);
+
+        var (eq, ek, ev) = AttentionBackwardReference.Gradients(
+            Array.ConvertAll(q, x => (double)x), Array.ConvertAll(k, x => (double)x), Array.ConvertAll(v, x => (double)x), Array.ConvertAll(dO, x => (double)x),
+            heads, kvHeads, s, d, causal: true, scale);
+        double[] errors = [Relative(Array.ConvertAll(dQ, x => (double)x), eq), Relative(Array.ConvertAll(dK, x => (double)x), ek), Relative(Array.ConvertAll(dV, x => (double)x), ev)];
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{schedule}: {errors[0]:E2} {errors[1]:E2} {errors[2]:E2}"));
+        Assert.All(errors, error => Assert.True(error <= 1e-5, $"relative error {error}"));
+    }
+
     [Fact]
     public void The_reference_matches_finite_differences()
     {
