@@ -24,7 +24,7 @@ internal static class GeneratedMembers
     public static readonly IReadOnlyList<string> Attention =
     [
         "CudaSource", "StepEntryPoint", "FinalizeEntryPoint", "Info", "cudaStep", "cudaFinalize", "LaunchStep", "LaunchFinalize",
-        "Shard", "Forward", "ForwardStep", "InitializeState", "Finalize", "Attention", "Backward", "AttentionBackward", "RingOptions",
+        "Shard", "Forward", "ForwardStep", "InitializeState", "Finalize", "Attention", "Backward", "BackwardStep", "BackwardDelta", "FinalizeGradient", "AttentionBackward", "RingOptions",
         Simd.AttentionScoresEmitter.TypeName, Launch.KernelTypeEmitter.TypeName,
     ];
 

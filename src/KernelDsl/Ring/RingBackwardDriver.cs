@@ -153,6 +153,119 @@ public static class RingBackwardDriver
         }
     }
 
+    /// <summary>
+    /// D = rowsum(dO ∘ O) of every query row, which <see cref="BackwardStep"/> needs: once per rank, before its steps.
+    /// </summary>
+    /// <param name="o">The forward output, [Heads, Sq, HeadDim].</param>
+    /// <param name="dO">Its upstream gradient, the same shape.</param>
+    /// <param name="headDim">HeadDim, the row length.</param>
+    /// <param name="delta">Output, [Heads, Sq].</param>
+    /// <exception cref="ArgumentException">The lengths do not match.</exception>
+    public static void BackwardDelta<TElement>(ReadOnlySpan<TElement> o, ReadOnlySpan<TElement> dO, int headDim, Span<float> delta)
+        where TElement : unmanaged
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(headDim);
+        if (o.Length != dO.Length || o.Length != (long)delta.Length * headDim)
+        {
+            throw new ArgumentException($"o and dO must both hold delta.Length × {headDim} values; they hold {o.Length} and {dO.Length}.", nameof(dO));
+        }
+        for (int row = 0; row < delta.Length; row++)
+        {
+            float sum = 0;
+            for (int c = 0; c < headDim; c++)
+            {
+                sum += CpuConvert.ToSingle(o[row * headDim + c]) * CpuConvert.ToSingle(dO[row * headDim + c]);
+            }
+            delta[row] = sum;
+        }
+    }
+
+    /// <summary>
+    /// One backward step for callers that drive their own schedule: adds the gradient contributions of the queries of
+    /// <paramref name="rank"/> against the K/V shard of <paramref name="sourceRank"/> into fp32 accumulators — dQ of
+    /// the rank's queries, dK and dV of the source shard. Start the accumulators at zero, call this once per shard
+    /// (any order: the sums are the same, up to rounding), convert with <see cref="FinalizeGradient"/>. A shard with no
+    /// visible key adds nothing.
+    /// </summary>
+    /// <param name="options">Shape, layout, mask and scale (<see cref="RingAttentionOptions.Buffers"/> is not used).</param>
+    /// <param name="ranks">Number of ranks P.</param>
+    /// <param name="rank">The rank whose queries these are.</param>
+    /// <param name="sourceRank">The rank whose K/V shard <paramref name="k"/>, <paramref name="v"/> are.</param>
+    /// <param name="q">Queries of <paramref name="rank"/>, [Heads, Sq, HeadDim].</param>
+    /// <param name="k">Keys of <paramref name="sourceRank"/>, [KvHeads, Skv, HeadDim].</param>
+    /// <param name="v">Values of <paramref name="sourceRank"/>, [KvHeads, Skv, HeadDim].</param>
+    /// <param name="dO">Upstream gradient of the rank's forward output, [Heads, Sq, HeadDim].</param>
+    /// <param name="lse">The rank's forward log-sum-exp, [Heads, Sq].</param>
+    /// <param name="delta">The rank's <see cref="BackwardDelta"/>, [Heads, Sq].</param>
+    /// <param name="dQ">fp32 accumulator of the rank's dQ, [Heads, Sq, HeadDim].</param>
+    /// <param name="dK">fp32 accumulator of the source shard's dK, [KvHeads, Skv, HeadDim].</param>
+    /// <param name="dV">fp32 accumulator of the source shard's dV, [KvHeads, Skv, HeadDim].</param>
+    /// <exception cref="ArgumentException">The options are invalid or a span's length does not match them.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A rank is out of range.</exception>
+    public static void BackwardStep<TElement>(
+        RingAttentionOptions options, int ranks, int rank, int sourceRank,
+        ReadOnlySpan<TElement> q, ReadOnlySpan<TElement> k, ReadOnlySpan<TElement> v, ReadOnlySpan<TElement> dO,
+        ReadOnlySpan<float> lse, ReadOnlySpan<float> delta, Span<float> dQ, Span<float> dK, Span<float> dV)
+        where TElement : unmanaged
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate(nameof(options));
+        var queries = SequenceShard.For(options.Layout, options.SequenceLength, ranks, rank);
+        var keys = SequenceShard.For(options.Layout, options.SequenceLength, ranks, sourceRank);
+        var queryShape = new BackwardShape(options, queries.LocalLength, keys.LocalLength);
+        Expect(q.Length, queryShape.QLength, nameof(q));
+        Expect(dO.Length, queryShape.QLength, nameof(dO));
+        Expect(dQ.Length, queryShape.QLength, nameof(dQ));
+        Expect(lse.Length, queryShape.Rows, nameof(lse));
+        Expect(delta.Length, queryShape.Rows, nameof(delta));
+        Expect(k.Length, queryShape.KvLength, nameof(k));
+        Expect(v.Length, queryShape.KvLength, nameof(v));
+        Expect(dK.Length, queryShape.KvLength, nameof(dK));
+        Expect(dV.Length, queryShape.KvLength, nameof(dV));
+        if (!RingSchedule.HasVisibleKeys(queries, keys, options.Causal))
+        {
+            return;
+        }
+        float[][] widened = [Rent(q.Length), Rent(dO.Length), Rent(k.Length), Rent(v.Length)];
+        try
+        {
+            CpuConvert.ToSingle(q, widened[0]);
+            CpuConvert.ToSingle(dO, widened[1]);
+            CpuConvert.ToSingle(k, widened[2]);
+            CpuConvert.ToSingle(v, widened[3]);
+            var arguments = new AttentionStepArguments(
+                options.Heads, options.ResolvedKvHeads, options.HeadDim, options.ResolvedScale, options.Causal, queries, keys, stateIsInitial: false);
+            CpuAttentionBackward.Step(arguments, widened[0].AsSpan(0, q.Length), widened[2].AsSpan(0, k.Length), widened[3].AsSpan(0, v.Length),
+                widened[1].AsSpan(0, dO.Length), lse, delta, dQ, dK, dV);
+        }
+        finally
+        {
+            foreach (float[] array in widened)
+            {
+                ArrayPool<float>.Shared.Return(array);
+            }
+        }
+    }
+
+    /// <summary>Writes an fp32 gradient accumulator out in the element type (round to nearest even), once, at the end.</summary>
+    /// <exception cref="ArgumentException">The lengths differ.</exception>
+    public static void FinalizeGradient<TElement>(ReadOnlySpan<float> accumulator, Span<TElement> gradient)
+        where TElement : unmanaged
+    {
+        Expect(gradient.Length, accumulator.Length, nameof(gradient));
+        CpuConvert.FromSingle(accumulator, gradient);
+    }
+
+    private static float[] Rent(int length) => ArrayPool<float>.Shared.Rent(Math.Max(length, 1));
+
+    private static void Expect(int actual, int expected, string parameterName)
+    {
+        if (actual != expected)
+        {
+            throw new ArgumentException($"Expected {expected} elements, got {actual}.", parameterName);
+        }
+    }
+
     private static RingTransfer StartKv<TElement>(IRingCommunicator communicator, RingSchedule schedule, int step, byte[] current, byte[] spare, RingAttentionOptions options)
         where TElement : unmanaged
     {
@@ -213,13 +326,6 @@ public static class RingBackwardDriver
             Expect(dV.Length, KvLength, nameof(dV));
         }
 
-        private static void Expect(int actual, int expected, string parameterName)
-        {
-            if (actual != expected)
-            {
-                throw new ArgumentException($"Expected {expected} elements, got {actual}.", parameterName);
-            }
-        }
     }
 
     /// <summary>
@@ -254,26 +360,7 @@ public static class RingBackwardDriver
             var local = new LocalTensors(shape, lse, maxKvLength);
             CpuConvert.ToSingle(q, local.q);
             CpuConvert.ToSingle(dO, local.dO);
-            float[] widened = Rent(shape.QLength);
-            try
-            {
-                CpuConvert.ToSingle(o, widened);
-                for (int row = 0; row < shape.Rows; row++)
-                {
-                    var doRow = local.dO.AsSpan(row * shape.HeadDim, shape.HeadDim);
-                    var oRow = widened.AsSpan(row * shape.HeadDim, shape.HeadDim);
-                    float sum = 0;
-                    for (int c = 0; c < shape.HeadDim; c++)
-                    {
-                        sum += doRow[c] * oRow[c];
-                    }
-                    local.delta[row] = sum;
-                }
-            }
-            finally
-            {
-                ArrayPool<float>.Shared.Return(widened);
-            }
+            BackwardDelta(o, dO, shape.HeadDim, local.delta.AsSpan(0, shape.Rows));
             return local;
         }
 
@@ -301,7 +388,5 @@ public static class RingBackwardDriver
                 ArrayPool<float>.Shared.Return(array);
             }
         }
-
-        private static float[] Rent(int length) => ArrayPool<float>.Shared.Rent(Math.Max(length, 1));
     }
 }

@@ -692,6 +692,47 @@ extern "C" __global__ void __launch_bounds__(FINALIZE_THREADS) kd_attn_finalize_
         /// <param name="dK">Output: gradient with respect to k, summed over the query heads of each K/V head, [kvHeads, Sq, 128].</param>
         /// <param name="dV">Output: gradient with respect to v, likewise, [kvHeads, Sq, 128].</param>
         /// <exception cref="global::System.ArgumentException">A size is invalid or a span's length does not match it.</exception>
+        /// <summary>
+        /// One backward step, for callers that drive their own schedule: adds the gradient contributions of the queries of
+        /// <paramref name="rank"/> against the K/V shard of <paramref name="sourceRank"/> into fp32 accumulators (dQ of the rank's queries,
+        /// dK and dV of the source shard). Start the accumulators at zero and D with <see cref="BackwardDelta"/>, call this once per shard,
+        /// end with <see cref="FinalizeGradient"/>. A shard with no visible key adds nothing.
+        /// </summary>
+        /// <param name="heads">Query heads (≥ 1).</param>
+        /// <param name="kvHeads">K/V heads, dividing <paramref name="heads"/>: query head h reads K/V head h / (heads / kvHeads) (grouped-query attention; kvHeads = heads is multi-head attention).</param>
+        /// <param name="sequenceLength">Global sequence length S over all ranks.</param>
+        /// <param name="ranks">Number of ranks P the sequence is split over.</param>
+        /// <param name="rank">The rank whose queries <paramref name="q"/> are.</param>
+        /// <param name="sourceRank">The rank whose K/V shard <paramref name="k"/> and <paramref name="v"/> are.</param>
+        /// <param name="q">Queries of <paramref name="rank"/>, [heads, Sq, 128].</param>
+        /// <param name="k">Keys of <paramref name="sourceRank"/>, [kvHeads, Skv, 128].</param>
+        /// <param name="v">Values of <paramref name="sourceRank"/>, [kvHeads, Skv, 128].</param>
+        /// <param name="dO">Upstream gradient of the rank's forward output, [heads, Sq, 128].</param>
+        /// <param name="lse">The rank's forward log-sum-exp, [heads, Sq].</param>
+        /// <param name="delta">The rank's <see cref="BackwardDelta"/>, [heads, Sq].</param>
+        /// <param name="dQ">fp32 accumulator of the rank's dQ, [heads, Sq, 128].</param>
+        /// <param name="dK">fp32 accumulator of the source shard's dK, [kvHeads, Skv, 128].</param>
+        /// <param name="dV">fp32 accumulator of the source shard's dV, [kvHeads, Skv, 128].</param>
+        /// <exception cref="global::System.ArgumentException">A size is invalid or a span's length does not match it.</exception>
+        /// <exception cref="global::System.ArgumentOutOfRangeException">A rank is out of range.</exception>
+        public static void BackwardStep(int heads, int kvHeads, int sequenceLength, int ranks, int rank, int sourceRank, global::System.ReadOnlySpan<global::KernelDsl.BFloat16> q, global::System.ReadOnlySpan<global::KernelDsl.BFloat16> k, global::System.ReadOnlySpan<global::KernelDsl.BFloat16> v, global::System.ReadOnlySpan<global::KernelDsl.BFloat16> dO, global::System.ReadOnlySpan<float> lse, global::System.ReadOnlySpan<float> delta, global::System.Span<float> dQ, global::System.Span<float> dK, global::System.Span<float> dV)
+            => global::KernelDsl.Ring.RingBackwardDriver.BackwardStep<global::KernelDsl.BFloat16>(RingOptions(heads, kvHeads, sequenceLength), ranks, rank, sourceRank, q, k, v, dO, lse, delta, dQ, dK, dV);
+
+        /// <summary>D = rowsum(dO ∘ O) of every query row, for <see cref="BackwardStep"/>: once per rank, before its steps.</summary>
+        /// <param name="o">The forward output, [heads, Sq, 128].</param>
+        /// <param name="dO">Its upstream gradient, the same shape.</param>
+        /// <param name="delta">Output, [heads, Sq].</param>
+        /// <exception cref="global::System.ArgumentException">The lengths do not match.</exception>
+        public static void BackwardDelta(global::System.ReadOnlySpan<global::KernelDsl.BFloat16> o, global::System.ReadOnlySpan<global::KernelDsl.BFloat16> dO, global::System.Span<float> delta)
+            => global::KernelDsl.Ring.RingBackwardDriver.BackwardDelta<global::KernelDsl.BFloat16>(o, dO, 128, delta);
+
+        /// <summary>Writes an fp32 gradient accumulator of <see cref="BackwardStep"/> out as bf16 (KernelDsl.BFloat16) (round to nearest even), once, at the end.</summary>
+        /// <param name="accumulator">The accumulator after the last step.</param>
+        /// <param name="gradient">The gradient, as long as <paramref name="accumulator"/>.</param>
+        /// <exception cref="global::System.ArgumentException">The lengths differ.</exception>
+        public static void FinalizeGradient(global::System.ReadOnlySpan<float> accumulator, global::System.Span<global::KernelDsl.BFloat16> gradient)
+            => global::KernelDsl.Ring.RingBackwardDriver.FinalizeGradient<global::KernelDsl.BFloat16>(accumulator, gradient);
+
         public static void AttentionBackward(global::System.ReadOnlySpan<global::KernelDsl.BFloat16> q, global::System.ReadOnlySpan<global::KernelDsl.BFloat16> k, global::System.ReadOnlySpan<global::KernelDsl.BFloat16> v, global::System.ReadOnlySpan<global::KernelDsl.BFloat16> o, global::System.ReadOnlySpan<float> lse, global::System.ReadOnlySpan<global::KernelDsl.BFloat16> dO, global::System.Span<global::KernelDsl.BFloat16> dQ, global::System.Span<global::KernelDsl.BFloat16> dK, global::System.Span<global::KernelDsl.BFloat16> dV, int heads, int kvHeads, int sequenceLength)
             => global::KernelDsl.Ring.RingBackwardDriver.AttentionBackward<global::KernelDsl.BFloat16>(RingOptions(heads, kvHeads, sequenceLength), q, k, v, o, lse, dO, dQ, dK, dV);
 

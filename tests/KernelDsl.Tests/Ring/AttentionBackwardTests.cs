@@ -96,6 +96,50 @@ public sealed class AttentionBackwardTests(ITestOutputHelper output)
         Assert.All(ring.Concat(single), error => Assert.True(error <= 1e-5, $"relative error {error}"));
     }
 
+    /// <summary>The generated step members driven by hand, shards in reverse order, on one thread: the same gradients as the ring.</summary>
+    [Fact]
+    public void Driving_the_backward_steps_yourself_matches_the_float64_gradients()
+    {
+        const int ranks = 3, heads = 2, s = 70, d = 64;
+        var random = new Random(9);
+        float[] q = Values(random, heads * s * d, 1f), k = Values(random, heads * s * d, 1f), v = Values(random, heads * s * d, 1f), dO = Values(random, heads * s * d, 1f);
+        double scale = 1 / Math.Sqrt(d);
+        var (o, lse) = AttentionReference.Full(q, k, v, heads, heads, s, d, causal: true, scale);
+        float[] oF = Array.ConvertAll(o, x => (float)x), lseF = Array.ConvertAll(lse, x => (float)x);
+        var shards = Enumerable.Range(0, ranks).Select(r => Attention.F32CausalZigzag.Shard(s, ranks, r)).ToArray();
+        float[][] dK = shards.Select(shard => new float[heads * shard.LocalLength * d]).ToArray();
+        float[][] dV = shards.Select(shard => new float[heads * shard.LocalLength * d]).ToArray();
+        double[] gq = new double[q.Length], gk = new double[k.Length], gv = new double[v.Length];
+        for (int rank = 0; rank < ranks; rank++)
+        {
+            var shard = shards[rank];
+            float[] lq = Gather(q, heads, s, d, shard, x => x), lo = Gather(oF, heads, s, d, shard, x => x), ldo = Gather(dO, heads, s, d, shard, x => x);
+            float[] llse = Gather(lseF, heads, s, 1, shard, x => x);
+            var delta = new float[heads * shard.LocalLength];
+            Attention.F32CausalZigzag.BackwardDelta(lo, ldo, delta);
+            var dQ = new float[lq.Length];
+            for (int source = ranks - 1; source >= 0; source--)
+            {
+                Attention.F32CausalZigzag.BackwardStep(heads, heads, s, ranks, rank, source, lq,
+                    Gather(k, heads, s, d, shards[source], x => x), Gather(v, heads, s, d, shards[source], x => x), ldo, llse, delta, dQ, dK[source], dV[source]);
+            }
+            var finished = Poisoned(dQ.Length);
+            Attention.F32CausalZigzag.FinalizeGradient(dQ, finished);
+            Scatter(finished, gq, heads, s, d, shard);
+        }
+        for (int rank = 0; rank < ranks; rank++)
+        {
+            Scatter(dK[rank], gk, heads, s, d, shards[rank]);
+            Scatter(dV[rank], gv, heads, s, d, shards[rank]);
+        }
+        var (eq, ek, ev) = AttentionBackwardReference.Gradients(
+            Array.ConvertAll(q, x => (double)x), Array.ConvertAll(k, x => (double)x), Array.ConvertAll(v, x => (double)x), Array.ConvertAll(dO, x => (double)x),
+            heads, heads, s, d, causal: true, scale);
+        double[] errors = [Relative(gq, eq), Relative(gk, ek), Relative(gv, ev)];
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"by hand: {errors[0]:E2} {errors[1]:E2} {errors[2]:E2}"));
+        Assert.All(errors, error => Assert.True(error <= 1e-5, $"relative error {error}"));
+    }
+
     /// <summary>Both ways of sharing a step among threads (one K/V head per worker; two passes over blocks) give the exact gradients.</summary>
     [Theory]
     [InlineData(nameof(BackwardSchedule.PerKvHead))]

@@ -212,6 +212,50 @@ internal static class AttentionRingEmitter
             w.Line(line);
         }
         w.Line("/// <exception cref=\"global::System.ArgumentException\">A size is invalid or a span's length does not match it.</exception>");
+        w.Line("/// <summary>");
+        w.Line("/// One backward step, for callers that drive their own schedule: adds the gradient contributions of the queries of");
+        w.Line("/// <paramref name=\"rank\"/> against the K/V shard of <paramref name=\"sourceRank\"/> into fp32 accumulators (dQ of the rank's queries,");
+        w.Line("/// dK and dV of the source shard). Start the accumulators at zero and D with <see cref=\"BackwardDelta\"/>, call this once per shard,");
+        w.Line("/// end with <see cref=\"FinalizeGradient\"/>. A shard with no visible key adds nothing.");
+        w.Line("/// </summary>");
+        w.Line("/// <param name=\"heads\">Query heads (≥ 1).</param>");
+        w.Line(kvHeadsDoc);
+        w.Line("/// <param name=\"sequenceLength\">Global sequence length S over all ranks.</param>");
+        w.Line("/// <param name=\"ranks\">Number of ranks P the sequence is split over.</param>");
+        w.Line("/// <param name=\"rank\">The rank whose queries <paramref name=\"q\"/> are.</param>");
+        w.Line("/// <param name=\"sourceRank\">The rank whose K/V shard <paramref name=\"k\"/> and <paramref name=\"v\"/> are.</param>");
+        w.Line($"/// <param name=\"q\">Queries of <paramref name=\"rank\"/>, [heads, Sq, {d}].</param>");
+        w.Line($"/// <param name=\"k\">Keys of <paramref name=\"sourceRank\"/>, [kvHeads, Skv, {d}].</param>");
+        w.Line($"/// <param name=\"v\">Values of <paramref name=\"sourceRank\"/>, [kvHeads, Skv, {d}].</param>");
+        w.Line($"/// <param name=\"dO\">Upstream gradient of the rank's forward output, [heads, Sq, {d}].</param>");
+        w.Line("/// <param name=\"lse\">The rank's forward log-sum-exp, [heads, Sq].</param>");
+        w.Line("/// <param name=\"delta\">The rank's <see cref=\"BackwardDelta\"/>, [heads, Sq].</param>");
+        w.Line($"/// <param name=\"dQ\">fp32 accumulator of the rank's dQ, [heads, Sq, {d}].</param>");
+        w.Line($"/// <param name=\"dK\">fp32 accumulator of the source shard's dK, [kvHeads, Skv, {d}].</param>");
+        w.Line($"/// <param name=\"dV\">fp32 accumulator of the source shard's dV, [kvHeads, Skv, {d}].</param>");
+        w.Line("/// <exception cref=\"global::System.ArgumentException\">A size is invalid or a span's length does not match it.</exception>");
+        w.Line("/// <exception cref=\"global::System.ArgumentOutOfRangeException\">A rank is out of range.</exception>");
+        w.Line($"public static void BackwardStep({sizes}, int ranks, int rank, int sourceRank, {input} q, {input} k, {input} v, {input} dO, global::System.ReadOnlySpan<float> lse, global::System.ReadOnlySpan<float> delta, global::System.Span<float> dQ, global::System.Span<float> dK, global::System.Span<float> dV)");
+        w.Line($"    => {Ring}.RingBackwardDriver.BackwardStep<{t}>(RingOptions(heads, kvHeads, sequenceLength), ranks, rank, sourceRank, q, k, v, dO, lse, delta, dQ, dK, dV);");
+        w.Line();
+
+        w.Line("/// <summary>D = rowsum(dO ∘ O) of every query row, for <see cref=\"BackwardStep\"/>: once per rank, before its steps.</summary>");
+        w.Line($"/// <param name=\"o\">The forward output, [heads, Sq, {d}].</param>");
+        w.Line("/// <param name=\"dO\">Its upstream gradient, the same shape.</param>");
+        w.Line("/// <param name=\"delta\">Output, [heads, Sq].</param>");
+        w.Line("/// <exception cref=\"global::System.ArgumentException\">The lengths do not match.</exception>");
+        w.Line($"public static void BackwardDelta({input} o, {input} dO, global::System.Span<float> delta)");
+        w.Line($"    => {Ring}.RingBackwardDriver.BackwardDelta<{t}>(o, dO, {d}, delta);");
+        w.Line();
+
+        w.Line($"/// <summary>Writes an fp32 gradient accumulator of <see cref=\"BackwardStep\"/> out as {element} (round to nearest even), once, at the end.</summary>");
+        w.Line("/// <param name=\"accumulator\">The accumulator after the last step.</param>");
+        w.Line("/// <param name=\"gradient\">The gradient, as long as <paramref name=\"accumulator\"/>.</param>");
+        w.Line("/// <exception cref=\"global::System.ArgumentException\">The lengths differ.</exception>");
+        w.Line($"public static void FinalizeGradient(global::System.ReadOnlySpan<float> accumulator, {output} gradient)");
+        w.Line($"    => {Ring}.RingBackwardDriver.FinalizeGradient<{t}>(accumulator, gradient);");
+        w.Line();
+
         // Tensors first, sizes last, as in Attention.
         w.Line($"public static void AttentionBackward({tensorParameters}, {sizes})");
         w.Line($"    => {Ring}.RingBackwardDriver.AttentionBackward<{t}>(RingOptions(heads, kvHeads, sequenceLength), q, k, v, o, lse, dO, dQ, dK, dV);");
