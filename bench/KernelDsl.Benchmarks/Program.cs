@@ -18,7 +18,7 @@ public static class Program
     private static readonly Type[] Suites =
     [
         typeof(SgemmBenchmarks), typeof(HalfGemmBenchmarks), typeof(AttentionBenchmarks), typeof(AttentionBackwardBenchmarks),
-        typeof(RingOverlapBenchmarks), typeof(GeneratorBenchmarks),
+        typeof(RingOverlapBenchmarks), typeof(RingBackwardOverlapBenchmarks), typeof(GeneratorBenchmarks),
     ];
 
     /// <summary>Runs the mode or suites the arguments select; exit code 1 if a case failed.</summary>

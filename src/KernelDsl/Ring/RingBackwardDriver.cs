@@ -13,14 +13,15 @@ namespace KernelDsl.Ring;
 /// receives the full dK and dV of its own shard; each rank accumulates its own dQ.
 /// </summary>
 /// <remarks>
-/// Schedule on rank r (the shard of step s came from rank (r − s) mod P): D = rowsum(dO ∘ O) once; for each step,
-/// with two buffers start the exchange of the next K/V before computing (K and V are only read); compute the step,
-/// adding into the dK/dV that arrived with the shard (zero at step 0); then send those to r + 1 and receive the next
-/// shard's from r − 1. After step P − 1 the accumulators in hand belong to rank r + 1, so one last exchange of dK/dV
-/// alone delivers every rank its own. The dK/dV exchanges follow the compute they depend on and are not overlapped.
-/// All accumulation is fp32 and converted to the element type once at the end: partial sums kept in 16 bits drift
-/// with the ring size. Each rank's exchanges come in the same order (K/V, then dK/dV, per step), which is what the
-/// transports pair.
+/// Schedule on rank r (the shard of step s came from rank (r − s) mod P, and rank r + 1 holds it at step s + 1):
+/// D = rowsum(dO ∘ O) once; then one exchange per step that carries, to r + 1, the K/V of this step's shard (which
+/// r + 1 needs next) and the completed fp32 dK/dV accumulator of the previous step's shard (which r + 1 holds now),
+/// and brings from r − 1 the next shard's K/V and the accumulator of this step's shard so far. The step computes its
+/// contribution into a fresh buffer meanwhile (with two buffers the exchange is started before the compute, with one
+/// after it), then adds it to the accumulator that arrived: so both transfers overlap the compute, and each rank has
+/// one exchange in flight at a time, as the communicators require. After step P − 1 the completed accumulator is rank
+/// r + 1's own, and one last exchange hands every rank its own. All accumulation is fp32 and converted to the element
+/// type once at the end: partial sums kept in 16 bits drift with the ring size.
 /// </remarks>
 public static class RingBackwardDriver
 {
@@ -60,47 +61,72 @@ public static class RingBackwardDriver
         RingHandshake.Verify<TElement>(communicator, options, RingPass.Backward);
 
         int maxRows = SequenceShard.MaxLocalLength(options.Layout, options.SequenceLength, ranks);
-        int kvElements = checked(options.ResolvedKvHeads * maxRows * options.HeadDim);
-        byte[] kvCurrent = ArrayPool<byte>.Shared.Rent(2 * kvElements * Unsafe.SizeOf<TElement>());
-        byte[] kvSpare = ArrayPool<byte>.Shared.Rent(2 * kvElements * Unsafe.SizeOf<TElement>());
-        byte[] gradCurrent = ArrayPool<byte>.Shared.Rent(2 * kvElements * sizeof(float));
-        byte[] gradSpare = ArrayPool<byte>.Shared.Rent(2 * kvElements * sizeof(float));
-        using var local = LocalTensors.Create(shape, q, o, lse, dO, 2 * kvElements);
+        int maxGradients = checked(2 * options.ResolvedKvHeads * maxRows * options.HeadDim);
+        int packetBytes = checked(maxGradients * (Unsafe.SizeOf<TElement>() + sizeof(float)));
+        // Packets: [K/V of a shard (elements)][an fp32 dK/dV accumulator (floats)], see the remarks.
+        byte[] current = ArrayPool<byte>.Shared.Rent(packetBytes);
+        byte[] incoming = ArrayPool<byte>.Shared.Rent(packetBytes);
+        float[] contribution = ArrayPool<float>.Shared.Rent(maxGradients);
+        using var local = LocalTensors.Create(shape, q, o, lse, dO, maxGradients);
+        int GradientCount(int step) => 2 * options.ResolvedKvHeads * schedule.KeyShard(step).LocalLength * options.HeadDim;
+        int KvBytes(int step) => GradientCount(step) * Unsafe.SizeOf<TElement>();
+        Span<float> Accumulator(byte[] packet, int offset, int count) => MemoryMarshal.Cast<byte, float>(packet.AsSpan(offset, count * sizeof(float)));
         try
         {
-            MemoryMarshal.AsBytes(k).CopyTo(kvCurrent);
-            MemoryMarshal.AsBytes(v).CopyTo(kvCurrent.AsSpan(k.Length * Unsafe.SizeOf<TElement>()));
+            MemoryMarshal.AsBytes(k).CopyTo(current);
+            MemoryMarshal.AsBytes(v).CopyTo(current.AsSpan(k.Length * Unsafe.SizeOf<TElement>()));
             for (int step = 0; step < ranks; step++)
             {
+                // `current` is [K/V of this step's shard][the completed accumulator of the last step's shard, from step 1 on].
+                // Sent: the K/V on to r + 1 (not at the last step, nobody needs it) and the accumulator on to r + 1, which
+                // holds that shard now. Received: the next shard's K/V and the accumulator of this step's shard so far.
+                bool moreKv = step < ranks - 1, accumulated = step > 0;
+                int sendOffset = moreKv ? 0 : KvBytes(step);
+                int sendBytes = (moreKv ? KvBytes(step) : 0) + (accumulated ? GradientCount(step - 1) * sizeof(float) : 0);
+                int receivedKv = moreKv ? KvBytes(step + 1) : 0;
+                int receiveBytes = receivedKv + (accumulated ? GradientCount(step) * sizeof(float) : 0);
+                bool exchange = ranks > 1;
+                RingTransfer? transfer = exchange && options.Buffers == 2
+                    ? Exchange(communicator, current, sendOffset, sendBytes, incoming, receiveBytes, step)
+                    : null;
+
                 var shard = schedule.KeyShard(step);
-                int kvLength = options.ResolvedKvHeads * shard.LocalLength * options.HeadDim;
-                bool exchange = step < ranks - 1;
-                RingTransfer? kvTransfer = exchange && options.Buffers == 2 ? StartKv<TElement>(communicator, schedule, step, kvCurrent, kvSpare, options) : null;
+                int kvLength = GradientCount(step) / 2;
+                var mine = contribution.AsSpan(0, 2 * kvLength);
+                mine.Clear();
+                var kv = MemoryMarshal.Cast<byte, TElement>(current.AsSpan(0, KvBytes(step)));
+                local.Step(options, schedule.QueryShard, shard, kv[..kvLength], kv[kvLength..], mine[..kvLength], mine[kvLength..]);
+                if (!exchange)
+                {
+                    break;  // one rank: its own contribution is all there is
+                }
 
-                var grads = MemoryMarshal.Cast<byte, float>(gradCurrent.AsSpan(0, 2 * kvLength * sizeof(float)));
-                if (step == 0)
+                transfer ??= Exchange(communicator, current, sendOffset, sendBytes, incoming, receiveBytes, step);
+                Wait(transfer, step);
+                var accumulator = Accumulator(incoming, receivedKv, 2 * kvLength);
+                if (accumulated)
                 {
-                    grads.Clear();
+                    AddInto(accumulator, mine);
                 }
-                var kv = MemoryMarshal.Cast<byte, TElement>(kvCurrent.AsSpan(0, 2 * kvLength * Unsafe.SizeOf<TElement>()));
-                local.Step(options, schedule.QueryShard, shard, kv[..kvLength], kv[kvLength..], grads[..kvLength], grads[kvLength..]);
-
-                if (exchange)
+                else
                 {
-                    kvTransfer ??= StartKv<TElement>(communicator, schedule, step, kvCurrent, kvSpare, options);
-                    Wait(kvTransfer, step);
-                    (kvCurrent, kvSpare) = (kvSpare, kvCurrent);
+                    mine.CopyTo(accumulator);
                 }
-                if (ranks > 1)
-                {
-                    // Steps 0 … P − 2 pass the accumulators on with their shard; the last delivers them to their owner, r + 1.
-                    int nextLength = exchange ? options.ResolvedKvHeads * schedule.KeyShard(step + 1).LocalLength * options.HeadDim : shape.KvLength;
-                    Wait(Exchange(communicator, gradCurrent, 2 * kvLength * sizeof(float), gradSpare, 2 * nextLength * sizeof(float), step), step);
-                    (gradCurrent, gradSpare) = (gradSpare, gradCurrent);
-                }
+                (current, incoming) = (incoming, current);
             }
 
-            var own = MemoryMarshal.Cast<byte, float>(gradCurrent.AsSpan(0, 2 * shape.KvLength * sizeof(float)));
+            Span<float> own;
+            if (ranks > 1)
+            {
+                // The accumulator of the last step's shard is complete: rank r + 1's own. Hand it over and take ours.
+                int lastBytes = GradientCount(ranks - 1) * sizeof(float);
+                Wait(Exchange(communicator, current, 0, lastBytes, incoming, 2 * shape.KvLength * sizeof(float), ranks - 1), ranks - 1);
+                own = Accumulator(incoming, 0, 2 * shape.KvLength);
+            }
+            else
+            {
+                own = contribution.AsSpan(0, 2 * shape.KvLength);
+            }
             CpuConvert.FromSingle(local.DQ, dQ);
             CpuConvert.FromSingle(own[..shape.KvLength], dK);
             CpuConvert.FromSingle(own[shape.KvLength..], dV);
@@ -112,10 +138,9 @@ public static class RingBackwardDriver
         }
 
         // Returned only on success, as in the forward pass: after a failed wait a transfer may still use them.
-        ArrayPool<byte>.Shared.Return(kvCurrent);
-        ArrayPool<byte>.Shared.Return(kvSpare);
-        ArrayPool<byte>.Shared.Return(gradCurrent);
-        ArrayPool<byte>.Shared.Return(gradSpare);
+        ArrayPool<byte>.Shared.Return(current);
+        ArrayPool<byte>.Shared.Return(incoming);
+        ArrayPool<float>.Shared.Return(contribution);
     }
 
     /// <summary>
@@ -266,23 +291,25 @@ public static class RingBackwardDriver
         }
     }
 
-    private static RingTransfer StartKv<TElement>(IRingCommunicator communicator, RingSchedule schedule, int step, byte[] current, byte[] spare, RingAttentionOptions options)
-        where TElement : unmanaged
-    {
-        int Bytes(int shardStep) => 2 * options.ResolvedKvHeads * schedule.KeyShard(shardStep).LocalLength * options.HeadDim * Unsafe.SizeOf<TElement>();
-        return Exchange(communicator, current, Bytes(step), spare, Bytes(step + 1), step);
-    }
-
-    private static RingTransfer Exchange(IRingCommunicator communicator, byte[] send, int sendBytes, byte[] receive, int receiveBytes, int step)
+    private static RingTransfer Exchange(IRingCommunicator communicator, byte[] send, int sendOffset, int sendBytes, byte[] receive, int receiveBytes, int step)
     {
         try
         {
-            return communicator.StartExchange(send.AsMemory(0, sendBytes), receive.AsMemory(0, receiveBytes));
+            return communicator.StartExchange(send.AsMemory(sendOffset, sendBytes), receive.AsMemory(0, receiveBytes));
         }
         catch (RingCommunicationException failure)
         {
             failure.Step ??= step;
             throw;
+        }
+    }
+
+    /// <summary>accumulator += contribution, element by element.</summary>
+    private static void AddInto(Span<float> accumulator, ReadOnlySpan<float> contribution)
+    {
+        for (int i = 0; i < accumulator.Length; i++)
+        {
+            accumulator[i] += contribution[i];
         }
     }
 

@@ -649,8 +649,8 @@ extern "C" __global__ void __launch_bounds__(FINALIZE_THREADS) kd_attn_finalize_
 
         /// <summary>
         /// Ring attention backward on this rank, on the CPU (causal (a query sees the keys at or before its global position)): dQ, dK and dV of this rank's shard for the upstream gradient dO,
-        /// FlashAttention-2's backward per block (P recomputed from L). K and V travel round the ring as in <see cref="Forward"/>
-        /// (the next shard's transfer overlapped with the current compute), and the dK/dV accumulators travel with them,
+        /// FlashAttention-2's backward per block (P recomputed from L). K and V travel round the ring as in <see cref="Forward"/>,
+        /// and the fp32 dK/dV accumulators travel one step behind them, both transfers overlapped with the compute (Overlap(Buffers = 2)),
         /// so each rank ends with the full dK and dV of its own keys. Every rank calls it with the same sizes.
         /// The sequence of S tokens is split over the ranks by the Zigzag layout (<see cref="Shard"/> gives the global positions a rank holds); each rank passes its own shard's rows, in local order.
         /// Elements are bf16 (KernelDsl.BFloat16); all math and every accumulator (dQ, and dK, dV as they travel) is fp32, converted once at the end.

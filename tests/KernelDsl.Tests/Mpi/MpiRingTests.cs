@@ -83,8 +83,8 @@ public sealed class MpiRingTests(ITestOutputHelper output)
     [Fact]
     public void A_rank_that_dies_in_the_backward_pass_fails_every_other_rank_within_the_timeout()
     {
-        // Rank 2 exits when the backward pass reaches its exchange 3 (past the handshake and the first K/V and dK/dV
-        // exchanges); the others must each raise a broken ring one timeout later, not hang or report gradients.
+        // Rank 2 exits when the backward pass reaches the exchange of its step 2 (past the handshake and two steps); the
+        // others must each raise a broken ring one timeout later, not hang or report gradients.
         const int timeoutSeconds = 5;
         var job = MpiJob.Run(4, ["--backward", "--timeout", Invariant(timeoutSeconds), "--fail-rank", "2", "--fail-step", "2", "--fail-mode", "exit"], JobLimit, keepGoing: true);
         output.WriteLine(job.ToString());

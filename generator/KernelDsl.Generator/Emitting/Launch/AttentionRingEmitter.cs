@@ -176,10 +176,10 @@ internal static class AttentionRingEmitter
 
         w.Line("/// <summary>");
         w.Line($"/// Ring attention backward on this rank, on the CPU ({mask}): dQ, dK and dV of this rank's shard for the upstream gradient dO,");
-        w.Line("/// FlashAttention-2's backward per block (P recomputed from L). K and V travel round the ring as in <see cref=\"Forward\"/>");
+        w.Line("/// FlashAttention-2's backward per block (P recomputed from L). K and V travel round the ring as in <see cref=\"Forward\"/>,");
         w.Line(plan.Buffers == 2
-            ? "/// (the next shard's transfer overlapped with the current compute), and the dK/dV accumulators travel with them,"
-            : "/// (exchanged after each compute), and the dK/dV accumulators travel with them,");
+            ? "/// and the fp32 dK/dV accumulators travel one step behind them, both transfers overlapped with the compute (Overlap(Buffers = 2)),"
+            : "/// and the fp32 dK/dV accumulators travel one step behind them, exchanged after each compute (Overlap(Buffers = 1)),");
         w.Line("/// so each rank ends with the full dK and dV of its own keys. Every rank calls it with the same sizes.");
         w.Line(shardsDoc);
         w.Line(accumulate);
