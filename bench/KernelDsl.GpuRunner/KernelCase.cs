@@ -19,4 +19,7 @@ internal abstract class KernelCase
 
     /// <summary>The plan in one line (the generated Info).</summary>
     public abstract string Description { get; }
+
+    /// <summary>Whether <see cref="Source"/> is an sm_90a kernel: compiled for the arch-specific target of sm_90 only.</summary>
+    public virtual bool ArchSpecific => false;
 }

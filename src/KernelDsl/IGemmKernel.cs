@@ -23,6 +23,9 @@ public interface IGemmKernel<TInput, TOutput>
     /// <summary>The kernel's CUDA C (<c>K.CudaSource</c>).</summary>
     static abstract string CudaSource { get; }
 
+    /// <summary>The sm_90a kernel's CUDA C (<c>K.CudaSourceSm90a</c>), or null when it has none (<see cref="GemmInfo.Sm90a"/>).</summary>
+    static abstract string? CudaSourceSm90a { get; }
+
     /// <summary>
     /// <c>K.Run</c> with leading dimensions: C ← act(α·op(A)·op(B) + β·C + bias) on the CPU fallback.
     /// <paramref name="bias"/> must be empty when <see cref="GemmInfo.Bias"/> is false (an <see cref="ArgumentException"/> otherwise).

@@ -48,19 +48,26 @@ internal static class CompileCommand
                     from arch in archs
                     select (Kernel: kernel, Arch: arch)).ToList();
         var results = new (NvrtcResult? Result, double Seconds, string? Error)[jobs.Count];
+        // Why a job is not compiled, or null: an architecture this NVRTC lacks; an sm_90a kernel elsewhere than sm_90 or
+        // with an NVRTC older than 12.
+        string? Skip(KernelCase kernel, int arch) =>
+            !supported.Contains(arch) ? $"NVRTC {version} does not compile for sm_{arch}"
+            : kernel.ArchSpecific && arch != 90 ? "an sm_90a kernel: compiled for sm_90 only"
+            : kernel.ArchSpecific && version < NvrtcCompiler.ArchSpecificMinimum ? $"NVRTC {version} has no sm_90a target"
+            : null;
         int parallelism = Math.Max(1, options.Int("jobs", Math.Min(Environment.ProcessorCount, 8)));
         var wall = Stopwatch.StartNew();
         Parallel.For(0, jobs.Count, new ParallelOptions { MaxDegreeOfParallelism = parallelism }, i =>
         {
             var (kernel, arch) = jobs[i];
-            if (!supported.Contains(arch))
+            if (Skip(kernel, arch) is not null)
             {
                 return;
             }
             var clock = Stopwatch.StartNew();
             try
             {
-                var result = NvrtcCompiler.Compile(kernel.Source, kernel.Name + ".cu", new CudaTarget(arch, CudaOutput.Cubin));
+                var result = NvrtcCompiler.Compile(kernel.Source, kernel.Name + ".cu", new CudaTarget(arch, CudaOutput.Cubin, ArchSpecific: kernel.ArchSpecific));
                 results[i] = (result, clock.Elapsed.TotalSeconds, null);
             }
             catch (Exception e) when (e is KernelCompilationException or InvalidOperationException)
@@ -73,9 +80,9 @@ internal static class CompileCommand
         {
             var (kernel, arch) = jobs[i];
             var (result, seconds, error) = results[i];
-            if (!supported.Contains(arch))
+            if (Skip(kernel, arch) is { } reason)
             {
-                Console.WriteLine($"SKIP  {kernel.Name,-24} sm_{arch,-3} NVRTC {version} does not compile for sm_{arch}");
+                Console.WriteLine($"SKIP  {kernel.Name,-24} sm_{arch,-3} {reason}");
                 skipped++;
                 continue;
             }

@@ -21,6 +21,8 @@ internal sealed class GemmCase<TKernel, TIn, TInE, TOut, TOutE> : GemmCase
 
     public override string Source => TKernel.CudaSource;
 
+    public override KernelCase? Sm90a => info.Sm90a is { } plan && TKernel.CudaSourceSm90a is { } source ? new Sm90aGemmCase(Name, source, plan) : null;
+
     public override string InputName => TInE.Name;
 
     public override string OutputName => TOutE.Name;

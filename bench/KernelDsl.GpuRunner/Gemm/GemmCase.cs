@@ -18,6 +18,9 @@ internal abstract class GemmCase : KernelCase
 
     public override string Description => Info.ToString();
 
+    /// <summary>The GEMM's sm_90a kernel as a case of its own (compile-only), or null when it has none.</summary>
+    public abstract KernelCase? Sm90a { get; }
+
     public abstract string InputName { get; }
 
     public abstract string OutputName { get; }

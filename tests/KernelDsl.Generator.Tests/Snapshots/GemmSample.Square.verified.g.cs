@@ -347,6 +347,7 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) kd_gemm_GemmSample_Squa
         {
             static global::KernelDsl.GemmInfo global::KernelDsl.IGemmKernel<float, float>.Info => Info;
             static string global::KernelDsl.IGemmKernel<float, float>.CudaSource => CudaSource;
+            static string? global::KernelDsl.IGemmKernel<float, float>.CudaSourceSm90a => null;
             static void global::KernelDsl.IGemmKernel<float, float>.Run(global::System.ReadOnlySpan<float> a, int lda, global::System.ReadOnlySpan<float> b, int ldb, global::System.Span<float> c, int ldc, int m, int n, int k, global::System.ReadOnlySpan<float> bias, float alpha, float beta, global::KernelDsl.Cpu.CpuIsa? isa)
                 => RunCpu(a, b, c, bias, global::KernelDsl.Cpu.GemmArguments.Strided(Info, m, n, k, lda, ldb, ldc, alpha, beta), isa);
             static void global::KernelDsl.IGemmKernel<float, float>.Launch(global::KernelDsl.Cuda.CudaStream stream, global::KernelDsl.Cuda.DeviceBuffer<float> a, int lda, global::KernelDsl.Cuda.DeviceBuffer<float> b, int ldb, global::KernelDsl.Cuda.DeviceBuffer<float> c, int ldc, int m, int n, int k, global::KernelDsl.Cuda.DeviceBuffer<float>? bias, float alpha, float beta)

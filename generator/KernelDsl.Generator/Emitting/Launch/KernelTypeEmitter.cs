@@ -27,6 +27,7 @@ internal static class KernelTypeEmitter
         Open(w, i, "global::KernelDsl.IGemmKernel{TInput, TOutput}");
         w.Line($"static global::KernelDsl.GemmInfo {i}.Info => Info;");
         w.Line($"static string {i}.CudaSource => CudaSource;");
+        w.Line($"static string? {i}.CudaSourceSm90a => {(plan.Hopper is null ? "null" : "CudaSourceSm90a")};");
         w.Line($"static void {i}.Run({inputSpan} a, int lda, {inputSpan} b, int ldb, {outputSpan} c, int ldc, {sizes}, global::System.ReadOnlySpan<{output}> bias, float alpha, float beta, {CpuIsa}? isa)");
         w.Line($"    => RunCpu(a, b, c, bias, {GemmSurface.StridedArguments}, isa);");
         w.Line($"static void {i}.Launch({Cuda}.CudaStream stream, {inputBuffer} a, int lda, {inputBuffer} b, int ldb, {outputBuffer} c, int ldc, {sizes}, {outputBuffer}? bias, float alpha, float beta)");
