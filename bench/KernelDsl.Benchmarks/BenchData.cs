@@ -37,6 +37,17 @@ public static class BenchData
         return values;
     }
 
+    /// <summary><see cref="Uniform"/> rounded to bf16.</summary>
+    public static BFloat16[] UniformBFloat16(int count, int seed) => Array.ConvertAll(Uniform(count, seed), x => (BFloat16)x);
+
+    /// <summary>Wall-clock time of one call (the ring suites' setup sizes the emulated link from it).</summary>
+    public static TimeSpan Time(Action action)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        action();
+        return clock.Elapsed;
+    }
+
     /// <summary>Throws unless ‖ours − peer‖ / ‖peer‖ ≤ <paramref name="tolerance"/> and ours is finite.</summary>
     public static void Agree(string what, ReadOnlySpan<float> ours, ReadOnlySpan<float> peer, double tolerance)
     {

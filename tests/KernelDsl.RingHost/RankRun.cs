@@ -54,9 +54,7 @@ internal static class RankRun
         }
         catch (Exception exception)
         {
-            string message = exception.Message.ReplaceLineEndings(" ");
-            Console.WriteLine($"{prefix} result=failed error={exception.GetType().Name} message={message}");
-            return exception is RingCommunicationException ? Program.RingBrokenExitCode : Program.ErrorExitCode;
+            return Failed(prefix, exception);
         }
 
         (double DQ, double DK, double DV)? gradientErrors = null;
@@ -77,9 +75,7 @@ internal static class RankRun
             }
             catch (Exception exception)
             {
-                string message = exception.Message.ReplaceLineEndings(" ");
-                Console.WriteLine($"{prefix} result=failed error={exception.GetType().Name} message={message}");
-                return exception is RingCommunicationException ? Program.RingBrokenExitCode : Program.ErrorExitCode;
+                return Failed(prefix, exception);
             }
             backwardTime = Stopwatch.GetElapsedTime(start);
             if (options.Check)
@@ -127,6 +123,14 @@ internal static class RankRun
         line.Add(Invariant($"S={length} d={headDim} heads={heads}/{kvHeads} layout={options.Layout} causal={options.Causal} buffers={options.Buffers} seed={options.Seed} kernel={kernel.Info.Name}"));
         Console.WriteLine(string.Join(' ', line));
         return ok ? Program.OkExitCode : Program.MismatchExitCode;
+    }
+
+    /// <summary>Prints the rank's failure line; the exit code says whether the ring broke or this rank's own code failed.</summary>
+    private static int Failed(string prefix, Exception exception)
+    {
+        string message = exception.Message.ReplaceLineEndings(" ");
+        Console.WriteLine($"{prefix} result=failed error={exception.GetType().Name} message={message}");
+        return exception is RingCommunicationException ? Program.RingBrokenExitCode : Program.ErrorExitCode;
     }
 
     /// <summary>

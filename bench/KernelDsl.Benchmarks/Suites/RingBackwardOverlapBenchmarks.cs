@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.Diagnostics;
 using System.Linq;
 using BenchmarkDotNet.Attributes;
 using KernelDsl.Ring;
@@ -40,7 +39,7 @@ public class RingBackwardOverlapBenchmarks
         BenchData.EqualFooting();
         int ranks = Shape.Ranks;
         var shards = Enumerable.Range(0, ranks).Select(rank => RingDoubleBuffered.Shard(Shape.SequenceLength, ranks, rank)).ToArray();
-        BFloat16[][] Tensors(int offset) => [.. shards.Select((shard, rank) => Values(Shape.Heads * shard.LocalLength * RingShape.HeadDim, Seed + 4 * rank + offset))];
+        BFloat16[][] Tensors(int offset) => [.. shards.Select((shard, rank) => BenchData.UniformBFloat16(Shape.Heads * shard.LocalLength * RingShape.HeadDim, Seed + 4 * rank + offset))];
         _q = Tensors(0);
         _k = Tensors(1);
         _v = Tensors(2);
@@ -53,7 +52,7 @@ public class RingBackwardOverlapBenchmarks
         InProcessRing.RunRanks(InProcessRing.Create(ranks), ring => RingDoubleBuffered.Forward(ring, Shape.Heads, Shape.Heads, Shape.SequenceLength,
             _q[ring.Rank], _k[ring.Rank], _v[ring.Rank], _o[ring.Rank], _lse[ring.Rank]));
 
-        var computeTimes = Enumerable.Range(0, 3).Select(_ => Time(ComputeOnly)).Order().ToArray();
+        var computeTimes = Enumerable.Range(0, 3).Select(_ => BenchData.Time(ComputeOnly)).Order().ToArray();
         // A step moves K and V in bf16 and the fp32 dK, dV of the longest shard, in half a step.
         long transferBytes = 2L * Shape.Heads * shards.Max(shard => shard.LocalLength) * RingShape.HeadDim * (2 + 4);
         var linkDelay = computeTimes[1] / ranks / 2;
@@ -105,13 +104,4 @@ public class RingBackwardOverlapBenchmarks
             backward(communicator, Shape.Heads, Shape.Heads, Shape.SequenceLength, _q[rank], _k[rank], _v[rank], _o[rank], _lse[rank], _dO[rank],
                 _dQ[rank], _dK[rank], _dV[rank]);
         });
-
-    private static TimeSpan Time(Action action)
-    {
-        var clock = Stopwatch.StartNew();
-        action();
-        return clock.Elapsed;
-    }
-
-    private static BFloat16[] Values(int count, int seed) => Array.ConvertAll(BenchData.Uniform(count, seed), x => (BFloat16)x);
 }

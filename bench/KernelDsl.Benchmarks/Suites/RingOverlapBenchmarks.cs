@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.Diagnostics;
 using System.Linq;
 using BenchmarkDotNet.Attributes;
 using KernelDsl.Ring;
@@ -40,13 +39,13 @@ public class RingOverlapBenchmarks
         BenchData.EqualFooting();
         int ranks = Shape.Ranks;
         var shards = Enumerable.Range(0, ranks).Select(rank => RingDoubleBuffered.Shard(Shape.SequenceLength, ranks, rank)).ToArray();
-        _q = [.. shards.Select((shard, rank) => Values(Shape.Heads * shard.LocalLength * RingShape.HeadDim, Seed + 3 * rank))];
-        _k = [.. shards.Select((shard, rank) => Values(Shape.Heads * shard.LocalLength * RingShape.HeadDim, Seed + 3 * rank + 1))];
-        _v = [.. shards.Select((shard, rank) => Values(Shape.Heads * shard.LocalLength * RingShape.HeadDim, Seed + 3 * rank + 2))];
+        _q = [.. shards.Select((shard, rank) => BenchData.UniformBFloat16(Shape.Heads * shard.LocalLength * RingShape.HeadDim, Seed + 3 * rank))];
+        _k = [.. shards.Select((shard, rank) => BenchData.UniformBFloat16(Shape.Heads * shard.LocalLength * RingShape.HeadDim, Seed + 3 * rank + 1))];
+        _v = [.. shards.Select((shard, rank) => BenchData.UniformBFloat16(Shape.Heads * shard.LocalLength * RingShape.HeadDim, Seed + 3 * rank + 2))];
         _o = [.. shards.Select(shard => new BFloat16[Shape.Heads * shard.LocalLength * RingShape.HeadDim])];
         _lse = [.. shards.Select(shard => new float[Shape.Heads * shard.LocalLength])];
 
-        var computeTimes = Enumerable.Range(0, 3).Select(_ => Time(ComputeOnly)).Order().ToArray();
+        var computeTimes = Enumerable.Range(0, 3).Select(_ => BenchData.Time(ComputeOnly)).Order().ToArray();
         // K and V of the longest shard, bf16, in half a step: every rank computes one step per P-th of the forward.
         long transferBytes = 2L * Shape.Heads * shards.Max(shard => shard.LocalLength) * RingShape.HeadDim * 2;
         var linkDelay = computeTimes[1] / ranks / 2;
@@ -97,13 +96,4 @@ public class RingOverlapBenchmarks
             int rank = communicator.Rank;
             forward(communicator, Shape.Heads, Shape.Heads, Shape.SequenceLength, _q[rank], _k[rank], _v[rank], _o[rank], _lse[rank], null);
         });
-
-    private static TimeSpan Time(Action action)
-    {
-        var clock = Stopwatch.StartNew();
-        action();
-        return clock.Elapsed;
-    }
-
-    private static BFloat16[] Values(int count, int seed) => Array.ConvertAll(BenchData.Uniform(count, seed), x => (BFloat16)x);
 }

@@ -319,9 +319,15 @@ public static class RingAttentionDriver
     {
         int sendBytes = ShardBytes<TElement>(kvHeads, schedule.KeyShard(step).LocalLength, headDim);
         int receiveBytes = ShardBytes<TElement>(kvHeads, schedule.KeyShard(step + 1).LocalLength, headDim);
+        return Exchange(communicator, current.AsMemory(0, sendBytes), spare.AsMemory(0, receiveBytes), step);
+    }
+
+    /// <summary>Starts an exchange of <paramref name="step"/>; a failure is told which step it broke (transports count exchanges, not steps).</summary>
+    internal static RingTransfer Exchange(IRingCommunicator communicator, ReadOnlyMemory<byte> send, Memory<byte> receive, int step)
+    {
         try
         {
-            return communicator.StartExchange(current.AsMemory(0, sendBytes), spare.AsMemory(0, receiveBytes));
+            return communicator.StartExchange(send, receive);
         }
         catch (RingCommunicationException failure)
         {
@@ -330,8 +336,8 @@ public static class RingAttentionDriver
         }
     }
 
-    /// <summary>Waits for the exchange of <paramref name="step"/>; a failure is told which step it broke (transports count exchanges, not steps).</summary>
-    private static void Wait(RingTransfer transfer, int step)
+    /// <summary>Waits for the exchange of <paramref name="step"/>; a failure is told which step it broke.</summary>
+    internal static void Wait(RingTransfer transfer, int step)
     {
         try
         {
@@ -349,7 +355,8 @@ public static class RingAttentionDriver
         where TElement : unmanaged =>
         checked(2 * kvHeads * rows * headDim * Unsafe.SizeOf<TElement>());
 
-    private static void ExpectLength(int actual, long expected, string parameterName)
+    /// <summary>Throws an <see cref="ArgumentException"/> naming <paramref name="parameterName"/> when a span's length is not the expected one.</summary>
+    internal static void ExpectLength(int actual, long expected, string parameterName)
     {
         if (actual != expected)
         {

@@ -86,9 +86,8 @@ public static class RingBackwardDriver
                 int receivedKv = moreKv ? KvBytes(step + 1) : 0;
                 int receiveBytes = receivedKv + (accumulated ? GradientCount(step) * sizeof(float) : 0);
                 bool exchange = ranks > 1;
-                RingTransfer? transfer = exchange && options.Buffers == 2
-                    ? Exchange(communicator, current, sendOffset, sendBytes, incoming, receiveBytes, step)
-                    : null;
+                RingTransfer Exchange() => RingAttentionDriver.Exchange(communicator, current.AsMemory(sendOffset, sendBytes), incoming.AsMemory(0, receiveBytes), step);
+                RingTransfer? transfer = exchange && options.Buffers == 2 ? Exchange() : null;
 
                 var shard = schedule.KeyShard(step);
                 int kvLength = GradientCount(step) / 2;
@@ -101,8 +100,8 @@ public static class RingBackwardDriver
                     break;  // one rank: its own contribution is all there is
                 }
 
-                transfer ??= Exchange(communicator, current, sendOffset, sendBytes, incoming, receiveBytes, step);
-                Wait(transfer, step);
+                transfer ??= Exchange();
+                RingAttentionDriver.Wait(transfer, step);
                 var accumulator = Accumulator(incoming, receivedKv, 2 * kvLength);
                 if (accumulated)
                 {
@@ -120,7 +119,8 @@ public static class RingBackwardDriver
             {
                 // The accumulator of the last step's shard is complete: rank r + 1's own. Hand it over and take ours.
                 int lastBytes = GradientCount(ranks - 1) * sizeof(float);
-                Wait(Exchange(communicator, current, 0, lastBytes, incoming, 2 * shape.KvLength * sizeof(float), ranks - 1), ranks - 1);
+                var handOver = RingAttentionDriver.Exchange(communicator, current.AsMemory(0, lastBytes), incoming.AsMemory(0, 2 * shape.KvLength * sizeof(float)), ranks - 1);
+                RingAttentionDriver.Wait(handOver, ranks - 1);
                 own = Accumulator(incoming, 0, 2 * shape.KvLength);
             }
             else
@@ -238,30 +238,27 @@ public static class RingBackwardDriver
         var queries = SequenceShard.For(options.Layout, options.SequenceLength, ranks, rank);
         var keys = SequenceShard.For(options.Layout, options.SequenceLength, ranks, sourceRank);
         var queryShape = new BackwardShape(options, queries.LocalLength, keys.LocalLength);
-        Expect(q.Length, queryShape.QLength, nameof(q));
-        Expect(dO.Length, queryShape.QLength, nameof(dO));
-        Expect(dQ.Length, queryShape.QLength, nameof(dQ));
-        Expect(lse.Length, queryShape.Rows, nameof(lse));
-        Expect(delta.Length, queryShape.Rows, nameof(delta));
-        Expect(k.Length, queryShape.KvLength, nameof(k));
-        Expect(v.Length, queryShape.KvLength, nameof(v));
-        Expect(dK.Length, queryShape.KvLength, nameof(dK));
-        Expect(dV.Length, queryShape.KvLength, nameof(dV));
+        RingAttentionDriver.ExpectLength(q.Length, queryShape.QLength, nameof(q));
+        RingAttentionDriver.ExpectLength(dO.Length, queryShape.QLength, nameof(dO));
+        RingAttentionDriver.ExpectLength(dQ.Length, queryShape.QLength, nameof(dQ));
+        RingAttentionDriver.ExpectLength(lse.Length, queryShape.Rows, nameof(lse));
+        RingAttentionDriver.ExpectLength(delta.Length, queryShape.Rows, nameof(delta));
+        RingAttentionDriver.ExpectLength(k.Length, queryShape.KvLength, nameof(k));
+        RingAttentionDriver.ExpectLength(v.Length, queryShape.KvLength, nameof(v));
+        RingAttentionDriver.ExpectLength(dK.Length, queryShape.KvLength, nameof(dK));
+        RingAttentionDriver.ExpectLength(dV.Length, queryShape.KvLength, nameof(dV));
         if (!RingSchedule.HasVisibleKeys(queries, keys, options.Causal))
         {
-            return;
+            return;  // before widening anything
         }
         float[][] widened = [Rent(q.Length), Rent(dO.Length), Rent(k.Length), Rent(v.Length)];
         try
         {
-            CpuConvert.ToSingle(q, widened[0]);
-            CpuConvert.ToSingle(dO, widened[1]);
-            CpuConvert.ToSingle(k, widened[2]);
-            CpuConvert.ToSingle(v, widened[3]);
-            var arguments = new AttentionStepArguments(
-                options.Heads, options.ResolvedKvHeads, options.HeadDim, options.ResolvedScale, options.Causal, queries, keys, stateIsInitial: false);
-            CpuAttentionBackward.Step(arguments, widened[0].AsSpan(0, q.Length), widened[2].AsSpan(0, k.Length), widened[3].AsSpan(0, v.Length),
-                widened[1].AsSpan(0, dO.Length), lse, delta, dQ, dK, dV);
+            var qf = widened[0].AsSpan(0, q.Length);
+            var dOf = widened[1].AsSpan(0, dO.Length);
+            CpuConvert.ToSingle(q, qf);
+            CpuConvert.ToSingle(dO, dOf);
+            AddStep(options, queries, keys, qf, k, v, dOf, lse, delta, dQ, dK, dV, widened[2], widened[3]);
         }
         finally
         {
@@ -272,37 +269,39 @@ public static class RingBackwardDriver
         }
     }
 
+    /// <summary>
+    /// The step both <see cref="BackwardStep"/> and the ring run: K and V widened into the scratch arrays, then the
+    /// block kernel adds into dQ, dK and dV; a shard with no visible key adds nothing.
+    /// </summary>
+    private static void AddStep<TElement>(
+        RingAttentionOptions options, SequenceShard queries, SequenceShard keys,
+        ReadOnlySpan<float> q, ReadOnlySpan<TElement> k, ReadOnlySpan<TElement> v, ReadOnlySpan<float> dO, ReadOnlySpan<float> lse, ReadOnlySpan<float> delta,
+        Span<float> dQ, Span<float> dK, Span<float> dV, float[] kScratch, float[] vScratch)
+        where TElement : unmanaged
+    {
+        if (!RingSchedule.HasVisibleKeys(queries, keys, options.Causal))
+        {
+            return;
+        }
+        var kf = kScratch.AsSpan(0, k.Length);
+        var vf = vScratch.AsSpan(0, v.Length);
+        CpuConvert.ToSingle(k, kf);
+        CpuConvert.ToSingle(v, vf);
+        var arguments = new AttentionStepArguments(
+            options.Heads, options.ResolvedKvHeads, options.HeadDim, options.ResolvedScale, options.Causal, queries, keys, stateIsInitial: false);
+        CpuAttentionBackward.Step(arguments, q, kf, vf, dO, lse, delta, dQ, dK, dV);
+    }
+
     /// <summary>Writes an fp32 gradient accumulator out in the element type (round to nearest even), once, at the end.</summary>
     /// <exception cref="ArgumentException">The lengths differ.</exception>
     public static void FinalizeGradient<TElement>(ReadOnlySpan<float> accumulator, Span<TElement> gradient)
         where TElement : unmanaged
     {
-        Expect(gradient.Length, accumulator.Length, nameof(gradient));
+        RingAttentionDriver.ExpectLength(gradient.Length, accumulator.Length, nameof(gradient));
         CpuConvert.FromSingle(accumulator, gradient);
     }
 
     private static float[] Rent(int length) => ArrayPool<float>.Shared.Rent(Math.Max(length, 1));
-
-    private static void Expect(int actual, int expected, string parameterName)
-    {
-        if (actual != expected)
-        {
-            throw new ArgumentException($"Expected {expected} elements, got {actual}.", parameterName);
-        }
-    }
-
-    private static RingTransfer Exchange(IRingCommunicator communicator, byte[] send, int sendOffset, int sendBytes, byte[] receive, int receiveBytes, int step)
-    {
-        try
-        {
-            return communicator.StartExchange(send.AsMemory(sendOffset, sendBytes), receive.AsMemory(0, receiveBytes));
-        }
-        catch (RingCommunicationException failure)
-        {
-            failure.Step ??= step;
-            throw;
-        }
-    }
 
     /// <summary>accumulator += contribution, element by element.</summary>
     private static void AddInto(Span<float> accumulator, ReadOnlySpan<float> contribution)
@@ -310,19 +309,6 @@ public static class RingBackwardDriver
         for (int i = 0; i < accumulator.Length; i++)
         {
             accumulator[i] += contribution[i];
-        }
-    }
-
-    private static void Wait(RingTransfer transfer, int step)
-    {
-        try
-        {
-            transfer.Wait();
-        }
-        catch (RingCommunicationException failure)
-        {
-            failure.Step ??= step;
-            throw;
         }
     }
 
@@ -342,15 +328,15 @@ public static class RingBackwardDriver
             ReadOnlySpan<TElement> dO, Span<TElement> dQ, Span<TElement> dK, Span<TElement> dV)
             where TElement : unmanaged
         {
-            Expect(q.Length, QLength, nameof(q));
-            Expect(k.Length, KvLength, nameof(k));
-            Expect(v.Length, KvLength, nameof(v));
-            Expect(o.Length, QLength, nameof(o));
-            Expect(lse.Length, Rows, nameof(lse));
-            Expect(dO.Length, QLength, nameof(dO));
-            Expect(dQ.Length, QLength, nameof(dQ));
-            Expect(dK.Length, KvLength, nameof(dK));
-            Expect(dV.Length, KvLength, nameof(dV));
+            RingAttentionDriver.ExpectLength(q.Length, QLength, nameof(q));
+            RingAttentionDriver.ExpectLength(k.Length, KvLength, nameof(k));
+            RingAttentionDriver.ExpectLength(v.Length, KvLength, nameof(v));
+            RingAttentionDriver.ExpectLength(o.Length, QLength, nameof(o));
+            RingAttentionDriver.ExpectLength(lse.Length, Rows, nameof(lse));
+            RingAttentionDriver.ExpectLength(dO.Length, QLength, nameof(dO));
+            RingAttentionDriver.ExpectLength(dQ.Length, QLength, nameof(dQ));
+            RingAttentionDriver.ExpectLength(dK.Length, KvLength, nameof(dK));
+            RingAttentionDriver.ExpectLength(dV.Length, KvLength, nameof(dV));
         }
 
     }
@@ -391,22 +377,10 @@ public static class RingBackwardDriver
             return local;
         }
 
-        /// <summary>One step against a K/V shard: widens it and adds into dQ and the shard's dK, dV.</summary>
+        /// <summary>One step against a K/V shard: adds into dQ and the shard's dK, dV.</summary>
         public void Step<TElement>(RingAttentionOptions options, SequenceShard queries, SequenceShard keys, ReadOnlySpan<TElement> kIn, ReadOnlySpan<TElement> vIn, Span<float> dK, Span<float> dV)
             where TElement : unmanaged
-        {
-            if (!RingSchedule.HasVisibleKeys(queries, keys, options.Causal))
-            {
-                return;
-            }
-            var kf = k.AsSpan(0, kIn.Length);
-            var vf = v.AsSpan(0, vIn.Length);
-            CpuConvert.ToSingle(kIn, kf);
-            CpuConvert.ToSingle(vIn, vf);
-            var arguments = new AttentionStepArguments(
-                options.Heads, options.ResolvedKvHeads, options.HeadDim, options.ResolvedScale, options.Causal, queries, keys, stateIsInitial: false);
-            CpuAttentionBackward.Step(arguments, q.AsSpan(0, qLength), kf, vf, dO.AsSpan(0, qLength), lse.AsSpan(0, rows), delta.AsSpan(0, rows), DQ, dK, dV);
-        }
+            => AddStep(options, queries, keys, q.AsSpan(0, qLength), kIn, vIn, dO.AsSpan(0, qLength), lse.AsSpan(0, rows), delta.AsSpan(0, rows), DQ, dK, dV, k, v);
 
         public void Dispose()
         {
