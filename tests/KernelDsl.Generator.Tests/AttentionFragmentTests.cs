@@ -140,8 +140,8 @@ public sealed class AttentionFragmentTests
             var (tile, element) = AttentionFragments.PackSource(register);
             Assert.Contains($"a[i][{register}] = pack_bf16x2(s[i][2 * kk + {tile}][{element}], s[i][2 * kk + {tile}][{element + 1}]);", cuda, StringComparison.Ordinal);
         }
-        Assert.Contains("ldmatrix_x4(b, Ks + k_fragment(ks + 8 * j, kk));", cuda, StringComparison.Ordinal);
-        Assert.Contains("ldmatrix_x4_trans(b, Vs + v_fragment(ks + 16 * kk, 8 * n));", cuda, StringComparison.Ordinal);
+        Assert.Contains("ldmatrix_x4(b[j / 2], Ks + k_fragment(ks + 8 * j, kk));", cuda, StringComparison.Ordinal);
+        Assert.Contains("ldmatrix_x4_trans(b[g], Vs + v_fragment(ks + 16 * kk, 8 * (n0 + 2 * g)));", cuda, StringComparison.Ordinal);
         Assert.Contains("ldmatrix_x4(a[i], Qs + q_fragment(warp_row0 + 16 * i, kk));", cuda, StringComparison.Ordinal);
     }
 

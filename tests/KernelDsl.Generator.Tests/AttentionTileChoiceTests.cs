@@ -15,7 +15,7 @@ public sealed class AttentionTileChoiceTests
     [InlineData("F32", 128, 128, 32)]
     [InlineData("F32", 64, 128, 64)]
     [InlineData("F16", 128, 128, 64)]
-    [InlineData("BF16", 256, 64, 64)]
+    [InlineData("BF16", 256, 128, 32)]
     [InlineData("F32", 256, 64, 16)]
     public void Unset_sides_take_the_largest_tile_that_fits(string element, int headDim, int q, int kv)
     {
@@ -26,6 +26,25 @@ public sealed class AttentionTileChoiceTests
         Assert.Empty(run.OutputProblems);
         string cuda = GeneratorRun.CudaSourceOf(Assert.Single(run.GeneratedSources).Value);
         Assert.Equal($"BQ = {q}, BKV = {kv}", Regex.Match(cuda, @"BQ = \d+, BKV = \d+").Value);
+    }
+
+    /// <summary>
+    /// [Warps] unset on tensor cores: FlashAttention-2's 32 query rows per warp where its key step still covers the
+    /// whole KV tile (d = 64), 16 rows where the 32-row O would force a shorter step (d = 128); a written count is kept.
+    /// </summary>
+    [Theory]
+    [InlineData("BF16", 64, "", 4, 64)]
+    [InlineData("F16", 128, "", 8, 64)]
+    [InlineData("BF16", 128, "[Warps(4)]", 4, 16)]
+    public void Unset_warps_take_32_rows_where_the_key_step_covers_the_tile(string element, int headDim, string warps, int expectedWarps, int keyStep)
+    {
+        var run = GeneratorRun.Run(("Attn.cs",
+            $"using KernelDsl;\nnamespace App;\n[RingAttention(HeadDim = {headDim}, Element = Element.{element})] [Tile(Q = 128, KV = 64)] {warps} public static partial class Attn;\n"));
+
+        Assert.Empty(run.GeneratorDiagnostics);
+        string cuda = GeneratorRun.CudaSourceOf(Assert.Single(run.GeneratedSources).Value);
+        Assert.Equal($"WARPS = {expectedWarps}", Regex.Match(cuda, @"WARPS = \d+").Value);
+        Assert.Equal($"KS = {keyStep}", Regex.Match(cuda, @"KS = \d+").Value);
     }
 
     [Fact]

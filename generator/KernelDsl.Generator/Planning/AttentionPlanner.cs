@@ -12,10 +12,10 @@ namespace KernelDsl.Generator.Planning;
 /// </summary>
 internal static class AttentionPlanner
 {
-    /// <summary>O and S accumulators per thread; with fragments and addresses this stays under 255 registers.</summary>
-    public const int AccumulatorBudget = CudaAttentionPlan.LiveValueTarget;
+    /// <summary>Live values per thread (<see cref="CudaAttentionPlan.LiveValuesPerThread"/>); with addresses and loop state this stays under 255 registers.</summary>
+    public const int LiveValueBudget = CudaAttentionPlan.LiveValueTarget;
 
-    /// <summary>Registers beside the live values of <see cref="CudaAttentionPlan.AccumulatorsPerThread"/>, at least (ptxas allocates 60–100 more).</summary>
+    /// <summary>Registers beside the live values of <see cref="CudaAttentionPlan.LiveValuesPerThread"/>, at least (ptxas allocates 60–80 more).</summary>
     private const int FixedRegisters = 56;
 
     /// <summary>
@@ -28,7 +28,10 @@ internal static class AttentionPlanner
 
     /// <summary>
     /// The first tile of the candidates (only the written side where the user set one) that plans; if none does, the
-    /// diagnostics of the first candidate, the attribute's default.
+    /// diagnostics of the first candidate, the attribute's default. With [Warps] unset on tensor cores, each tile tries
+    /// FlashAttention-2's 32-row warp tile first and keeps it when its key step covers the whole KV tile (one online-
+    /// softmax rescale per tile; the rows share every K and V fragment between two MMA row tiles); otherwise 16 rows per
+    /// warp, whose smaller O leaves room for the long key step.
     /// </summary>
     public static Planned<AttentionPlan> Plan(AttentionSpec spec)
     {
@@ -39,28 +42,50 @@ internal static class AttentionPlanner
         {
             foreach (int kv in kvs)
             {
-                var planned = PlanTile(spec, q, kv);
-                if (planned.Plan is not null)
+                int[] warps = WarpCandidates(spec, q);
+                for (int i = 0; i < warps.Length; i++)
                 {
-                    return planned;
+                    var planned = PlanTile(spec, q, kv, warps[i]);
+                    if (planned.Plan is { } plan && (i == warps.Length - 1 || plan.Cuda.KeyStep == kv))
+                    {
+                        return planned;
+                    }
+                    first ??= planned;
                 }
-                first ??= planned;
             }
         }
         return first!;
     }
 
+    /// <summary>The written warp count; unset on tensor cores, 32 then 16 query rows per warp (where they divide the tile).</summary>
+    private static int[] WarpCandidates(AttentionSpec spec, int tileQ)
+    {
+        if (spec.WarpsLocation is not null || !UsesTensorCores(spec.Element))
+        {
+            return [spec.Warps];
+        }
+        var counts = new System.Collections.Generic.List<int>();
+        foreach (int rows in new[] { 32, 16 })
+        {
+            if (tileQ % rows == 0 && tileQ / rows * 32 <= ArchitectureLimits.MaxThreadsPerBlock)
+            {
+                counts.Add(tileQ / rows);
+            }
+        }
+        return counts.Count > 0 ? counts.ToArray() : [spec.Warps];
+    }
+
     /// <summary>Validation guarantees a positive tile within range, 1 to 32 warps, a head dimension in range and defined enums.</summary>
-    private static Planned<AttentionPlan> PlanTile(AttentionSpec spec, int tileQ, int tileKv)
+    private static Planned<AttentionPlan> PlanTile(AttentionSpec spec, int tileQ, int tileKv, int warps)
     {
         var found = new Findings();
         var where = spec.Attributes.TileLocation ?? spec.WarpsLocation ?? spec.AttentionLocation;
         bool tensorCores = UsesTensorCores(spec.Element);
-        if (!found.Divides("Q", tileQ, spec.Warps, tensorCores ? 16 : 1, where))
+        if (!found.Divides("Q", tileQ, warps, tensorCores ? 16 : 1, where))
         {
             return Planned<AttentionPlan>.Rejected(found);
         }
-        int rowsPerWarp = tileQ / spec.Warps;
+        int rowsPerWarp = tileQ / warps;
         if (tileKv % 16 != 0)
         {
             found.Add(DiagnosticDescriptors.AttentionTileNotMmaMultiple, where, $"Tile.KV = {tileKv} keys per step must be a multiple of 16");
@@ -68,24 +93,24 @@ internal static class AttentionPlanner
         if (tensorCores && rowsPerWarp % 16 != 0)
         {
             found.Add(DiagnosticDescriptors.AttentionTileNotMmaMultiple, where,
-                $"each of the {spec.Warps} warps owns {rowsPerWarp} query rows; tensor-core MMAs need a multiple of 16");
+                $"each of the {warps} warps owns {rowsPerWarp} query rows; tensor-core MMAs need a multiple of 16");
         }
         if (found.Count > 0)
         {
             return Planned<AttentionPlan>.Rejected(found);
         }
 
-        var cuda = new CudaAttentionPlan(tileQ, tileKv, spec.Warps, spec.HeadDim, tensorCores, ElementBytes(spec.Element));
-        int accumulators = cuda.AccumulatorsPerThread;
-        if (accumulators > AccumulatorBudget)
+        var cuda = new CudaAttentionPlan(tileQ, tileKv, warps, spec.HeadDim, tensorCores, ElementBytes(spec.Element));
+        int live = cuda.LiveValuesPerThread;
+        if (live > LiveValueBudget)
         {
-            found.Add(DiagnosticDescriptors.ThreadTileNotExpressible, where, rowsPerWarp, spec.HeadDim + tileKv, AccumulatorBudget,
-                $"each thread would hold {accumulators} fp32 accumulators for O and S; use more warps or smaller Tile(Q, KV)");
+            found.Add(DiagnosticDescriptors.ThreadTileNotExpressible, where, rowsPerWarp, spec.HeadDim + tileKv, LiveValueBudget,
+                $"each thread would hold {live} live values of O, S and their operands; use more warps or smaller Tile(Q, KV)");
         }
         else
         {
-            found.RegistersFit(accumulators + FixedRegisters, cuda.Threads, rowsPerWarp, spec.HeadDim, where,
-                $"{accumulators} live values of O, S and Q");
+            found.RegistersFit(live + FixedRegisters, cuda.Threads, rowsPerWarp, spec.HeadDim, where,
+                $"{live} live values of O, S and their operands");
         }
         long shared = cuda.SharedBytes;
         int limit = ArchitectureLimits.MaxSharedBytesPerBlock(ArchitectureLimits.PlannedArch);

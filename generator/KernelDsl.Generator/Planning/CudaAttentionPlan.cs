@@ -59,14 +59,23 @@ internal sealed record CudaAttentionPlan(int TileQ, int TileKv, int Warps, int H
     public long SharedBytes => TileBytes + (TensorCores ? 0 : (long)TileQ * PStride * 4);
 
     /// <summary>
-    /// The fp32 values a thread keeps live through the inner loops: its O accumulators, one key step of S, and the Q
-    /// operands of the S product. Tensor cores: RowsPerWarp·d/32 + RowsPerWarp·KeyStep/32 + RowsPerWarp/4 (four
-    /// registers of Q fragment per 16-row MMA tile). fp32: with the lane grid's TR rows, TC keys per step and the
-    /// warp's active lanes, RowsPerWarp·d/active + TR·TC + 4·TR (a float4 of Q per row).
+    /// The 32-bit values a thread keeps live through the inner loops, counted where the step holds the most.
+    /// Tensor cores: the O accumulators (RowsPerWarp·d/32) and one key step of S (RowsPerWarp·KeyStep/32), plus the
+    /// larger of the S product's operands in flight — a d-step's Q fragments (RowsPerWarp/4) and K fragments (KeyStep/4:
+    /// one ldmatrix.x4 per 16 keys, each into registers of its own) — and the O product's V fragments in flight
+    /// (4·<see cref="VFragmentsInFlight"/>; P's fragments take the place of the S values they pack). fp32: with the lane grid's TR rows, TC keys per step and
+    /// the warp's active lanes, RowsPerWarp·d/active + TR·TC + 4·TR (a float4 of Q per row).
     /// </summary>
-    public int AccumulatorsPerThread => (int)(TensorCores
-        ? ((long)RowsPerWarp * HeadDim + (long)RowsPerWarp * KeyStep) / 32 + RowsPerWarp / 4
+    public int LiveValuesPerThread => (int)(TensorCores
+        ? MmaLiveValues(RowsPerWarp, KeyStep, HeadDim)
         : (long)RowsPerWarp * HeadDim / SimtLanes.Active + RowsPerWarp / SimtLanes.Rows * (KeyStep / SimtLanes.Cols) + 4 * (RowsPerWarp / SimtLanes.Rows));
+
+    /// <summary>
+    /// Tensor cores: ldmatrix.x4.trans of V (two 8-wide n-tiles of O each) issued together before their MMAs: two where
+    /// they divide d/16 (the loads per 16 keys), else one. Two in flight hide the load behind the previous pair's MMAs;
+    /// at d = 128 four cost 8 more registers, which the 32-row warp tile does not have.
+    /// </summary>
+    public int VFragmentsInFlight => VGroupOf(HeadDim);
 
     /// <summary>
     /// The step kernel's launch-bounds occupancy hint: one block per SM, so ptxas may give a thread up to
@@ -81,29 +90,38 @@ internal sealed record CudaAttentionPlan(int TileQ, int TileKv, int Warps, int H
     public int FinalizeThreads => 256;
 
     /// <summary>
-    /// The plan's target for <see cref="AccumulatorsPerThread"/> when it picks a key step (the planner's budget is the
-    /// same figure: with addresses, loop state and operands in flight it keeps a thread within 255 registers).
+    /// The plan's limit on <see cref="LiveValuesPerThread"/> (the planner's budget is the same figure). ptxas allocates
+    /// 60–80 registers beside the live values (addresses, loop state, masks, the exponentials in flight), so this keeps
+    /// a thread within 255 registers without spills; NvrtcAttentionTests holds every planned kernel to that.
     /// </summary>
-    public const int LiveValueTarget = 160;
+    public const int LiveValueTarget = 168;
 
     /// <summary>
-    /// Tensor cores: the largest multiple of 16 dividing <paramref name="tileKv"/> whose S accumulators
-    /// (rowsPerWarp·keys/32), with O's and the Q fragments, stay within <see cref="LiveValueTarget"/>; 16 if none
-    /// does (planning then rejects the tile). Long steps reload Q fragments less often; short ones leave room for O.
+    /// Tensor cores: the largest multiple of 16 dividing <paramref name="tileKv"/> whose live values stay within
+    /// <see cref="LiveValueTarget"/>; 16 if none does (planning then rejects the tile). Long steps reload Q fragments
+    /// less often (fewer ldmatrix per MMA); short ones leave room for O.
     /// </summary>
     private static int MmaKeyStepOf(int rowsPerWarp, int tileKv, int headDim)
     {
-        long fixedValues = (long)rowsPerWarp * headDim / 32 + rowsPerWarp / 4;
         int step = 16;
         for (int keys = 16; keys <= tileKv; keys += 16)
         {
-            if (tileKv % keys == 0 && fixedValues + (long)rowsPerWarp * keys / 32 <= LiveValueTarget)
+            if (tileKv % keys == 0 && MmaLiveValues(rowsPerWarp, keys, headDim) <= LiveValueTarget)
             {
                 step = keys;
             }
         }
         return step;
     }
+
+    private static long MmaLiveValues(int rowsPerWarp, int keyStep, int headDim)
+    {
+        long held = ((long)rowsPerWarp * headDim + (long)rowsPerWarp * keyStep) / 32;
+        long sProduct = rowsPerWarp / 4 + keyStep / 4, oProduct = 4 * VGroupOf(headDim);
+        return held + System.Math.Max(sProduct, oProduct);
+    }
+
+    private static int VGroupOf(int headDim) => (headDim / 16) % 2 == 0 ? 2 : 1;
 }
 
 /// <summary>

@@ -33,7 +33,8 @@ internal sealed class AttentionMmaEmitter(AttentionPlan plan) : AttentionWarpEmi
         w.Line("constexpr int MI = RW / 16;  // 16-row MMA tiles per warp");
         w.Line($"constexpr int KS = {plan.Cuda.KeyStep};  // keys per online-softmax step inside a KV tile");
         w.Line("constexpr int NS = KS / 8, NO = D / 8;  // 8-wide MMA n-tiles of S (keys of a step) and of O (head dims)");
-        w.Line("static_assert(RW % 16 == 0 && CHUNK_ELEMS == 8 && KS % 16 == 0 && BKV % KS == 0, \"whole MMA row tiles and key steps; 16-bit elements\");");
+        w.Line($"constexpr int VO = {plan.Cuda.VFragmentsInFlight};  // V ldmatrix.x4.trans (two O n-tiles each) issued together");
+        w.Line("static_assert(RW % 16 == 0 && CHUNK_ELEMS == 8 && KS % 16 == 0 && BKV % KS == 0 && NO % (2 * VO) == 0, \"whole MMA row tiles, key steps and V groups; 16-bit elements\");");
     }
 
     public override PtxHelpers PtxHelpers => PtxPrelude.TensorCores(plan.Element);
@@ -99,17 +100,19 @@ internal sealed class AttentionMmaEmitter(AttentionPlan plan) : AttentionWarpEmi
                         for (int ks = 0; ks < BKV; ks += KS) {
                             // S = Q K^T for keys ks .. ks + KS - 1: MI x NS tiles of 16 x 8, over d in steps of 16 (unrolled by 2
                             // only: fully unrolled, ptxas keeps every step's fragment addresses live and runs out of registers).
+                            // A d-step's Q and K fragments are all loaded before its MMAs, each ldmatrix into registers of its
+                            // own, so their latencies overlap instead of each MMA waiting on the load just before it.
                             float s[MI][NS][4] = {};
                             #pragma unroll 2
                             for (int kk = 0; kk < D; kk += 16) {
-                                unsigned a[MI][4];
+                                unsigned a[MI][4], b[NS / 2][4];  // b[j / 2]: n-tiles j and j + 1
                                 #pragma unroll
                                 for (int i = 0; i < MI; ++i) ldmatrix_x4(a[i], Qs + q_fragment(warp_row0 + 16 * i, kk));
                                 #pragma unroll
+                                for (int j = 0; j < NS; j += 2) ldmatrix_x4(b[j / 2], Ks + k_fragment(ks + 8 * j, kk));
+                                #pragma unroll
                                 for (int j = 0; j < NS; j += 2) {
-                                    unsigned b[4];
-                                    ldmatrix_x4(b, Ks + k_fragment(ks + 8 * j, kk));
-                                    const unsigned b_lo[2] = {b[0], b[1]}, b_hi[2] = {b[2], b[3]};  // n-tiles j and j + 1
+                                    const unsigned b_lo[2] = {b[j / 2][0], b[j / 2][1]}, b_hi[2] = {b[j / 2][2], b[j / 2][3]};
                                     #pragma unroll
                                     for (int i = 0; i < MI; ++i) {
                                         {{mma}}(s[i][j], a[i], b_lo);
@@ -186,15 +189,20 @@ internal sealed class AttentionMmaEmitter(AttentionPlan plan) : AttentionWarpEmi
                                 for (int i = 0; i < MI; ++i) {
             {{PackLines()}}
                                 }
+                                // V fragments VO at a time, each group loaded before its MMAs (registers of their own, as for K).
                                 #pragma unroll
-                                for (int n = 0; n < NO; n += 2) {
-                                    unsigned b[4];
-                                    ldmatrix_x4_trans(b, Vs + v_fragment(ks + 16 * kk, 8 * n));
-                                    const unsigned b_lo[2] = {b[0], b[1]}, b_hi[2] = {b[2], b[3]};  // n-tiles n and n + 1
+                                for (int n0 = 0; n0 < NO; n0 += 2 * VO) {
+                                    unsigned b[VO][4];  // b[g]: n-tiles n0 + 2g and n0 + 2g + 1
                                     #pragma unroll
-                                    for (int i = 0; i < MI; ++i) {
-                                        {{mma}}(o[i][n], a[i], b_lo);
-                                        {{mma}}(o[i][n + 1], a[i], b_hi);
+                                    for (int g = 0; g < VO; ++g) ldmatrix_x4_trans(b[g], Vs + v_fragment(ks + 16 * kk, 8 * (n0 + 2 * g)));
+                                    #pragma unroll
+                                    for (int g = 0; g < VO; ++g) {
+                                        const unsigned b_lo[2] = {b[g][0], b[g][1]}, b_hi[2] = {b[g][2], b[g][3]};
+                                        #pragma unroll
+                                        for (int i = 0; i < MI; ++i) {
+                                            {{mma}}(o[i][n0 + 2 * g], a[i], b_lo);
+                                            {{mma}}(o[i][n0 + 2 * g + 1], a[i], b_hi);
+                                        }
                                     }
                                 }
                             }
