@@ -9,7 +9,7 @@ namespace KernelDsl.Generator.Tests;
 
 /// <summary>
 /// <see cref="GeneratedMembers"/>, which validation uses to reject a kernel class named like a member it would get,
-/// lists exactly the members the emitters print, for every epilogue and element type, with and without an sm_90a kernel.
+/// lists exactly the members the emitters print, for every epilogue and element type, with and without an sm_90a kernel or a CUDA backward pass.
 /// </summary>
 public sealed class GeneratedMembersTests
 {
@@ -17,7 +17,8 @@ public sealed class GeneratedMembersTests
     [InlineData("[Gemm(Element.F32)] [Epilogue(Bias = true, Activation = Activation.Gelu)]", "Gemm")]
     [InlineData("[Gemm(Element.BF16, Output = Element.BF16)]", "Gemm")]
     [InlineData("[Gemm(Element.BF16, TransposeB = true, Output = Element.BF16)]", "GemmSm90a")]
-    [InlineData("[RingAttention(HeadDim = 64, Element = Element.F16, Causal = true)] [Tile(Q = 64, KV = 64), Warps(4)]", "Attention")]
+    [InlineData("[RingAttention(HeadDim = 64, Element = Element.F16, Causal = true)] [Tile(Q = 64, KV = 64), Warps(4)]", "AttentionCudaBackward")]
+    [InlineData("[RingAttention(HeadDim = 256, Element = Element.BF16)] [Tile(Q = 64, KV = 64), Warps(4)]", "Attention")]
     [InlineData("[RingAttention(HeadDim = 64)] [Tile(Q = 64, KV = 32), Warps(4)]", "Attention")]
     public void The_list_is_what_the_emitters_print(string attributes, string kind)
     {
@@ -34,6 +35,7 @@ public sealed class GeneratedMembersTests
         {
             "Gemm" => GeneratedMembers.Gemm,
             "GemmSm90a" => [.. GeneratedMembers.Gemm, .. GeneratedMembers.GemmSm90a],
+            "AttentionCudaBackward" => GeneratedMembers.AttentionReserved,
             _ => GeneratedMembers.Attention,
         }).Order(StringComparer.Ordinal);
         Assert.Equal(listed, printed);

@@ -10,7 +10,7 @@ using Xunit.Abstractions;
 namespace KernelDsl.Generator.Tests;
 
 /// <summary>
-/// The ring-attention kernels — step and finalize — of a matrix of valid configurations (d ∈ {64, 128, 256} ×
+/// The ring-attention kernels — step and finalize, and the backward pass's step, delta and gradient kernels — of a matrix of valid configurations (d ∈ {64, 128, 256} ×
 /// F32/F16/BF16 × causal or not, with tiles that fit), of a few odd shapes and of the repository's own attention
 /// kernels compile to CUBIN for sm_80 with NVRTC 11 and for sm_90 with NVRTC 12 (<see cref="CudaToolchain.Targets"/>)
 /// with no spills, at most 255 registers, and shared memory within the architecture's per-block limit; kernels whose
@@ -21,7 +21,9 @@ public sealed class NvrtcAttentionTests(ITestOutputHelper output)
 {
     /// <summary>Every distinct attention kernel, by qualified name: the matrix and the repository's kernels.</summary>
     internal static readonly Lazy<IReadOnlyDictionary<string, GeneratedKernel>> Generated = new(
-        () => GeneratedKernels.Generate(GeneratedKernel.Family.Attention, "AttentionMatrix", Matrix()));
+        () => GeneratedKernels.Generate(GeneratedKernel.Family.Attention, "AttentionMatrix", Matrix())
+            .Values.SelectMany(kernel => kernel.Backward is { } backward ? new[] { kernel, backward } : [kernel])
+            .ToDictionary(kernel => kernel.Name));
 
     /// <summary>Tiles per head dimension and element width that pass validation (registers, shared memory): FlashAttention-2-like where they fit.</summary>
     private static string TileFor(int headDim, string element) => (headDim, element == "F32") switch

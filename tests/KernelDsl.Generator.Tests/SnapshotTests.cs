@@ -4,7 +4,7 @@ using Xunit;
 
 namespace KernelDsl.Generator.Tests;
 
-/// <summary>The generated C# and CUDA of every sample kernel, reviewed like code (Snapshots/*.verified.*).</summary>
+/// <summary>The generated C# and CUDA (an attention kernel's backward pass too) of every sample kernel, reviewed like code (Snapshots/*.verified.*).</summary>
 public sealed class SnapshotTests
 {
     public static TheoryData<string> SampleFiles => new(RepositoryFiles.KernelSources()
@@ -26,6 +26,10 @@ public sealed class SnapshotTests
             string name = hint.Substring(0, hint.Length - ".g.cs".Length);
             Snapshot.Match(text, name, "g.cs");
             Snapshot.Match(GeneratorRun.CudaSourceOf(text), name, "cu");
+            if (text.Contains("public const string CudaBackwardSource", System.StringComparison.Ordinal))
+            {
+                Snapshot.Match(GeneratorRun.CudaSourceOf(text, "CudaBackwardSource"), name + ".Backward", "cu");
+            }
         }
         string project = file.Split('/')[1];  // samples/<project>/...
         Snapshot.Match(run.AssemblyKernels, project + ".AssemblyKernels", "g.cs");

@@ -23,10 +23,17 @@ internal static class GeneratedMembers
 
     public static readonly IReadOnlyList<string> Attention =
     [
-        "CudaSource", "StepEntryPoint", "FinalizeEntryPoint", "Info", "cudaStep", "cudaFinalize", "LaunchStep", "LaunchFinalize",
+        "CudaSource", "StepEntryPoint", "FinalizeEntryPoint", "Info", "cudaStep", "cudaFinalize", "LaunchStep", "LaunchFinalize", "LaunchBackwardDelta", "LaunchBackwardStep", "LaunchFinalizeGradient",
         "Shard", "Forward", "ForwardStep", "InitializeState", "Finalize", "Attention", "Backward", "BackwardStep", "BackwardDelta", "FinalizeGradient", "AttentionBackward", "RingOptions",
         Simd.AttentionScoresEmitter.TypeName, Launch.KernelTypeEmitter.TypeName,
     ];
+
+    /// <summary>The members only an attention class with a CUDA backward pass gets (16-bit elements, d within its register plan).</summary>
+    public static readonly IReadOnlyList<string> AttentionCudaBackward =
+        ["CudaBackwardSource", "BackwardStepEntryPoint", "BackwardSharedMemoryBytes", "cudaBackwardStep", "cudaBackwardDelta", "cudaBackwardGradient"];
+
+    /// <summary>The names validation keeps from every attention class, so changing its element type or d never breaks a class name.</summary>
+    public static readonly IReadOnlyList<string> AttentionReserved = [.. Attention, .. AttentionCudaBackward];
 
     /// <summary>Namespaces the generated code names from the root (<c>global::System</c>): a type of that name in the global namespace would hide them.</summary>
     public static readonly IReadOnlyList<string> RootNamespaces = ["System", "KernelDsl"];

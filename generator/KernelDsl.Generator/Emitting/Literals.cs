@@ -17,4 +17,7 @@ internal static class Literals
     public static string Double(double value) => value.ToString("R", CultureInfo.InvariantCulture);
 
     public static string Bool(bool value) => value ? "true" : "false";
+
+    /// <summary>A C# string literal of <paramref name="value"/> (backslashes and quotes escaped).</summary>
+    public static string String(string value) => "\"" + value.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
 }

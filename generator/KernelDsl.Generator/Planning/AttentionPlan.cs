@@ -11,6 +11,8 @@ namespace KernelDsl.Generator.Planning;
 /// <param name="FinalizeEntryPoint">CUDA kernel that writes O in the element type and L after the last step.</param>
 /// <param name="Scale">Softmax scale (1/√HeadDim unless the user set one).</param>
 /// <param name="Cuda">Thread-block tiling of the step kernel.</param>
+/// <param name="BackwardEntryPoints">CUDA kernels of the backward pass: the step, D = rowsum(dO ∘ O), and an fp32 gradient's conversion.</param>
+/// <param name="CudaBackward">Tiling of the backward step kernel; null where there is none (fp32 elements, or d too large for dK and dV in registers).</param>
 internal sealed record AttentionPlan(
     KernelIdentity Kernel,
     string StepEntryPoint,
@@ -21,7 +23,9 @@ internal sealed record AttentionPlan(
     float Scale,
     RingLayout Layout,
     int Buffers,
-    CudaAttentionPlan Cuda)
+    CudaAttentionPlan Cuda,
+    (string Step, string Delta, string Gradient) BackwardEntryPoints,
+    CudaAttentionBackwardPlan? CudaBackward)
 {
     /// <summary>exp(x·scale) = exp2(x·scale·log2 e): the kernels fold log2(e) into the scale and use exp2.</summary>
     public float ScaleLog2 => (float)(Scale * 1.4426950408889634);

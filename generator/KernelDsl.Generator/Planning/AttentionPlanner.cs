@@ -136,7 +136,10 @@ internal static class AttentionPlanner
             spec.Scale > 0 ? spec.Scale : (float)(1.0 / Math.Sqrt(spec.HeadDim)),
             spec.Layout,
             spec.Buffers,
-            cuda));
+            cuda,
+            (EntryPointName.For("kd_attn_bwd_step_", spec.Kernel), EntryPointName.For("kd_attn_bwd_delta_", spec.Kernel),
+                EntryPointName.For("kd_attn_bwd_gradient_", spec.Kernel)),
+            tensorCores ? CudaAttentionBackwardPlan.For(spec.HeadDim, limit) : null));
     }
 
     public static bool UsesTensorCores(Element element) => element is Element.F16 or Element.BF16;

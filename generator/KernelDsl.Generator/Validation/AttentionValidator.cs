@@ -22,7 +22,7 @@ internal static class AttentionValidator
     public static EquatableArray<DiagnosticInfo> Validate(AttentionSpec spec)
     {
         var found = new Findings();
-        found.KernelClass(spec.Shape, spec.Kernel, spec.ClassLocation, "RingAttention", spec.AttentionLocation, GeneratedMembers.Attention);
+        found.KernelClass(spec.Shape, spec.Kernel, spec.ClassLocation, "RingAttention", spec.AttentionLocation, GeneratedMembers.AttentionReserved);
         if (spec.Attributes.Has(AttributeNames.Gemm))
         {
             return found.ToEquatableArray();  // the [Gemm] validation reports the pair once

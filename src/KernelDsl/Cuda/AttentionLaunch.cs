@@ -105,7 +105,7 @@ public static class AttentionLaunch
         return (int)Math.Clamp((quads + threads - 1) / threads, 1, 65536);
     }
 
-    private static void AddPositions(KernelArguments arguments, SequenceShard shard)
+    internal static void AddPositions(KernelArguments arguments, SequenceShard shard)
     {
         ArgumentNullException.ThrowIfNull(shard);
         var segments = shard.Segments;
@@ -139,7 +139,7 @@ public static class AttentionLaunch
         }
     }
 
-    private static void CheckLength(int length, long needed, string name, string what)
+    internal static void CheckLength(int length, long needed, string name, string what)
     {
         if (length < needed)
         {

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using System.Globalization;
 using System.Text.RegularExpressions;
 
@@ -34,6 +35,9 @@ internal sealed record GeneratedKernel(
 
     /// <summary>A GEMM's sm_90a kernel (<c>CudaSourceSm90a</c>, compiled for the arch-specific target); null when it has none.</summary>
     public GeneratedKernel? Sm90a { get; init; }
+
+    /// <summary>An attention kernel's backward pass (<c>CudaBackwardSource</c>: step, delta, gradient); null when it has none.</summary>
+    public GeneratedKernel? Backward { get; init; }
 
     /// <summary>Whether <see cref="Cuda"/> is an sm_90a kernel (NVRTC 12, <c>sm_90a</c>) rather than one for sm_80 and newer.</summary>
     public bool ArchSpecific { get; init; }
@@ -88,7 +92,19 @@ internal sealed record GeneratedKernel(
                 GeneratorRun.CudaSourceOf(generated),
                 [Constant(generated, "StepEntryPoint"), Constant(generated, "FinalizeEntryPoint")],
                 [SharedBytes(generated), 0],
-                Element(generated, @"HeadDim: \d+, global::KernelDsl\.Element\.(\w+)") != "F32");
+                Element(generated, @"HeadDim: \d+, global::KernelDsl\.Element\.(\w+)") != "F32")
+            {
+                Backward = generated.Contains("public const string CudaBackwardSource", StringComparison.Ordinal)
+                    ? new(
+                        name + ".Backward",
+                        Family.Attention,
+                        fromRepository,
+                        GeneratorRun.CudaSourceOf(generated, "CudaBackwardSource"),
+                        [Constant(generated, "BackwardStepEntryPoint"), .. Regex.Matches(GeneratorRun.CudaSourceOf(generated, "CudaBackwardSource"), @"\) (kd_attn_bwd_(?:delta|gradient)_\w+)\(").Select(m => m.Groups[1].Value)],
+                        [int.Parse(Regex.Match(generated, @"BackwardSharedMemoryBytes = (\d+)").Groups[1].Value, CultureInfo.InvariantCulture), 0, 0],
+                        TensorCores: true)
+                    : null,
+            };
         }
 
         return null;

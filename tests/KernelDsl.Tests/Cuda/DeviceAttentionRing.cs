@@ -108,7 +108,7 @@ public static class DeviceAttentionRing
     }
 
     /// <summary>The rank's rows of a global [heads, S, d] tensor: local row i of each head is global row GlobalPosition(i).</summary>
-    private static T[] Gather<T>(float[] global, int heads, int sequenceLength, int d, SequenceShard shard, Func<float, T> narrow)
+    public static T[] Gather<T>(float[] global, int heads, int sequenceLength, int d, SequenceShard shard, Func<float, T> narrow)
     {
         var local = new T[heads * shard.LocalLength * d];
         for (int head = 0; head < heads; head++)

@@ -39,6 +39,17 @@ internal static class AttentionFragments
     /// <summary>Stored chunk of that address.</summary>
     public const string VChunk = "(dim0 + (q / 2) * 8) / 8";
 
+    /// <summary>
+    /// Stored row (a key) of the lane's ldmatrix.x4.trans address for dS as the A operand (queries × keys) of the backward
+    /// step's dQ product, 16×16 block at (queries m0.., keys k0..), from the dSᵀ buffer (rows are keys, queries contiguous).
+    /// </summary>
+    /// <remarks>Transposed: an 8×8 matrix stored (keys, queries) gives each lane A's (query g, keys 2t, 2t + 1). Matrices
+    /// (queries, keys) = (0–7, 0–7), (8–15, 0–7), (0–7, 8–15), (8–15, 8–15) give a0..a3, as for Q in the forward step.</remarks>
+    public const string DsRow = "k0 + (q / 2) * 8 + r";
+
+    /// <summary>Stored column (the first query) of that address, in elements.</summary>
+    public const string DsCol = "m0 + (q % 2) * 8";
+
     /// <summary>Row, within its 16×8 MMA tile, of accumulator element e a lane holds (PTX m16n8k16 C/D fragment).</summary>
     public const string AccumulatorRow = "lane / 4 + (e / 2) * 8";
 

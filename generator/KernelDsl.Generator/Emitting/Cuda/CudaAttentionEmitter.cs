@@ -101,7 +101,8 @@ internal static class CudaAttentionEmitter
         w.Line("static_assert(RW * WARPS == BQ && BKV % 16 == 0 && D % 16 == 0, \"warps split the rows; whole 16-key and 16-dim steps\");");
     }
 
-    private static void EmitSharedFunctions(CodeWriter w)
+    /// <summary>−∞, the global position of a shard's row and the swizzled offset of a chunk in a d-row tile: the forward and backward steps' shared helpers.</summary>
+    internal static void EmitPositionAndTileFunctions(CodeWriter w)
     {
         w.Lines($$"""
             __device__ __forceinline__ float minus_infinity() { return __int_as_float(0xff800000); }
@@ -117,6 +118,13 @@ internal static class CudaAttentionEmitter
             {
                 return {{AttentionFragments.TileOffset}};
             }
+            """);
+    }
+
+    private static void EmitSharedFunctions(CodeWriter w)
+    {
+        EmitPositionAndTileFunctions(w);
+        w.Lines("""
 
             // Merge of two partials over disjoint keys, (la, Oa) running and (lb, Ob) of this step with lb finite:
             // returns L = max + log1p(e) with e = exp(min - max), and sets the weights wa = e^(la - L), wb = e^(lb - L)

@@ -22,6 +22,7 @@ internal static class AttentionLaunchEmitter
         w.Line();
         EmitInfo(w, plan);
         AttentionCudaLaunchEmitter.Emit(w, plan);
+        AttentionBackwardCudaLaunchEmitter.Emit(w, plan);
         AttentionRingEmitter.Emit(w, plan);
         KernelTypeEmitter.EmitAttention(w, plan);
         AttentionScoresEmitter.Emit(w, plan);

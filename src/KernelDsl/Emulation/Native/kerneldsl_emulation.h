@@ -117,6 +117,10 @@ static inline unsigned __shfl_xor_sync_impl(unsigned mask, unsigned v, int lane_
 #define __shfl_xor_sync(mask, v, lane_mask, ...) __shfl_xor_sync_impl(mask, v, lane_mask, kd_emu_width(__VA_ARGS__), __LINE__)
 static inline int kd_emu_width(int width = 32) { return width; }
 
+// ---- Atomics: the blocks of a launch run one after another and a block's threads are fibers on one OS thread, so a
+// read-modify-write is never interleaved with another thread's.
+static inline float atomicAdd(float* address, float value) { const float old = *address; *address = old + value; return old; }
+
 // ---- The PTX prelude's names (PtxPrelude.cs), with the semantics of the instructions they wrap
 #define copy_async_4(dst, src, src_bytes) kd_emu_cp_async(dst, src, 4, src_bytes, __LINE__)
 #define copy_async_16(dst, src, src_bytes) kd_emu_cp_async(dst, src, 16, src_bytes, __LINE__)

@@ -1,0 +1,378 @@
+using KernelDsl.Generator.Planning;
+
+namespace KernelDsl.Generator.Emitting.Cuda;
+
+/// <summary>
+/// Prints the CUDA C of a ring-attention plan's backward pass (<c>CudaBackwardSource</c>): the backward step kernel
+/// (FlashAttention-2 backward of this rank's queries against one K/V shard, adding into fp32 dQ, dK and dV), the
+/// D = rowsum(dO ∘ O) kernel and the kernel that writes an fp32 gradient out in the element type. 16-bit elements on
+/// tensor cores; the fragment helpers and the d-row tile layout are the forward step's (<see cref="AttentionFragments"/>).
+/// </summary>
+internal static class CudaAttentionBackwardEmitter
+{
+    public static string Emit(AttentionPlan plan, CudaAttentionBackwardPlan b)
+    {
+        var w = new CodeWriter();
+        EmitHeader(w, plan, b);
+        EmitConstants(w, plan, b);
+        w.Line();
+        PtxPrelude.Emit(w, PtxHelpers.AsyncCopy | PtxHelpers.Exp2 | PtxPrelude.Conversions(plan.Element) | PtxPrelude.TensorCores(plan.Element));
+        w.Line();
+        w.Line($"typedef {CudaDeviceFunctions.StorageType(plan.Element)} in_t;  // Q, K, V, O and dO elements");
+        w.Lines(CudaDeviceFunctions.OutputConversions(plan.Element));
+        w.Line();
+        CudaAttentionEmitter.EmitPositionAndTileFunctions(w);
+        w.Line();
+        new AttentionMmaEmitter(plan).DeviceFunctions(w);
+        w.Lines($$"""
+            // Lane's ldmatrix.x4.trans address for dS as the A operand (queries m0..m0+15 x keys k0..k0+15) from dSt, which
+            // holds dS^T: rows are keys, queries contiguous, DS_STRIDE elements apart.
+            __device__ __forceinline__ int ds_fragment(int m0, int k0)
+            {
+                const int lane = threadIdx.x % 32, q = lane / 8, r = lane % 8;
+                return ({{AttentionFragments.DsRow}}) * DS_STRIDE + {{AttentionFragments.DsCol}};
+            }
+
+            """);
+        EmitStepKernel(w, plan);
+        w.Line();
+        EmitDeltaKernel(w, plan);
+        w.Line();
+        EmitGradientKernel(w, plan);
+        return w.ToString();
+    }
+
+    private static void EmitHeader(CodeWriter w, AttentionPlan plan, CudaAttentionBackwardPlan b)
+    {
+        w.Line($"// KernelDsl: {plan.Kernel.QualifiedName}, {plan.Element} ring attention backward (d = {plan.HeadDim}{(plan.Causal ? ", causal" : "")}) on tensor cores. Generated; do not edit.");
+        w.Line("//   Backward step kernel, once per ring step: FlashAttention-2's backward of this rank's queries against one K/V shard.");
+        w.Line("//   With the forward's L (natural log; -inf for a row that saw no key) and D = rowsum(dO o O) of each query row:");
+        w.Line("//   P = exp(S * scale - L), dV += P^T dO, dP = dO V^T, dS = P o (dP - D), dQ += scale dS K, dK += scale dS^T Q,");
+        w.Line("//   all added into fp32 accumulators (dQ [heads][sq][d] of this rank, dK and dV [kv_heads][skv][d] of the shard),");
+        w.Line("//   so a ring adds every step into the same buffers and converts once at the end (gradient kernel). Positions, the");
+        w.Line("//   causal rule and the tensor layouts are the forward step's; query head h reads K/V head h / (heads / kv_heads).");
+        w.Line("//");
+        w.Line("// Tiling");
+        w.Line($"//   A block of {b.Threads} threads owns {b.TileKv} keys of one K/V head (grid: ceil(skv / {b.TileKv}) x kv_heads), {CudaAttentionBackwardPlan.KeysPerWarp} per warp: one MMA row");
+        w.Line("//   tile of dK and dV, held in fp32 registers while the block walks the query tiles of every query head that reads");
+        w.Line($"//   its K/V head, {b.TileQ} rows at a time" + (plan.Causal ? " (causally from the first tile whose last query is at or after the block's first key;" : "."));
+        if (plan.Causal)
+        {
+            w.Line("//   a warp skips a tile none of whose queries sees its keys, and masks per element only where the diagonal cuts).");
+        }
+        w.Line("//   Per query tile a warp computes S^T = K Q^T and dP^T = V dO^T for its 16 keys (16 x BQ: K and V as A from ldmatrix,");
+        w.Line("//   Q and dO as B from ldmatrix without .trans), P^T = exp2(S^T scale log2(e) - L log2(e)) and dS^T = P^T o (dP^T - D)");
+        w.Line("//   in the accumulators, then dV += P^T dO and dK += dS^T Q with P^T and dS^T repacked in registers as A fragments");
+        w.Line("//   (the forward's P repacking) and dO, Q as B from ldmatrix.trans. dQ needs dS with queries as rows: each warp stores");
+        w.Line("//   its dS^T rows in 16 bits to shared memory, and after a barrier the warps split the tile's dQ into 16 x 16 blocks,");
+        w.Line($"//   each a sum over the block's {b.TileKv} keys (dS as A by ldmatrix.trans, K as B by ldmatrix.trans), added to global dQ");
+        w.Line("//   with one fp32 atomic add per element: blocks over different keys add into the same dQ rows, so dQ's rounding");
+        w.Line("//   depends on their order (dK and dV have one writer per row and are deterministic).");
+        w.Line("//   Rows past sq read zero Q and dO and L = +inf, so their P is 0; keys past skv read zero K and V, so they add");
+        w.Line("//   nothing to dQ and their dK, dV rows are not written. A row with L = -inf (no key seen forward) takes L = +inf:");
+        w.Line("//   P = 0 and zero gradients, never NaN.");
+        w.Line("//");
+        w.Line("// Shared memory (dynamic)");
+        w.Line($"//   Ks[{b.TileKv}][{b.Chunks}] and Vs[{b.TileKv}][{b.Chunks}] chunks, loaded once; {CudaAttentionBackwardPlan.QStages} stages of Qs[{b.TileQ}][{b.Chunks}] and dOs[{b.TileQ}][{b.Chunks}] (cp.async, the");
+        w.Line("//   next tile's copies issued before this tile's math; swizzled as in the forward step); per stage the tile's L and D");
+        w.Line($"//   in fp32 (L pre-multiplied by log2(e)); dSt[{b.TileKv}][{b.DsStride}] 16-bit (rows padded by one 16-byte chunk). {b.SharedBytes} bytes in all.");
+        w.Line();
+    }
+
+    private static void EmitConstants(CodeWriter w, AttentionPlan plan, CudaAttentionBackwardPlan b)
+    {
+        w.Line($"constexpr int D = {plan.HeadDim};  // head dimension");
+        w.Line($"constexpr int BQ = {b.TileQ}, BKV = {b.TileKv};  // query rows per tile, keys per block");
+        w.Line($"constexpr int WARPS = {b.Warps}, THREADS = 32 * WARPS;");
+        w.Line($"constexpr int Q_STAGES = {CudaAttentionBackwardPlan.QStages};  // Q/dO double buffering");
+        w.Line("constexpr int CHUNK_ELEMS = 8, CHUNKS = D / CHUNK_ELEMS;  // 16-byte chunks per row of Ks, Vs, Qs, dOs");
+        w.Line($"constexpr int SWIZZLE = {b.Swizzle.Span}, ROW_GROUP = {b.Swizzle.RowGroup};  // chunk c of row r is stored at c ^ ((r / ROW_GROUP) % SWIZZLE)");
+        w.Line("constexpr int Q_TILE = BQ * D, KV_TILE = BKV * D;  // elements");
+        w.Line($"constexpr int DS_STRIDE = {b.DsStride};  // elements per dSt row: BQ + one 16-byte chunk of padding");
+        w.Line("constexpr int NQ = BQ / 8, NO = D / 8;  // 8-wide MMA n-tiles of S^T (queries) and of dK, dV (head dims)");
+        w.Line("constexpr int DQ_BLOCKS = (BQ / 16) * (D / 16);  // 16 x 16 blocks of a tile's dQ, split over the warps");
+        w.Line($"constexpr bool CAUSAL = {Literals.Bool(plan.Causal)};");
+        w.Line($"constexpr float SCALE = {Literals.Float(plan.Scale)};  // softmax scale");
+        w.Line($"constexpr float SCALE_LOG2 = {Literals.Float(plan.ScaleLog2)};  // softmax scale times log2(e)");
+        w.Line("constexpr float LOG2E = 1.44269504088896341f;");
+        w.Line($"constexpr int DELTA_WARPS = 8, GRADIENT_THREADS = {plan.Cuda.FinalizeThreads};");
+        w.Line("constexpr unsigned FULL_MASK = 0xffffffffu;");
+        w.Line("static_assert(BKV == 16 * WARPS && BQ % 16 == 0 && D % 16 == 0, \"16 keys per warp; whole 16-query and 16-dim steps\");");
+    }
+
+    private static void EmitStepKernel(CodeWriter w, AttentionPlan plan)
+    {
+        string mma = PtxPrelude.MmaName(plan.Element), pack = PtxPrelude.PackName(plan.Element);
+        w.Line($"extern \"C\" __global__ void __launch_bounds__(THREADS, 1) {plan.BackwardEntryPoints.Step}(");
+        w.Line("    const in_t* __restrict__ Q, const in_t* __restrict__ K, const in_t* __restrict__ V, const in_t* __restrict__ dO,");
+        w.Line("    const float* __restrict__ L, const float* __restrict__ Delta,");
+        w.Line("    float* __restrict__ dQ, float* __restrict__ dK, float* __restrict__ dV,");
+        w.Line("    int heads, int kv_heads, int sq, int skv,");
+        w.Line("    int q_start0, int q_len0, int q_stride0, int q_start1, int q_stride1,");
+        w.Line("    int kv_start0, int kv_len0, int kv_stride0, int kv_start1, int kv_stride1)");
+        w.Line("{");
+        w.Lines($$"""
+                extern __shared__ __align__(16) unsigned char shared_bytes[];  // Ks, Vs, Q_STAGES x (Qs, dOs), Q_STAGES x (Ls, Ds), dSt
+                in_t* const Ks = reinterpret_cast<in_t*>(shared_bytes);
+                in_t* const Vs = Ks + KV_TILE;
+                in_t* const q_stages = Vs + KV_TILE;                                        // stage s: Qs at s * 2 * Q_TILE, dOs after it
+                float* const row_stages = reinterpret_cast<float*>(q_stages + Q_STAGES * 2 * Q_TILE);  // stage s: Ls at s * 2 * BQ, Ds after it
+                in_t* const dSt = reinterpret_cast<in_t*>(row_stages + Q_STAGES * 2 * BQ);
+                const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32;
+                const int kv_head = blockIdx.y, group = heads / kv_heads;
+                const int kv0 = blockIdx.x * BKV;             // first local key of the block
+                const int kv_rows = min(BKV, skv - kv0);      // its keys inside skv
+                if (kv_rows <= 0) return;
+                auto q_position = [&](int i) { return position(i, q_start0, q_len0, q_stride0, q_start1, q_stride1); };
+                auto kv_position = [&](int j) { return position(j, kv_start0, kv_len0, kv_stride0, kv_start1, kv_stride1); };
+
+                // Query tiles to visit per head: all; causally, from the first whose last query is at or after the block's
+                // first key (positions grow with the local row, so the later tiles all see some key of the block).
+                const int q_tiles = (sq + BQ - 1) / BQ;
+                int first_tile = 0;
+                if (CAUSAL) {
+                    const int block_first = kv_position(kv0);
+                    int lo = 0, hi = q_tiles;
+                    while (lo < hi) {
+                        const int mid = (lo + hi) / 2;
+                        if (q_position(min(sq, (mid + 1) * BQ) - 1) >= block_first) hi = mid; else lo = mid + 1;
+                    }
+                    first_tile = lo;
+                }
+                const int tiles_per_head = q_tiles - first_tile, steps = group * tiles_per_head;
+                if (steps == 0) return;  // no query sees these keys: nothing to add
+
+                // Issue the copies of K and V (keys past skv zero-filled); waited for with the first Q tile.
+                #pragma unroll
+                for (int e = tid; e < BKV * CHUNKS; e += THREADS) {
+                    const int row = e / CHUNKS, chunk = e % CHUNKS;
+                    const bool inside = row < kv_rows;
+                    const long long at = ((long long)kv_head * skv + kv0 + row) * D + chunk * CHUNK_ELEMS;
+                    copy_async_16(Ks + tile_offset(row, chunk), inside ? K + at : K, inside ? 16 : 0);
+                    copy_async_16(Vs + tile_offset(row, chunk), inside ? V + at : V, inside ? 16 : 0);
+                }
+                // Step `step` is query tile first_tile + step % tiles_per_head of query head kv_head * group + step / tiles_per_head.
+                auto step_head = [&](int step) { return kv_head * group + step / tiles_per_head; };
+                auto step_q0 = [&](int step) { return (first_tile + step % tiles_per_head) * BQ; };
+                // Issue the copies of a step's Q and dO rows into stage `stage` (rows past sq zero-filled) and store its rows'
+                // L log2(e) (+inf past sq and for L = -inf, so that P = 0) and D. The stage was last read two steps ago,
+                // before the barrier that ended that step.
+                auto load_q = [&](int stage, int step) {
+                    in_t* const Qs = q_stages + stage * 2 * Q_TILE;
+                    in_t* const dOs = Qs + Q_TILE;
+                    const int head = step_head(step), q0 = step_q0(step), q_rows = min(BQ, sq - q0);
+                    #pragma unroll
+                    for (int e = tid; e < BQ * CHUNKS; e += THREADS) {
+                        const int row = e / CHUNKS, chunk = e % CHUNKS;
+                        const bool inside = row < q_rows;
+                        const long long at = ((long long)head * sq + q0 + row) * D + chunk * CHUNK_ELEMS;
+                        copy_async_16(Qs + tile_offset(row, chunk), inside ? Q + at : Q, inside ? 16 : 0);
+                        copy_async_16(dOs + tile_offset(row, chunk), inside ? dO + at : dO, inside ? 16 : 0);
+                    }
+                    float* const Ls = row_stages + stage * 2 * BQ;
+                    for (int row = tid; row < BQ; row += THREADS) {
+                        const float l = row < q_rows ? L[(long long)head * sq + q0 + row] : minus_infinity();
+                        Ls[row] = l == minus_infinity() ? -minus_infinity() : l * LOG2E;
+                        Ls[BQ + row] = row < q_rows ? Delta[(long long)head * sq + q0 + row] : 0.0f;
+                    }
+                };
+
+                // This warp's keys and the positions they span (a warp past skv adds nothing but still takes part in dQ).
+                const int warp_key0 = 16 * warp;
+                const int warp_keys = min(16, kv_rows - warp_key0);
+                const int key_first = warp_keys > 0 ? kv_position(kv0 + warp_key0) : 0;
+                const int key_last = warp_keys > 0 ? kv_position(kv0 + warp_key0 + warp_keys - 1) : 0;
+                // dK and dV of the warp's keys (n-tile n, element e: key acc_row(e), dim 8n + acc_col(e)); dK without the scale.
+                float dk[NO][4] = {}, dv[NO][4] = {};
+
+                load_q(0, 0);
+                copy_async_commit();
+                for (int step = 0; step < steps; ++step) {
+                    // Start the next step's copies into the other stage, then wait for this step's (and, first, K and V).
+                    if (step + 1 < steps) load_q((step + 1) % Q_STAGES, step + 1);
+                    copy_async_commit();
+                    copy_async_wait<1>();
+                    __syncthreads();  // this step's Q, dO, L and D (and K, V) are in shared memory for every thread
+
+                    const in_t* const Qs = q_stages + (step % Q_STAGES) * 2 * Q_TILE;
+                    const in_t* const dOs = Qs + Q_TILE;
+                    const float* const Ls = row_stages + (step % Q_STAGES) * 2 * BQ;
+                    const float* const Ds = Ls + BQ;
+                    const int head = step_head(step), q0 = step_q0(step), q_rows = min(BQ, sq - q0);
+                    const int query_first = q_position(q0), query_last = q_position(q0 + q_rows - 1);
+                    const bool visible = warp_keys > 0 && !(CAUSAL && key_first > query_last);
+                    if (visible) {
+                        // S^T = K Q^T and dP^T = V dO^T for the warp's 16 keys: NQ tiles of 16 x 8 (queries), over d in steps of 16.
+                        float st[NQ][4] = {}, dpt[NQ][4] = {};
+                        #pragma unroll 2
+                        for (int kk = 0; kk < D; kk += 16) {
+                            unsigned a[4], b[NQ / 2][4];  // b[j / 2]: query n-tiles j and j + 1
+                            ldmatrix_x4(a, Ks + q_fragment(warp_key0, kk));
+                            #pragma unroll
+                            for (int j = 0; j < NQ; j += 2) ldmatrix_x4(b[j / 2], Qs + k_fragment(8 * j, kk));
+                            #pragma unroll
+                            for (int j = 0; j < NQ; j += 2) {
+                                const unsigned b_lo[2] = {b[j / 2][0], b[j / 2][1]}, b_hi[2] = {b[j / 2][2], b[j / 2][3]};
+                                {{mma}}(st[j], a, b_lo);
+                                {{mma}}(st[j + 1], a, b_hi);
+                            }
+                            ldmatrix_x4(a, Vs + q_fragment(warp_key0, kk));
+                            #pragma unroll
+                            for (int j = 0; j < NQ; j += 2) ldmatrix_x4(b[j / 2], dOs + k_fragment(8 * j, kk));
+                            #pragma unroll
+                            for (int j = 0; j < NQ; j += 2) {
+                                const unsigned b_lo[2] = {b[j / 2][0], b[j / 2][1]}, b_hi[2] = {b[j / 2][2], b[j / 2][3]};
+                                {{mma}}(dpt[j], a, b_lo);
+                                {{mma}}(dpt[j + 1], a, b_hi);
+                            }
+                        }
+
+                        // P^T = exp2(S^T scale log2(e) - L log2(e)), 0 where the key follows the query; dS^T = P^T o (dP^T - D).
+                        const bool masked = CAUSAL && key_last > query_first;
+                        #pragma unroll
+                        for (int j = 0; j < NQ; ++j) {
+                            #pragma unroll
+                            for (int e = 0; e < 4; ++e) {
+                                const int query = 8 * j + acc_col(e);
+                                float p = ex2_approx(st[j][e] * SCALE_LOG2 - Ls[query]);
+                                if (masked && kv_position(kv0 + warp_key0 + acc_row(e)) > q_position(q0 + query)) p = 0.0f;
+                                st[j][e] = p;
+                                dpt[j][e] = p * (dpt[j][e] - Ds[query]);
+                            }
+                        }
+
+                        // dV += P^T dO and dK += dS^T Q over the tile's queries, 16 at a time: the A fragments of query k-tile
+                        // kq are S^T (dS^T) n-tiles 2kq and 2kq + 1, packed; dO and Q as B by ldmatrix.trans, two n-tiles each.
+                        #pragma unroll
+                        for (int kq = 0; kq < BQ / 16; ++kq) {
+                            unsigned pa[4], sa[4];
+            {{PackLines(pack)}}
+                            #pragma unroll
+                            for (int n = 0; n < NO; n += 2) {
+                                unsigned bo[4], bq[4];
+                                ldmatrix_x4_trans(bo, dOs + v_fragment(16 * kq, 8 * n));
+                                ldmatrix_x4_trans(bq, Qs + v_fragment(16 * kq, 8 * n));
+                                const unsigned bo_lo[2] = {bo[0], bo[1]}, bo_hi[2] = {bo[2], bo[3]};
+                                const unsigned bq_lo[2] = {bq[0], bq[1]}, bq_hi[2] = {bq[2], bq[3]};
+                                {{mma}}(dv[n], pa, bo_lo);
+                                {{mma}}(dv[n + 1], pa, bo_hi);
+                                {{mma}}(dk[n], sa, bq_lo);
+                                {{mma}}(dk[n + 1], sa, bq_hi);
+                            }
+                        }
+
+                        // dS^T rows of the warp's keys to dSt in 16 bits, for dQ.
+                        #pragma unroll
+                        for (int j = 0; j < NQ; ++j) {
+                            #pragma unroll
+                            for (int h = 0; h < 2; ++h) {
+                                *reinterpret_cast<unsigned*>(dSt + (warp_key0 + acc_row(2 * h)) * DS_STRIDE + 8 * j + acc_col(2 * h)) =
+                                    {{pack}}(dpt[j][2 * h], dpt[j][2 * h + 1]);
+                            }
+                        }
+                    } else {
+                        // No key of the warp is seen by the tile (or it has none): its dS^T rows are 0.
+                        #pragma unroll
+                        for (int j = 0; j < NQ; ++j) {
+                            #pragma unroll
+                            for (int h = 0; h < 2; ++h) {
+                                *reinterpret_cast<unsigned*>(dSt + (warp_key0 + acc_row(2 * h)) * DS_STRIDE + 8 * j + acc_col(2 * h)) = 0u;
+                            }
+                        }
+                    }
+                    __syncthreads();  // every warp's dS^T rows are in dSt
+
+                    // dQ += scale dS K for the tile: 16 x 16 blocks (queries, dims), each a sum over the block's BKV keys.
+                    for (int block = warp; block < DQ_BLOCKS; block += WARPS) {
+                        const int m0 = 16 * (block % (BQ / 16)), d0 = 16 * (block / (BQ / 16));
+                        float acc[2][4] = {};
+                        #pragma unroll
+                        for (int k0 = 0; k0 < BKV; k0 += 16) {
+                            unsigned a[4], bk[4];
+                            ldmatrix_x4_trans(a, dSt + ds_fragment(m0, k0));
+                            ldmatrix_x4_trans(bk, Ks + v_fragment(k0, d0));
+                            const unsigned bk_lo[2] = {bk[0], bk[1]}, bk_hi[2] = {bk[2], bk[3]};
+                            {{mma}}(acc[0], a, bk_lo);
+                            {{mma}}(acc[1], a, bk_hi);
+                        }
+                        #pragma unroll
+                        for (int e = 0; e < 4; ++e) {
+                            const int row = m0 + acc_row(e);
+                            if (row >= q_rows) continue;
+                            float* const at = dQ + ((long long)head * sq + q0 + row) * D + d0 + acc_col(e);
+                            atomicAdd(at, SCALE * acc[0][e]);
+                            atomicAdd(at + 8, SCALE * acc[1][e]);
+                        }
+                    }
+                    __syncthreads();  // everyone is done with this stage and dSt before they are refilled
+                }
+
+                // Add the warp's dK (scaled) and dV into the shard's accumulators: this block is their rows' only writer.
+                #pragma unroll
+                for (int h = 0; h < 2; ++h) {
+                    const int key = warp_key0 + acc_row(2 * h);
+                    if (key >= kv_rows) continue;
+                    const long long row = ((long long)kv_head * skv + kv0 + key) * D + acc_col(2 * h);
+                    #pragma unroll
+                    for (int n = 0; n < NO; ++n) {
+                        float2* const k_at = reinterpret_cast<float2*>(dK + row + 8 * n);
+                        float2* const v_at = reinterpret_cast<float2*>(dV + row + 8 * n);
+                        float2 k_sum = *k_at, v_sum = *v_at;
+                        k_sum.x = fmaf(SCALE, dk[n][2 * h], k_sum.x);
+                        k_sum.y = fmaf(SCALE, dk[n][2 * h + 1], k_sum.y);
+                        v_sum.x += dv[n][2 * h];
+                        v_sum.y += dv[n][2 * h + 1];
+                        *k_at = k_sum;
+                        *v_at = v_sum;
+                    }
+                }
+            }
+            """);
+    }
+
+    /// <summary>The pack lines of P^T's and dS^T's A fragments for query k-tile kq, from <see cref="AttentionFragments.PackSource"/>.</summary>
+    private static string PackLines(string pack)
+    {
+        var lines = new string[8];
+        for (int register = 0; register < 4; register++)
+        {
+            var (tile, element) = AttentionFragments.PackSource(register);
+            lines[register] = $"                pa[{register}] = {pack}(st[2 * kq + {tile}][{element}], st[2 * kq + {tile}][{element + 1}]);";
+            lines[4 + register] = $"                sa[{register}] = {pack}(dpt[2 * kq + {tile}][{element}], dpt[2 * kq + {tile}][{element + 1}]);";
+        }
+        return string.Join("\n", lines);
+    }
+
+    private static void EmitDeltaKernel(CodeWriter w, AttentionPlan plan)
+    {
+        w.Line("// D = rowsum(dO o O) of every query row, once per rank before its backward steps: one warp per row. rows = heads * sq.");
+        w.Line($"extern \"C\" __global__ void __launch_bounds__(32 * DELTA_WARPS) {plan.BackwardEntryPoints.Delta}(");
+        w.Line("    const in_t* __restrict__ O, const in_t* __restrict__ dO, float* __restrict__ Delta, int rows)");
+        w.Line("{");
+        w.Lines("""
+                const int lane = threadIdx.x % 32;
+                for (long long row = blockIdx.x * (long long)DELTA_WARPS + threadIdx.x / 32; row < rows; row += (long long)gridDim.x * DELTA_WARPS) {
+                    float sum = 0.0f;
+                    for (int c = lane; c < D; c += 32) sum = fmaf(to_float(dO[row * D + c]), to_float(O[row * D + c]), sum);
+                    #pragma unroll
+                    for (int offset = 16; offset > 0; offset /= 2) sum += __shfl_xor_sync(FULL_MASK, sum, offset);
+                    if (lane == 0) Delta[row] = sum;
+                }
+            }
+            """);
+    }
+
+    private static void EmitGradientKernel(CodeWriter w, AttentionPlan plan)
+    {
+        w.Line("// After the last backward step: a gradient in the element type from its fp32 accumulator (round to nearest even).");
+        w.Line($"extern \"C\" __global__ void __launch_bounds__(GRADIENT_THREADS) {plan.BackwardEntryPoints.Gradient}(");
+        w.Line("    const float* __restrict__ accumulator, out_t* __restrict__ gradient, int count)");
+        w.Line("{");
+        w.Lines("""
+                for (long long i = blockIdx.x * (long long)GRADIENT_THREADS + threadIdx.x; i < count; i += (long long)gridDim.x * GRADIENT_THREADS) {
+                    gradient[i] = from_float(accumulator[i]);
+                }
+            }
+            """);
+    }
+}
