@@ -37,7 +37,7 @@ public sealed class NvrtcAttentionTests(ITestOutputHelper output)
 
     /// <summary>
     /// Beyond the d × element × causal grid: 8 warps, small and odd d (narrow swizzles), 3 and 8 MMA row tiles per
-    /// warp, SIMT lane grids with mirrored lanes, a set scale, and tiles at the register budget (160 live values).
+    /// warp, SIMT lane grids with mirrored lanes, a set scale, tiles at the register budget, and d = 144, the largest with a CUDA backward pass.
     /// </summary>
     private static readonly string[] Extra =
     [
@@ -48,6 +48,7 @@ public sealed class NvrtcAttentionTests(ITestOutputHelper output)
         "[RingAttention(HeadDim = 16, Element = Element.F32, Causal = true)] [Tile(Q = 48, KV = 16), Warps(4)]",
         "[RingAttention(HeadDim = 48, Element = Element.F32)] [Tile(Q = 12, KV = 16), Warps(4)]",
         "[RingAttention(HeadDim = 128, Element = Element.F32, Causal = true)] [Tile(Q = 128, KV = 16), Warps(4)]",
+        "[RingAttention(HeadDim = 144, Element = Element.BF16, Causal = true)] [Tile(Q = 64, KV = 32), Warps(4)]",
     ];
 
     public static TheoryData<string, int, string> Kernels() => GeneratedKernels.Cases(Generated.Value.Keys);

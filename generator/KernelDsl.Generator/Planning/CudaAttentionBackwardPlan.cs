@@ -16,7 +16,10 @@ internal sealed record CudaAttentionBackwardPlan(int TileQ, int Warps, int HeadD
     /// <summary>Q/dO tiles in flight: the next tile's copies overlap the current tile's math.</summary>
     public const int QStages = 2;
 
-    /// <summary>Warps per block: 64 keys, as FlashAttention-2's sm_80 backward blocks for d ≤ 128.</summary>
+    /// <summary>
+    /// Warps per block: 64 keys. (FlashAttention-2's sm_80 kernels take 128 keys over 8 warps in a 2 × 4 grid, which
+    /// shares Q and dO fragments between warps; here each warp owns whole rows of dK and dV, one MMA row tile.)
+    /// </summary>
     public const int DefaultWarps = 4;
 
     /// <summary>

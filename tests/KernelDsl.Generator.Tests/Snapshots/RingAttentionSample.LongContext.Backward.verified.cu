@@ -247,7 +247,11 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) kd_attn_bwd_step_RingAt
     const int key_first = warp_keys > 0 ? kv_position(kv0 + warp_key0) : 0;
     const int key_last = warp_keys > 0 ? kv_position(kv0 + warp_key0 + warp_keys - 1) : 0;
     // dK and dV of the warp's keys (n-tile n, element e: key acc_row(e), dim 8n + acc_col(e)); dK without the scale.
+    // key_pos[h]: the global position of the lane's key acc_row(2h), for the causal mask.
     float dk[NO][4] = {}, dv[NO][4] = {};
+    int key_pos[2];
+    #pragma unroll
+    for (int h = 0; h < 2; ++h) key_pos[h] = kv_position(kv0 + warp_key0 + acc_row(2 * h));
 
     load_q(0, 0);
     copy_async_commit();
@@ -296,12 +300,18 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) kd_attn_bwd_step_RingAt
             #pragma unroll
             for (int j = 0; j < NQ; ++j) {
                 #pragma unroll
-                for (int e = 0; e < 4; ++e) {
-                    const int query = 8 * j + acc_col(e);
-                    float p = ex2_approx(st[j][e] * SCALE_LOG2 - Ls[query]);
-                    if (masked && kv_position(kv0 + warp_key0 + acc_row(e)) > q_position(q0 + query)) p = 0.0f;
-                    st[j][e] = p;
-                    dpt[j][e] = p * (dpt[j][e] - Ds[query]);
+                for (int c = 0; c < 2; ++c) {
+                    const int query = 8 * j + acc_col(c);  // elements c and 2 + c: keys acc_row(0) and acc_row(2)
+                    const float l = Ls[query], delta = Ds[query];
+                    const int query_pos = masked ? q_position(q0 + query) : 0;
+                    #pragma unroll
+                    for (int h = 0; h < 2; ++h) {
+                        const int e = 2 * h + c;
+                        float p = ex2_approx(st[j][e] * SCALE_LOG2 - l);
+                        if (masked && key_pos[h] > query_pos) p = 0.0f;
+                        st[j][e] = p;
+                        dpt[j][e] = p * (dpt[j][e] - delta);
+                    }
                 }
             }
 
