@@ -77,14 +77,14 @@ def main():
         sdpa = {}
         for a in (torch_ or {}).get("attention", []):
             if "tflops" in a:
-                sdpa[(a["backend"], a["sequence"], a["causal"], a["heads"])] = a["tflops"]
-        lines.append("| attention kernel | heads × S × d | mask | ours TFLOP/s | SDPA flash | ours/flash | SDPA cuDNN |")
-        lines.append("|---|---|---|---|---|---|---|")
+                sdpa[(a["backend"], a.get("pass", "forward"), a["sequence"], a["causal"], a["heads"])] = a["tflops"]
+        lines.append("| attention kernel | pass | heads × S × d | mask | ours TFLOP/s | SDPA flash | ours/flash | SDPA cuDNN |")
+        lines.append("|---|---|---|---|---|---|---|---|")
         for r in timing["attention"]:
-            key = (r["sequence"], r["causal"], r["heads"])
+            key = (r.get("pass", "forward"), r["sequence"], r["causal"], r["heads"])
             flash, cudnn = sdpa.get(("flash",) + key), sdpa.get(("cudnn",) + key)
             ratio = r["tflops"] / flash if flash and r.get("tflops") else None
-            lines.append(f"| {r['kernel']} | {r['heads']}×{r['sequence']}×{r['head_dim']} | {'causal' if r['causal'] else 'full'} | "
+            lines.append(f"| {r['kernel']} | {key[0]} | {r['heads']}×{r['sequence']}×{r['head_dim']} | {'causal' if r['causal'] else 'full'} | "
                          f"{fmt(r.get('tflops'))} | {fmt(flash)} | {fmt(ratio, '{:.2f}')} | {fmt(cudnn)} |")
         lines.append("")
 

@@ -89,8 +89,8 @@ def main():
         for causal in (False, True):
             flops = 4.0 * seq * seq * d * heads * (0.5 if causal else 1.0)
             for name, backend in backends:
-                row = {"backend": name, "batch": 1, "heads": heads, "sequence": seq, "head_dim": d, "causal": causal,
-                       "dtype": "bf16"}
+                row = {"backend": name, "pass": "forward", "batch": 1, "heads": heads, "sequence": seq, "head_dim": d,
+                       "causal": causal, "dtype": "bf16"}
                 try:
                     with sdpa_kernel([backend]):
                         timing = measure(lambda: F.scaled_dot_product_attention(q, k, v, is_causal=causal), args.samples)
@@ -100,6 +100,24 @@ def main():
                 except Exception as e:  # a backend this build or GPU does not support
                     row["error"] = f"{type(e).__name__}: {e}".splitlines()[0][:300]
                     print(f"  sdpa {name:5} h{heads} S{seq:<6} {'causal' if causal else 'full  '} not run: {row['error']}")
+                result["attention"].append(row)
+                # The backward pass alone (FLOPs 2.5x the forward's): gradients of q, k, v for a fixed upstream
+                # gradient, the graph kept so that each sample replays only the backward kernels.
+                row = {"backend": name, "pass": "backward", "batch": 1, "heads": heads, "sequence": seq, "head_dim": d,
+                       "causal": causal, "dtype": "bf16"}
+                try:
+                    with sdpa_kernel([backend]):
+                        qg, kg, vg = (t.detach().requires_grad_() for t in (q, k, v))
+                        out = F.scaled_dot_product_attention(qg, kg, vg, is_causal=causal)
+                        grad = torch.ones_like(out)
+                        timing = measure(lambda: torch.autograd.grad(out, (qg, kg, vg), grad, retain_graph=True), args.samples)
+                    row.update(timing=timing, tflops=2.5 * flops / (timing["median_ms"] * 1e-3) / 1e12)
+                    print(f"  sdpa {name:5} bwd h{heads} S{seq:<6} d{d} {'causal' if causal else 'full  '} "
+                          f"{row['tflops']:7.1f} TFLOP/s ({timing['median_ms']:.3f} ms)")
+                    del qg, kg, vg, out, grad
+                except Exception as e:
+                    row["error"] = f"{type(e).__name__}: {e}".splitlines()[0][:300]
+                    print(f"  sdpa {name:5} bwd h{heads} S{seq:<6} {'causal' if causal else 'full  '} not run: {row['error']}")
                 result["attention"].append(row)
         del q, k, v
         torch.cuda.empty_cache()

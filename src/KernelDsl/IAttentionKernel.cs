@@ -49,4 +49,15 @@ public interface IAttentionKernel<TElement>
     /// <summary><c>K.LaunchFinalize</c>: queues the finalize kernel on <paramref name="stream"/>.</summary>
     static abstract void LaunchFinalize(CudaStream stream, DeviceBuffer<float> oRun, DeviceBuffer<float> lRun, DeviceBuffer<TElement> o, DeviceBuffer<float> lse,
         int heads, int queries);
+
+    /// <summary><c>K.LaunchBackwardDelta</c>: queues D = rowsum(dO ∘ O) on <paramref name="stream"/> (<see cref="NotSupportedException"/> where the kernel has no CUDA backward pass).</summary>
+    static abstract void LaunchBackwardDelta(CudaStream stream, DeviceBuffer<TElement> o, DeviceBuffer<TElement> dO, DeviceBuffer<float> delta, int heads, int queries);
+
+    /// <summary><c>K.LaunchBackwardStep</c>: queues one backward step, adding into the fp32 dQ, dK, dV (<see cref="NotSupportedException"/> where the kernel has no CUDA backward pass).</summary>
+    static abstract void LaunchBackwardStep(CudaStream stream, DeviceBuffer<TElement> q, DeviceBuffer<TElement> k, DeviceBuffer<TElement> v, DeviceBuffer<TElement> dO,
+        DeviceBuffer<float> lse, DeviceBuffer<float> delta, DeviceBuffer<float> dQ, DeviceBuffer<float> dK, DeviceBuffer<float> dV,
+        int heads, int kvHeads, int queries, int keys, SequenceShard queryShard, SequenceShard keyShard);
+
+    /// <summary><c>K.LaunchFinalizeGradient</c>: queues an fp32 accumulator's conversion to the element type (<see cref="NotSupportedException"/> where the kernel has no CUDA backward pass).</summary>
+    static abstract void LaunchFinalizeGradient(CudaStream stream, DeviceBuffer<float> accumulator, DeviceBuffer<TElement> gradient, int count);
 }

@@ -111,6 +111,76 @@ internal sealed class AttentionCase<TKernel, T, TE> : AttentionCase
         }
     }
 
+    public override AttentionTiming TimeBackward(CudaStream stream, int heads, int sequence, int samples, int seed)
+    {
+        int d = info.HeadDim;
+        try
+        {
+            T[] q = HostData.Matrix<T, TE>(heads * sequence, d, d, 0, seed);
+            T[] k = HostData.Matrix<T, TE>(heads * sequence, d, d, 0, seed + 1);
+            T[] v = HostData.Matrix<T, TE>(heads * sequence, d, d, 0, seed + 2);
+            T[] dO = HostData.Matrix<T, TE>(heads * sequence, d, d, 0, seed + 4);
+            using var run = new Buffers(q, k, v, heads, sequence, d);
+            using var deviceDO = new DeviceBuffer<T>(dO.Length);
+            using var delta = new DeviceBuffer<float>(heads * sequence);
+            using var dQ = new DeviceBuffer<float>(q.Length);
+            using var dK = new DeviceBuffer<float>(k.Length);
+            using var dV = new DeviceBuffer<float>(v.Length);
+            deviceDO.CopyFrom(dO);
+            var shard = SequenceShard.For(info.Layout, sequence, 1, 0);
+            Forward(stream, run, heads, heads, sequence);
+            TKernel.LaunchBackwardDelta(stream, run.O, deviceDO, delta, heads, sequence);
+            void Step() => TKernel.LaunchBackwardStep(stream, run.Q, run.K, run.V, deviceDO, run.Lse, delta, dQ, dK, dV, heads, heads, sequence, sequence, shard, shard);
+            using var timer = new StreamTimer(stream);
+            TimingResult timing = Timing.Measure(Step, timer, samples);
+            stream.Synchronize();
+            dV.Fill(0f);  // the timed steps added into it: one more step from zero for the spot check
+            Step();
+            stream.Synchronize();
+            var lse = new float[heads * sequence];
+            var gradient = new float[v.Length];
+            run.Lse.CopyTo(lse);
+            dV.CopyTo(gradient);
+
+            // dV of key j = sum over the queries i that see it of P_ij dO_i, with P_ij = exp(scale q_i . k_j - L_i).
+            var random = new Random(seed + 5);
+            double diff = 0, norm = 0;
+            for (int s = 0; s < 8; s++)
+            {
+                int h = random.Next(heads), j = random.Next(sequence);
+                var expected = new double[d];
+                long kRow = ((long)h * sequence + j) * d;
+                for (int i = info.Causal ? j : 0; i < sequence; i++)
+                {
+                    long qRow = ((long)h * sequence + i) * d;
+                    double dot = 0;
+                    for (int c = 0; c < d; c++)
+                    {
+                        dot += TE.ToDouble(q[qRow + c]) * TE.ToDouble(k[kRow + c]);
+                    }
+                    double p = Math.Exp(dot * info.Scale - lse[(long)h * sequence + i]);
+                    for (int c = 0; c < d; c++)
+                    {
+                        expected[c] += p * TE.ToDouble(dO[qRow + c]);
+                    }
+                }
+                for (int c = 0; c < d; c++)
+                {
+                    double error = gradient[kRow + c] - expected[c];
+                    diff += double.IsFinite(error) ? error * error : double.PositiveInfinity;
+                    norm += expected[c] * expected[c];
+                }
+            }
+            double tflops = 2.5 * Flops(heads, sequence) / (timing.MedianMs * 1e-3) / 1e12;
+            return new AttentionTiming(Name, heads, sequence, d, info.Causal, timing, tflops, Math.Sqrt(diff / norm), null, Backward: true);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            var none = new TimingResult(double.NaN, double.NaN, double.NaN, double.NaN, double.NaN, 0, 0);
+            return new AttentionTiming(Name, heads, sequence, d, info.Causal, none, double.NaN, double.NaN, $"{e.GetType().Name}: {e.Message}", Backward: true);
+        }
+    }
+
     /// <summary>A one-rank ring: running state to "no key seen", one step over the whole sequence, finalize.</summary>
     private void Forward(CudaStream stream, Buffers run, int heads, int kvHeads, int sequence)
     {

@@ -28,5 +28,11 @@ internal abstract class AttentionCase : KernelCase
 
     public abstract AttentionTiming Time(CudaStream stream, int heads, int sequence, int samples, int seed);
 
+    /// <summary>
+    /// The backward step of a one-rank ring timed at heads × S × d (FLOPs 2.5 × <see cref="Flops"/>), after one forward
+    /// for O and L and one <c>LaunchBackwardDelta</c>; dV of 8 random keys spot-checked against float64 from the GPU's L.
+    /// </summary>
+    public abstract AttentionTiming TimeBackward(CudaStream stream, int heads, int sequence, int samples, int seed);
+
     public static string Shape(int heads, int sequence, int d) => string.Create(CultureInfo.InvariantCulture, $"h{heads} S{sequence} d{d}");
 }

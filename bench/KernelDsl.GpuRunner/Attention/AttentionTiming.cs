@@ -1,5 +1,5 @@
 namespace KernelDsl.GpuRunner;
 
-/// <summary>One timed attention forward at heads × S × d.</summary>
+/// <summary>One timed attention pass (forward, or the backward step) at heads × S × d.</summary>
 internal sealed record AttentionTiming(
-    string Kernel, int Heads, int Sequence, int HeadDim, bool Causal, TimingResult Timing, double Tflops, double SpotError, string? Failure);
+    string Kernel, int Heads, int Sequence, int HeadDim, bool Causal, TimingResult Timing, double Tflops, double SpotError, string? Failure, bool Backward = false);

@@ -142,9 +142,13 @@ internal static class TimeCommand
             Console.WriteLine();
             foreach (var attention in KernelCatalog.Matching(KernelCatalog.Attentions, options.Filter))
             {
-                foreach (int sequence in sequences)
+                // The backward step where the kernel has one (16-bit elements), after the forward at each length.
+                var passes = attention.Info.Element == Element.F32
+                    ? new Func<int, AttentionTiming>[] { sequence => attention.Time(stream, heads, sequence, samples, seed) }
+                    : [sequence => attention.Time(stream, heads, sequence, samples, seed), sequence => attention.TimeBackward(stream, heads, sequence, samples, seed)];
+                foreach (var (sequence, pass) in sequences.SelectMany(sequence => passes.Select(pass => (sequence, pass))))
                 {
-                    var row = attention.Time(stream, heads, sequence, samples, seed);
+                    var row = pass(sequence);
                     bool ok = row.Failure is null && row.SpotError <= attention.Info.Element switch
                     {
                         Element.BF16 => BF16.Tolerance,
@@ -154,7 +158,7 @@ internal static class TimeCommand
                     failures += ok ? 0 : 1;
                     attentionRows.Add(row);
                     Console.WriteLine(
-                        $"{(ok ? "    " : "FAIL")}  {attention.Name,-24} {AttentionCase.Shape(heads, sequence, row.HeadDim),-18} {(row.Causal ? "causal" : "full"),-6} " +
+                        $"{(ok ? "    " : "FAIL")}  {attention.Name,-24} {(row.Backward ? "bwd" : "fwd")} {AttentionCase.Shape(heads, sequence, row.HeadDim),-18} {(row.Causal ? "causal" : "full"),-6} " +
                         $"{Text.F(row.Tflops, "0.0"),7} TFLOP/s ({Text.F(row.Timing.MedianMs, "0.000")} ms ±{Text.F(100 * row.Timing.RelativeSpread, "0.0")}%)  " +
                         $"spot {Text.E(row.SpotError)}{(row.Failure is null ? "" : "  " + row.Failure)}");
                 }
@@ -200,12 +204,12 @@ internal static class TimeCommand
         if (attentionRows.Count > 0)
         {
             Console.WriteLine();
-            Console.WriteLine("| attention kernel | shape | mask | TFLOP/s | ms | spread |");
-            Console.WriteLine("|---|---|---|---|---|---|");
+            Console.WriteLine("| attention kernel | pass | shape | mask | TFLOP/s | ms | spread |");
+            Console.WriteLine("|---|---|---|---|---|---|---|");
             foreach (var row in attentionRows)
             {
                 Console.WriteLine(
-                    $"| {row.Kernel} | {AttentionCase.Shape(row.Heads, row.Sequence, row.HeadDim)} | {(row.Causal ? "causal" : "full")} | {Text.F(row.Tflops, "0.0")} | " +
+                    $"| {row.Kernel} | {(row.Backward ? "backward" : "forward")} | {AttentionCase.Shape(row.Heads, row.Sequence, row.HeadDim)} | {(row.Causal ? "causal" : "full")} | {Text.F(row.Tflops, "0.0")} | " +
                     $"{Text.F(row.Timing.MedianMs, "0.000")} | ±{Text.F(100 * row.Timing.RelativeSpread, "0.0")}% |");
             }
         }
@@ -255,6 +259,7 @@ internal static class TimeCommand
             w.WriteNumber("sequence", row.Sequence);
             w.WriteNumber("head_dim", row.HeadDim);
             w.WriteBoolean("causal", row.Causal);
+            w.WriteString("pass", row.Backward ? "backward" : "forward");
             report.Timing("ours", row.Timing);
             report.Number("tflops", row.Tflops);
             report.Number("spot_rel_error", row.SpotError);

@@ -1298,6 +1298,12 @@ extern "C" __global__ void __launch_bounds__(GRADIENT_THREADS) kd_attn_bwd_gradi
                 => LaunchStep(stream, q, k, v, oRun, lRun, heads, kvHeads, queries, keys, queryShard, keyShard);
             static void global::KernelDsl.IAttentionKernel<global::KernelDsl.BFloat16>.LaunchFinalize(global::KernelDsl.Cuda.CudaStream stream, global::KernelDsl.Cuda.DeviceBuffer<float> oRun, global::KernelDsl.Cuda.DeviceBuffer<float> lRun, global::KernelDsl.Cuda.DeviceBuffer<global::KernelDsl.BFloat16> o, global::KernelDsl.Cuda.DeviceBuffer<float> lse, int heads, int queries)
                 => LaunchFinalize(stream, oRun, lRun, o, lse, heads, queries);
+            static void global::KernelDsl.IAttentionKernel<global::KernelDsl.BFloat16>.LaunchBackwardDelta(global::KernelDsl.Cuda.CudaStream stream, global::KernelDsl.Cuda.DeviceBuffer<global::KernelDsl.BFloat16> o, global::KernelDsl.Cuda.DeviceBuffer<global::KernelDsl.BFloat16> dO, global::KernelDsl.Cuda.DeviceBuffer<float> delta, int heads, int queries)
+                => LaunchBackwardDelta(stream, o, dO, delta, heads, queries);
+            static void global::KernelDsl.IAttentionKernel<global::KernelDsl.BFloat16>.LaunchBackwardStep(global::KernelDsl.Cuda.CudaStream stream, global::KernelDsl.Cuda.DeviceBuffer<global::KernelDsl.BFloat16> q, global::KernelDsl.Cuda.DeviceBuffer<global::KernelDsl.BFloat16> k, global::KernelDsl.Cuda.DeviceBuffer<global::KernelDsl.BFloat16> v, global::KernelDsl.Cuda.DeviceBuffer<global::KernelDsl.BFloat16> dO, global::KernelDsl.Cuda.DeviceBuffer<float> lse, global::KernelDsl.Cuda.DeviceBuffer<float> delta, global::KernelDsl.Cuda.DeviceBuffer<float> dQ, global::KernelDsl.Cuda.DeviceBuffer<float> dK, global::KernelDsl.Cuda.DeviceBuffer<float> dV, int heads, int kvHeads, int queries, int keys, global::KernelDsl.Ring.SequenceShard queryShard, global::KernelDsl.Ring.SequenceShard keyShard)
+                => LaunchBackwardStep(stream, q, k, v, dO, lse, delta, dQ, dK, dV, heads, kvHeads, queries, keys, queryShard, keyShard);
+            static void global::KernelDsl.IAttentionKernel<global::KernelDsl.BFloat16>.LaunchFinalizeGradient(global::KernelDsl.Cuda.CudaStream stream, global::KernelDsl.Cuda.DeviceBuffer<float> accumulator, global::KernelDsl.Cuda.DeviceBuffer<global::KernelDsl.BFloat16> gradient, int count)
+                => LaunchFinalizeGradient(stream, accumulator, gradient, count);
         }
 
         /// <summary>This kernel's head dimension and softmax scale, for the runtime's CPU block kernels.</summary>

@@ -63,6 +63,12 @@ internal static class KernelTypeEmitter
         w.Line("    => LaunchStep(stream, q, k, v, oRun, lRun, heads, kvHeads, queries, keys, queryShard, keyShard);");
         w.Line($"static void {i}.LaunchFinalize({Cuda}.CudaStream stream, {floats} oRun, {floats} lRun, {buffer} o, {floats} lse, int heads, int queries)");
         w.Line("    => LaunchFinalize(stream, oRun, lRun, o, lse, heads, queries);");
+        w.Line($"static void {i}.LaunchBackwardDelta({Cuda}.CudaStream stream, {buffer} o, {buffer} dO, {floats} delta, int heads, int queries)");
+        w.Line("    => LaunchBackwardDelta(stream, o, dO, delta, heads, queries);");
+        w.Line($"static void {i}.LaunchBackwardStep({Cuda}.CudaStream stream, {buffer} q, {buffer} k, {buffer} v, {buffer} dO, {floats} lse, {floats} delta, {floats} dQ, {floats} dK, {floats} dV, int heads, int kvHeads, int queries, int keys, {Ring}.SequenceShard queryShard, {Ring}.SequenceShard keyShard)");
+        w.Line("    => LaunchBackwardStep(stream, q, k, v, dO, lse, delta, dQ, dK, dV, heads, kvHeads, queries, keys, queryShard, keyShard);");
+        w.Line($"static void {i}.LaunchFinalizeGradient({Cuda}.CudaStream stream, {floats} accumulator, {buffer} gradient, int count)");
+        w.Line("    => LaunchFinalizeGradient(stream, accumulator, gradient, count);");
         w.Close();
         w.Line();
     }
