@@ -145,6 +145,63 @@ public sealed class AttentionFragmentTests
         Assert.Contains("ldmatrix_x4(a[i], Qs + q_fragment(warp_row0 + 16 * i, kk));", cuda, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// The backward step's dQ product: dS (queries × keys) as the A operand by ldmatrix.trans from the dSᵀ buffer (rows are
+    /// keys, queries contiguous, DS_STRIDE apart) at <see cref="AttentionFragments.DsRow"/>/<see cref="AttentionFragments.DsCol"/>,
+    /// K as B by ldmatrix.trans at the V formulas: the MMAs over 16-key steps give dS·K.
+    /// </summary>
+    [Theory]
+    [InlineData(32, 64, 16)]
+    [InlineData(64, 64, 128)]
+    public void Backward_ds_fragments_times_k_equal_ds_times_k(int queries, int keys, int headDim)
+    {
+        var tile = new Tile(headDim, 16, keys);
+        var random = new Random(queries + keys + headDim);
+        double[,] ds = Matrix(random, queries, keys), k = Matrix(random, keys, headDim);
+        var ks = tile.Store(k);
+        int stride = new CudaAttentionBackwardPlan(queries, keys / 16, headDim).DsStride;
+        var dst = Enumerable.Repeat(double.NaN, keys * stride).ToArray();
+        for (int key = 0; key < keys; key++)
+        {
+            for (int query = 0; query < queries; query++)
+            {
+                dst[key * stride + query] = ds[query, key];
+            }
+        }
+
+        for (int m0 = 0; m0 < queries; m0 += 16)
+        {
+            for (int d0 = 0; d0 < headDim; d0 += 16)
+            {
+                var acc = Enumerable.Range(0, 32).Select(_ => new double[1, 2, 4]).ToArray();
+                for (int k0 = 0; k0 < keys; k0 += 16)
+                {
+                    var addresses = new int[32];
+                    for (int lane = 0; lane < 32; lane++)
+                    {
+                        var at = new Dictionary<string, int> { ["q"] = lane / 8, ["r"] = lane % 8, ["m0"] = m0, ["k0"] = k0 };
+                        addresses[lane] = IndexFormula.Evaluate(AttentionFragments.DsRow, at) * stride + IndexFormula.Evaluate(AttentionFragments.DsCol, at);
+                    }
+                    var a = WarpMma.Ldmatrix(dst, addresses, transpose: true);
+                    var b = WarpMma.Ldmatrix(ks, tile.FragmentAddresses(AttentionFragments.VRow, AttentionFragments.VChunk, ("key0", k0), ("dim0", d0)), transpose: true);
+                    Tile.MmaPairs(acc, 0, 0, a, b);
+                }
+                for (int lane = 0; lane < 32; lane++)
+                {
+                    foreach (var (_, n, e, row, col) in tile.Accumulators(lane, 2))
+                    {
+                        double expected = 0;
+                        for (int key = 0; key < keys; key++)
+                        {
+                            expected += ds[m0 + row, key] * k[key, d0 + col];
+                        }
+                        Assert.Equal(expected, acc[lane][0, n, e]);
+                    }
+                }
+            }
+        }
+    }
+
     private static double[,] Matrix(Random random, int rows, int cols)
     {
         var m = new double[rows, cols];
@@ -300,7 +357,7 @@ public sealed class AttentionFragmentTests
             => Enumerable.Range(0, 32).Select(_ => new double[MI, nTiles, 4]).ToArray();
 
         /// <summary>Each lane's ldmatrix address (an element offset): tile_offset(row formula, chunk formula) with q = lane / 8, r = lane % 8.</summary>
-        private int[] FragmentAddresses(string row, string chunk, params (string Name, int Value)[] origin)
+        public int[] FragmentAddresses(string row, string chunk, params (string Name, int Value)[] origin)
         {
             var addresses = new int[32];
             for (int lane = 0; lane < 32; lane++)
@@ -314,7 +371,7 @@ public sealed class AttentionFragmentTests
         }
 
         /// <summary>Two MMAs on n-tiles (n, n + 1) from one ldmatrix.x4 of B, as <see cref="AttentionFragments.PairTarget"/> assigns its registers.</summary>
-        private static void MmaPairs(double[][,,] d, int i, int n, (double Lo, double Hi)[][] a, (double Lo, double Hi)[][] b)
+        public static void MmaPairs(double[][,,] d, int i, int n, (double Lo, double Hi)[][] a, (double Lo, double Hi)[][] b)
         {
             for (int tile = 0; tile < 2; tile++)
             {
