@@ -18,7 +18,8 @@ internal static class KernelCatalog
     public static IReadOnlyList<AttentionCase> Attentions => Declared.Attentions;
 
     /// <summary>Every kernel, GEMMs first, each GEMM's sm_90a kernel after it (a case of its own for compiling).</summary>
-    public static IEnumerable<KernelCase> All => Gemms.SelectMany(gemm => gemm.Sm90a is { } sm90a ? new[] { gemm, sm90a } : new KernelCase[] { gemm }).Concat(Attentions);
+    public static IEnumerable<KernelCase> All => Gemms.SelectMany(gemm => gemm.Sm90a is { } sm90a ? new[] { gemm, sm90a } : new KernelCase[] { gemm })
+        .Concat(Attentions.SelectMany(attention => attention.Backward is { } backward ? new[] { attention, backward } : new KernelCase[] { attention }));
 
     /// <summary>Kernels whose name contains <paramref name="filter"/> (case-insensitive); all when null.</summary>
     public static IEnumerable<T> Matching<T>(IEnumerable<T> kernels, string? filter)

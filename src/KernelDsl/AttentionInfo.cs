@@ -38,6 +38,12 @@ public sealed record AttentionInfo(
     int Warps,
     int SharedMemoryBytes)
 {
+    /// <summary>
+    /// The CUDA backward pass (<c>CudaBackwardSource</c>, <c>LaunchBackwardStep</c>), or null where the kernel has none:
+    /// F32 elements, or a head dimension whose dK and dV do not fit the step's registers.
+    /// </summary>
+    public AttentionBackwardInfo? Backward { get; init; }
+
     /// <summary>The CPU block kernel's blocking per instruction set, widest first (the runtime's, the same for every kernel).</summary>
     public IReadOnlyList<CpuAttentionBlocking> CpuBlocking => CpuRingAttention.Blocking;
 

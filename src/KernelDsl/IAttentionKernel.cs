@@ -20,6 +20,9 @@ public interface IAttentionKernel<TElement>
     /// <summary>The step and finalize kernels' CUDA C (<c>K.CudaSource</c>).</summary>
     static abstract string CudaSource { get; }
 
+    /// <summary><c>K.CudaBackwardSource</c>: the backward pass's CUDA C, or null where the kernel has none (<see cref="AttentionInfo.Backward"/>).</summary>
+    static abstract string? CudaBackwardSource { get; }
+
     /// <summary><c>K.Forward</c>: ring attention on this rank, on the CPU.</summary>
     static abstract RingAttentionTimings Forward(IRingCommunicator ring, int heads, int kvHeads, int sequenceLength,
         ReadOnlySpan<TElement> q, ReadOnlySpan<TElement> k, ReadOnlySpan<TElement> v, Span<TElement> o, Span<float> lse, CpuIsa? isa);

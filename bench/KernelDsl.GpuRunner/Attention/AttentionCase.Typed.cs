@@ -17,6 +17,8 @@ internal sealed class AttentionCase<TKernel, T, TE> : AttentionCase
 
     public override string Source => TKernel.CudaSource;
 
+    public override KernelCase? Backward => info.Backward is { } plan && TKernel.CudaBackwardSource is { } source ? new AttentionBackwardCase(Name, source, plan) : null;
+
     public override AttentionCheck Check(CudaStream stream, int heads, int kvHeads, int sequence, int seed)
     {
         int d = info.HeadDim;

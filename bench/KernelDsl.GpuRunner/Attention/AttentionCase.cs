@@ -21,6 +21,9 @@ internal abstract class AttentionCase : KernelCase
 
     public override string Description => Info.ToString();
 
+    /// <summary>The backward pass's kernels as a case of their own (compile-only), or null where the kernel has none.</summary>
+    public abstract KernelCase? Backward { get; }
+
     /// <summary>Forward FLOPs: 4·S²·d per head (QKᵀ and PV), half of it under a causal mask.</summary>
     public double Flops(int heads, int sequence) => 4.0 * sequence * (double)sequence * Info.HeadDim * heads * (Info.Causal ? 0.5 : 1.0);
 

@@ -30,7 +30,7 @@ internal static class GeneratedMembers
 
     /// <summary>The members only an attention class with a CUDA backward pass gets (16-bit elements, d within its register plan).</summary>
     public static readonly IReadOnlyList<string> AttentionCudaBackward =
-        ["CudaBackwardSource", "BackwardStepEntryPoint", "BackwardSharedMemoryBytes", "cudaBackwardStep", "cudaBackwardDelta", "cudaBackwardGradient"];
+        ["CudaBackwardSource", "cudaBackwardStep", "cudaBackwardDelta", "cudaBackwardGradient"];
 
     /// <summary>The names validation keeps from every attention class, so changing its element type or d never breaks a class name.</summary>
     public static readonly IReadOnlyList<string> AttentionReserved = [.. Attention, .. AttentionCudaBackward];

@@ -100,8 +100,8 @@ internal sealed record GeneratedKernel(
                         Family.Attention,
                         fromRepository,
                         GeneratorRun.CudaSourceOf(generated, "CudaBackwardSource"),
-                        [Constant(generated, "BackwardStepEntryPoint"), .. Regex.Matches(GeneratorRun.CudaSourceOf(generated, "CudaBackwardSource"), @"\) (kd_attn_bwd_(?:delta|gradient)_\w+)\(").Select(m => m.Groups[1].Value)],
-                        [int.Parse(Regex.Match(generated, @"BackwardSharedMemoryBytes = (\d+)").Groups[1].Value, CultureInfo.InvariantCulture), 0, 0],
+                        [.. BackwardInfo(generated).Groups.Cast<Group>().Skip(1).Take(3).Select(g => g.Value)],
+                        [int.Parse(BackwardInfo(generated).Groups[4].Value, CultureInfo.InvariantCulture), 0, 0],
                         TensorCores: true)
                     : null,
             };
@@ -109,6 +109,10 @@ internal sealed record GeneratedKernel(
 
         return null;
     }
+
+    /// <summary>The generated <c>Backward = new("step", "delta", "gradient", …, SharedMemoryBytes: n)</c>: groups 1–3 the entries, 4 the bytes.</summary>
+    private static Match BackwardInfo(string generated) =>
+        Regex.Match(generated, @"Backward = new\(""(\w+)"", ""(\w+)"", ""(\w+)"",[^;]*?SharedMemoryBytes: (\d+)\)");
 
     private static string Constant(string generated, string constant) =>
         Regex.Match(generated, constant + " = \"(\\w+)\"").Groups[1].Value;

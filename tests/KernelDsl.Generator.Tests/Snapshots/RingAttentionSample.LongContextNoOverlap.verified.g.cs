@@ -492,7 +492,10 @@ extern "C" __global__ void __launch_bounds__(FINALIZE_THREADS) kd_attn_finalize_
             "RingAttentionSample.LongContextNoOverlap", StepEntryPoint, FinalizeEntryPoint,
             HeadDim: 128, global::KernelDsl.Element.BF16, Causal: true, Scale: 0.088388346f,
             global::KernelDsl.Ring.RingLayout.Zigzag, Buffers: 1,
-            TileQ: 128, TileKv: 64, Warps: 8, SharedMemoryBytes: 98304);
+            TileQ: 128, TileKv: 64, Warps: 8, SharedMemoryBytes: 98304)
+        {
+            Backward = new("kd_attn_bwd_step_RingAttentionSample_LongContextNoOverlap", "kd_attn_bwd_delta_RingAttentionSample_LongContextNoOverlap", "kd_attn_bwd_gradient_RingAttentionSample_LongContextNoOverlap", TileQ: 32, TileKv: 64, Warps: 4, SharedMemoryBytes: 71168),
+        };
 
         private static global::KernelDsl.Cuda.CudaFunction? cudaStep;
 
@@ -578,8 +581,8 @@ extern "C" __global__ void __launch_bounds__(FINALIZE_THREADS) kd_attn_finalize_
 //   each a sum over the block's 64 keys (dS as A by ldmatrix.trans, K as B by ldmatrix.trans), added to global dQ
 //   with one fp32 atomic add per element: blocks over different keys add into the same dQ rows, so dQ's rounding
 //   depends on their order (dK and dV have one writer per row and are deterministic).
-//   Rows past sq read zero Q and dO and L = +inf, so their P is 0; keys past skv read zero K and V, so they add
-//   nothing to dQ and their dK, dV rows are not written. A row with L = -inf (no key seen forward) takes L = +inf:
+//   Rows past sq read zero Q and dO and L = +inf, so their P is 0; keys past skv read zero K and V and are masked
+//   (P = 0), and their dK, dV rows are not written. A row with L = -inf (no key seen forward) takes L = +inf:
 //   P = 0 and zero gradients, never NaN.
 //
 // Shared memory (dynamic)
@@ -778,8 +781,8 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) kd_attn_bwd_step_RingAt
     auto step_head = [&](int step) { return kv_head * group + step / tiles_per_head; };
     auto step_q0 = [&](int step) { return (first_tile + step % tiles_per_head) * BQ; };
     // Issue the copies of a step's Q and dO rows into stage `stage` (rows past sq zero-filled) and store its rows'
-    // L log2(e) (+inf past sq and for L = -inf, so that P = 0) and D. The stage was last read two steps ago,
-    // before the barrier that ended that step.
+    // L log2(e) (+inf past sq and for L = -inf, so that P = 0) and D. The stage was last read by the step
+    // before the current one, which ended with a barrier.
     auto load_q = [&](int stage, int step) {
         in_t* const Qs = q_stages + stage * 2 * Q_TILE;
         in_t* const dOs = Qs + Q_TILE;
@@ -806,11 +809,15 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) kd_attn_bwd_step_RingAt
     const int key_first = warp_keys > 0 ? kv_position(kv0 + warp_key0) : 0;
     const int key_last = warp_keys > 0 ? kv_position(kv0 + warp_key0 + warp_keys - 1) : 0;
     // dK and dV of the warp's keys (n-tile n, element e: key acc_row(e), dim 8n + acc_col(e)); dK without the scale.
-    // key_pos[h]: the global position of the lane's key acc_row(2h), for the causal mask.
+    // key_pos[h]: the global position of the lane's key acc_row(2h), -1 past skv (its P must be 0, not exp2(-L),
+    // which overflows for a row with L below about -88).
     float dk[NO][4] = {}, dv[NO][4] = {};
     int key_pos[2];
     #pragma unroll
-    for (int h = 0; h < 2; ++h) key_pos[h] = kv_position(kv0 + warp_key0 + acc_row(2 * h));
+    for (int h = 0; h < 2; ++h) {
+        const int key = warp_key0 + acc_row(2 * h);
+        key_pos[h] = key < kv_rows ? kv_position(kv0 + key) : -1;
+    }
 
     load_q(0, 0);
     copy_async_commit();
@@ -854,20 +861,21 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) kd_attn_bwd_step_RingAt
                 }
             }
 
-            // P^T = exp2(S^T scale log2(e) - L log2(e)), 0 where the key follows the query; dS^T = P^T o (dP^T - D).
-            const bool masked = CAUSAL && key_last > query_first;
+            // P^T = exp2(S^T scale log2(e) - L log2(e)), 0 for a key past skv or (causally) after the query;
+            // dS^T = P^T o (dP^T - D). Per element only where the warp has keys past skv or the diagonal cuts.
+            const bool masked = warp_keys < 16 || (CAUSAL && key_last > query_first);
             #pragma unroll
             for (int j = 0; j < NQ; ++j) {
                 #pragma unroll
                 for (int c = 0; c < 2; ++c) {
                     const int query = 8 * j + acc_col(c);  // elements c and 2 + c: keys acc_row(0) and acc_row(2)
                     const float l = Ls[query], delta = Ds[query];
-                    const int query_pos = masked ? q_position(q0 + query) : 0;
+                    const int query_pos = CAUSAL && masked ? q_position(q0 + query) : 0;
                     #pragma unroll
                     for (int h = 0; h < 2; ++h) {
                         const int e = 2 * h + c;
                         float p = ex2_approx(st[j][e] * SCALE_LOG2 - l);
-                        if (masked && key_pos[h] > query_pos) p = 0.0f;
+                        if (masked && (key_pos[h] < 0 || (CAUSAL && key_pos[h] > query_pos))) p = 0.0f;
                         st[j][e] = p;
                         dpt[j][e] = p * (dpt[j][e] - delta);
                     }
@@ -992,10 +1000,6 @@ extern "C" __global__ void __launch_bounds__(GRADIENT_THREADS) kd_attn_bwd_gradi
 }
 """;
 
-        private const string BackwardStepEntryPoint = "kd_attn_bwd_step_RingAttentionSample_LongContextNoOverlap";
-
-        private const int BackwardSharedMemoryBytes = 71168;  // dynamic shared memory of the backward step
-
         private static global::KernelDsl.Cuda.CudaFunction? cudaBackwardStep;
 
         private static global::KernelDsl.Cuda.CudaFunction? cudaBackwardDelta;
@@ -1020,7 +1024,7 @@ extern "C" __global__ void __launch_bounds__(GRADIENT_THREADS) kd_attn_bwd_gradi
                 return;
             }
             const int warps = 8;  // DELTA_WARPS in CudaBackwardSource: one row per warp
-            global::KernelDsl.Cuda.CudaFunction function = global::KernelDsl.Cuda.AttentionLaunch.Load(ref cudaBackwardDelta, stream.Device, CudaBackwardSource, "kd_attn_bwd_delta_RingAttentionSample_LongContextNoOverlap");
+            global::KernelDsl.Cuda.CudaFunction function = global::KernelDsl.Cuda.AttentionLaunch.Load(ref cudaBackwardDelta, stream.Device, CudaBackwardSource, Info.Backward!.DeltaEntryPoint);
             global::KernelDsl.Cuda.KernelArguments parameters = new global::KernelDsl.Cuda.KernelArguments().Add(o).Add(dO).Add(delta).Add(heads * queries);
             function.Launch(stream, (global::KernelDsl.Cuda.AttentionBackwardLaunch.Blocks(heads * (long)queries, warps), 1, 1), (32 * warps, 1, 1), 0, parameters);
         }
@@ -1031,7 +1035,8 @@ extern "C" __global__ void __launch_bounds__(GRADIENT_THREADS) kd_attn_bwd_gradi
         /// <paramref name="dQ"/> (this rank's) and <paramref name="dK"/>, <paramref name="dV"/> (the shard's). Start them at zero, compute
         /// <paramref name="delta"/> with <see cref="LaunchBackwardDelta"/>, call this once per shard, end with <see cref="LaunchFinalizeGradient"/>.
         /// Q, dO and dQ are [heads][queries][128], K, V, dK and dV [kvHeads][keys][128], lse and delta [heads][queries].
-        /// dQ's fp32 sums are atomic adds from the blocks over different keys, so its last bits depend on their order; dK and dV are deterministic.
+        /// dQ's fp32 sums are atomic adds from the blocks over different keys, so its last bits depend on their order; dK and dV are deterministic,
+        /// added by plain read-modify-writes: steps that add into the same dK and dV must run one after another (one stream, or events).
         /// </summary>
         /// <exception cref="global::System.ArgumentException">A count is negative, kvHeads does not divide heads, a shard does not match its count, or a buffer is too short; the message names it.</exception>
         /// <exception cref="global::System.NotSupportedException">The kernel has no CUDA backward pass (the message says why).</exception>
@@ -1052,10 +1057,11 @@ extern "C" __global__ void __launch_bounds__(GRADIENT_THREADS) kd_attn_bwd_gradi
             {
                 return;  // no query or no key: nothing to add
             }
-            global::KernelDsl.Cuda.CudaFunction function = global::KernelDsl.Cuda.AttentionLaunch.Load(ref cudaBackwardStep, stream.Device, CudaBackwardSource, BackwardStepEntryPoint);
-            int blocks = (keys + 64 - 1) / 64;  // BKV keys per block
+            global::KernelDsl.AttentionBackwardInfo backward = Info.Backward!;  // set: this class has CudaBackwardSource
+            global::KernelDsl.Cuda.CudaFunction function = global::KernelDsl.Cuda.AttentionLaunch.Load(ref cudaBackwardStep, stream.Device, CudaBackwardSource, backward.StepEntryPoint);
+            (int x, int y) = backward.GridFor(keys, kvHeads);
             global::KernelDsl.Cuda.KernelArguments parameters = global::KernelDsl.Cuda.AttentionBackwardLaunch.StepArguments(q, k, v, dO, lse, delta, dQ, dK, dV, heads, kvHeads, queries, keys, queryShard, keyShard);
-            function.Launch(stream, (blocks, kvHeads, 1), (128, 1, 1), BackwardSharedMemoryBytes, parameters);
+            function.Launch(stream, (x, y, 1), (backward.Threads, 1, 1), backward.SharedMemoryBytes, parameters);
         }
 
         /// <summary>Queues <paramref name="gradient"/>[i] ← <paramref name="accumulator"/>[i] in BF16 (round to nearest even) for i &lt; <paramref name="count"/>: once per gradient, after the last step.</summary>
@@ -1072,7 +1078,7 @@ extern "C" __global__ void __launch_bounds__(GRADIENT_THREADS) kd_attn_bwd_gradi
                 return;
             }
             const int threads = 256;  // GRADIENT_THREADS in CudaBackwardSource
-            global::KernelDsl.Cuda.CudaFunction function = global::KernelDsl.Cuda.AttentionLaunch.Load(ref cudaBackwardGradient, stream.Device, CudaBackwardSource, "kd_attn_bwd_gradient_RingAttentionSample_LongContextNoOverlap");
+            global::KernelDsl.Cuda.CudaFunction function = global::KernelDsl.Cuda.AttentionLaunch.Load(ref cudaBackwardGradient, stream.Device, CudaBackwardSource, Info.Backward!.GradientEntryPoint);
             global::KernelDsl.Cuda.KernelArguments parameters = new global::KernelDsl.Cuda.KernelArguments().Add(accumulator).Add(gradient).Add(count);
             function.Launch(stream, (global::KernelDsl.Cuda.AttentionBackwardLaunch.Blocks(count, threads), 1, 1), (threads, 1, 1), 0, parameters);
         }
@@ -1284,6 +1290,7 @@ extern "C" __global__ void __launch_bounds__(GRADIENT_THREADS) kd_attn_bwd_gradi
         {
             static global::KernelDsl.AttentionInfo global::KernelDsl.IAttentionKernel<global::KernelDsl.BFloat16>.Info => Info;
             static string global::KernelDsl.IAttentionKernel<global::KernelDsl.BFloat16>.CudaSource => CudaSource;
+            static string? global::KernelDsl.IAttentionKernel<global::KernelDsl.BFloat16>.CudaBackwardSource => CudaBackwardSource;
             static global::KernelDsl.Ring.RingAttentionTimings global::KernelDsl.IAttentionKernel<global::KernelDsl.BFloat16>.Forward(global::KernelDsl.Ring.IRingCommunicator ring, int heads, int kvHeads, int sequenceLength, global::System.ReadOnlySpan<global::KernelDsl.BFloat16> q, global::System.ReadOnlySpan<global::KernelDsl.BFloat16> k, global::System.ReadOnlySpan<global::KernelDsl.BFloat16> v, global::System.Span<global::KernelDsl.BFloat16> o, global::System.Span<float> lse, global::KernelDsl.Cpu.CpuIsa? isa)
                 => Forward(ring, heads, kvHeads, sequenceLength, q, k, v, o, lse, isa);
             static void global::KernelDsl.IAttentionKernel<global::KernelDsl.BFloat16>.ForwardStep(int heads, int kvHeads, int sequenceLength, int ranks, int rank, int sourceRank, global::System.ReadOnlySpan<global::KernelDsl.BFloat16> q, global::System.ReadOnlySpan<global::KernelDsl.BFloat16> k, global::System.ReadOnlySpan<global::KernelDsl.BFloat16> v, global::System.Span<float> runningO, global::System.Span<float> runningLse, global::KernelDsl.Cpu.CpuIsa? isa)

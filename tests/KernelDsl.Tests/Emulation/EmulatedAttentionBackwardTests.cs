@@ -48,17 +48,48 @@ public sealed class EmulatedAttentionBackwardTests(ITestOutputHelper output)
         EmulatedGemm.Invoke(run, null, [type, info]);
     }
 
+    /// <summary>
+    /// Every logit near −100, so L ≈ −96: the padding keys of a partial block (past skv) must get P = 0, not exp(−L),
+    /// which overflows fp32; every gradient stays finite.
+    /// </summary>
+    [Fact]
+    public void Logits_far_below_zero_stay_finite()
+    {
+        Type type = DeclaredKernels.Of<AttentionInfo>().First(HasCudaBackward);
+        var info = (AttentionInfo)DeclaredKernels.Info(type)!;
+        MethodInfo run = typeof(EmulatedAttentionBackwardTests).GetMethod(nameof(RunWithVeryNegativeLogits), BindingFlags.NonPublic | BindingFlags.Static)!
+            .MakeGenericMethod(DeclaredKernels.ClrType(info.Element));
+        EmulatedGemm.Invoke(run, null, [type, info]);
+    }
+
+    /// <summary>The plan of the sample's backward step as Info reports it: 64 keys per block of 4 warps, 32-query tiles at d = 128.</summary>
+    [Fact]
+    public void Info_describes_the_backward_plan()
+    {
+        var backward = RingAttentionSample.LongContext.Info.Backward!;
+        Assert.Equal((32, 64, 4, 128), (backward.TileQ, backward.TileKv, backward.Warps, backward.Threads));
+        Assert.Equal((3, 8), backward.GridFor(keys: 129, kvHeads: 8));
+        Assert.StartsWith("kd_attn_bwd_step_", backward.StepEntryPoint, StringComparison.Ordinal);
+    }
+
     /// <summary>An F32 kernel has no CUDA backward pass: its launches throw and point to the CPU backward, never run something else.</summary>
     [Fact]
     public void A_kernel_without_a_cuda_backward_says_why()
     {
         Type type = DeclaredKernels.Of<AttentionInfo>().First(t => ((AttentionInfo)DeclaredKernels.Info(t)!).Element == Element.F32);
+        Assert.Null(((AttentionInfo)DeclaredKernels.Info(type)!).Backward);
         var error = Assert.Throws<TargetInvocationException>(() => type.GetMethod("LaunchBackwardStep")!.Invoke(null, new object?[16]));
         var reason = Assert.IsType<NotSupportedException>(error.InnerException);
         Assert.Contains("CPU Backward", reason.Message, StringComparison.Ordinal);
     }
 
-    private static bool HasCudaBackward(Type type) => type.GetField("CudaBackwardSource") is not null;
+    /// <summary>Info.Backward and the CudaBackwardSource constant come together (the plan decides both).</summary>
+    private static bool HasCudaBackward(Type type)
+    {
+        bool planned = ((AttentionInfo)DeclaredKernels.Info(type)!).Backward is not null;
+        Assert.Equal(planned, type.GetField("CudaBackwardSource") is not null);
+        return planned;
+    }
 
     private void Play<T>(Type type, AttentionInfo info)
         where T : unmanaged
@@ -84,6 +115,42 @@ public sealed class EmulatedAttentionBackwardTests(ITestOutputHelper output)
             type.GetMethod("LaunchFinalizeGradient")!.CreateDelegate<DeviceBackwardRing.Gradient<T>>(),
             EmulatedGemm.FromFloat<T>,
             EmulatedGemm.ToFloat);
+
+    private static void RunWithVeryNegativeLogits<T>(Type type, AttentionInfo info)
+        where T : unmanaged
+    {
+        var kernel = KernelOf<T>(type, info);
+        const int heads = 1, queries = 100, keys = 70;  // 70 keys: the second 64-key block holds 6, seen by queries 64 on
+        int d = info.HeadDim;
+        float a = kernel.Widen(kernel.Narrow(MathF.Sqrt(100f / (info.Scale * d))));
+        double logit = -(double)info.Scale * d * a * a;
+        var device = CudaDevice.Emulator;
+        using var stream = new CudaStream(device);
+        using var q = DeviceBuffers.Upload(device, Enumerable.Repeat(kernel.Narrow(a), heads * queries * d).ToArray());
+        using var k = DeviceBuffers.Upload(device, Enumerable.Repeat(kernel.Narrow(-a), heads * keys * d).ToArray());
+        using var v = DeviceBuffers.Upload(device, DeviceAttentionRing.Values(new Random(3), heads * keys * d, 1f, kernel.Narrow));
+        using var dO = DeviceBuffers.Upload(device, DeviceAttentionRing.Values(new Random(4), heads * queries * d, 1f, kernel.Narrow));
+        using var lse = new DeviceBuffer<float>(heads * queries, device);
+        using var delta = new DeviceBuffer<float>(heads * queries, device);
+        using var dQ = new DeviceBuffer<float>(heads * queries * d, device);
+        using var dK = new DeviceBuffer<float>(heads * keys * d, device);
+        using var dV = new DeviceBuffer<float>(heads * keys * d, device);
+        lse.Fill((float)(logit + Math.Log(keys)));  // every key visible (not causal) or, causally, fewer: L only grows the gap
+        delta.Fill(0.5f);
+        dQ.Fill(0f);
+        dK.Fill(0f);
+        dV.Fill(0f);
+        var queryShard = SequenceShard.For(RingLayout.Contiguous, queries, 1, 0);
+        var keyShard = SequenceShard.For(RingLayout.Contiguous, keys, 1, 0);
+        kernel.Step(stream, q, k, v, dO, lse, delta, dQ, dK, dV, heads, heads, queries, keys, queryShard, keyShard);
+        stream.Synchronize();
+        foreach (var (buffer, name) in new[] { (dQ, "dQ"), (dK, "dK"), (dV, "dV") })
+        {
+            var values = new float[buffer.Length];
+            buffer.CopyTo(values);
+            Assert.True(Array.TrueForAll(values, float.IsFinite), $"{info.Name}: {name} is not finite with logits near {logit:F1}");
+        }
+    }
 
     private static void RunWithoutVisibleKeys<T>(Type type, AttentionInfo info)
         where T : unmanaged

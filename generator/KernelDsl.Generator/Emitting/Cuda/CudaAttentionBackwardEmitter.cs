@@ -68,8 +68,8 @@ internal static class CudaAttentionBackwardEmitter
         w.Line($"//   each a sum over the block's {b.TileKv} keys (dS as A by ldmatrix.trans, K as B by ldmatrix.trans), added to global dQ");
         w.Line("//   with one fp32 atomic add per element: blocks over different keys add into the same dQ rows, so dQ's rounding");
         w.Line("//   depends on their order (dK and dV have one writer per row and are deterministic).");
-        w.Line("//   Rows past sq read zero Q and dO and L = +inf, so their P is 0; keys past skv read zero K and V, so they add");
-        w.Line("//   nothing to dQ and their dK, dV rows are not written. A row with L = -inf (no key seen forward) takes L = +inf:");
+        w.Line("//   Rows past sq read zero Q and dO and L = +inf, so their P is 0; keys past skv read zero K and V and are masked");
+        w.Line("//   (P = 0), and their dK, dV rows are not written. A row with L = -inf (no key seen forward) takes L = +inf:");
         w.Line("//   P = 0 and zero gradients, never NaN.");
         w.Line("//");
         w.Line("// Shared memory (dynamic)");
@@ -155,8 +155,8 @@ internal static class CudaAttentionBackwardEmitter
                 auto step_head = [&](int step) { return kv_head * group + step / tiles_per_head; };
                 auto step_q0 = [&](int step) { return (first_tile + step % tiles_per_head) * BQ; };
                 // Issue the copies of a step's Q and dO rows into stage `stage` (rows past sq zero-filled) and store its rows'
-                // L log2(e) (+inf past sq and for L = -inf, so that P = 0) and D. The stage was last read two steps ago,
-                // before the barrier that ended that step.
+                // L log2(e) (+inf past sq and for L = -inf, so that P = 0) and D. The stage was last read by the step
+                // before the current one, which ended with a barrier.
                 auto load_q = [&](int stage, int step) {
                     in_t* const Qs = q_stages + stage * 2 * Q_TILE;
                     in_t* const dOs = Qs + Q_TILE;
@@ -183,11 +183,15 @@ internal static class CudaAttentionBackwardEmitter
                 const int key_first = warp_keys > 0 ? kv_position(kv0 + warp_key0) : 0;
                 const int key_last = warp_keys > 0 ? kv_position(kv0 + warp_key0 + warp_keys - 1) : 0;
                 // dK and dV of the warp's keys (n-tile n, element e: key acc_row(e), dim 8n + acc_col(e)); dK without the scale.
-                // key_pos[h]: the global position of the lane's key acc_row(2h), for the causal mask.
+                // key_pos[h]: the global position of the lane's key acc_row(2h), -1 past skv (its P must be 0, not exp2(-L),
+                // which overflows for a row with L below about -88).
                 float dk[NO][4] = {}, dv[NO][4] = {};
                 int key_pos[2];
                 #pragma unroll
-                for (int h = 0; h < 2; ++h) key_pos[h] = kv_position(kv0 + warp_key0 + acc_row(2 * h));
+                for (int h = 0; h < 2; ++h) {
+                    const int key = warp_key0 + acc_row(2 * h);
+                    key_pos[h] = key < kv_rows ? kv_position(kv0 + key) : -1;
+                }
 
                 load_q(0, 0);
                 copy_async_commit();
@@ -231,20 +235,21 @@ internal static class CudaAttentionBackwardEmitter
                             }
                         }
 
-                        // P^T = exp2(S^T scale log2(e) - L log2(e)), 0 where the key follows the query; dS^T = P^T o (dP^T - D).
-                        const bool masked = CAUSAL && key_last > query_first;
+                        // P^T = exp2(S^T scale log2(e) - L log2(e)), 0 for a key past skv or (causally) after the query;
+                        // dS^T = P^T o (dP^T - D). Per element only where the warp has keys past skv or the diagonal cuts.
+                        const bool masked = warp_keys < 16 || (CAUSAL && key_last > query_first);
                         #pragma unroll
                         for (int j = 0; j < NQ; ++j) {
                             #pragma unroll
                             for (int c = 0; c < 2; ++c) {
                                 const int query = 8 * j + acc_col(c);  // elements c and 2 + c: keys acc_row(0) and acc_row(2)
                                 const float l = Ls[query], delta = Ds[query];
-                                const int query_pos = masked ? q_position(q0 + query) : 0;
+                                const int query_pos = CAUSAL && masked ? q_position(q0 + query) : 0;
                                 #pragma unroll
                                 for (int h = 0; h < 2; ++h) {
                                     const int e = 2 * h + c;
                                     float p = ex2_approx(st[j][e] * SCALE_LOG2 - l);
-                                    if (masked && key_pos[h] > query_pos) p = 0.0f;
+                                    if (masked && (key_pos[h] < 0 || (CAUSAL && key_pos[h] > query_pos))) p = 0.0f;
                                     st[j][e] = p;
                                     dpt[j][e] = p * (dpt[j][e] - delta);
                                 }

@@ -23,10 +23,6 @@ internal static class AttentionBackwardCudaLaunchEmitter
         {
             KernelFile.CudaSource(w, "CudaBackwardSource", "sm_80 or newer", CudaAttentionBackwardEmitter.Emit(plan, b),
                 "The backward pass launches its delta kernel once per rank, its step kernel once per ring step and its gradient kernel per gradient at the end.");
-            w.Line($"private const string BackwardStepEntryPoint = \"{plan.BackwardEntryPoints.Step}\";");
-            w.Line();
-            w.Line($"private const int BackwardSharedMemoryBytes = {b.SharedBytes};  // dynamic shared memory of the backward step");
-            w.Line();
             w.Line($"private static {Cuda}.CudaFunction? cudaBackwardStep;");
             w.Line();
             w.Line($"private static {Cuda}.CudaFunction? cudaBackwardDelta;");
@@ -57,7 +53,7 @@ internal static class AttentionBackwardCudaLaunchEmitter
             w.Line("return;");
             w.Close();
             w.Line("const int warps = 8;  // DELTA_WARPS in CudaBackwardSource: one row per warp");
-            w.Line($"{Cuda}.CudaFunction function = {Cuda}.AttentionLaunch.Load(ref cudaBackwardDelta, stream.Device, CudaBackwardSource, \"{plan.BackwardEntryPoints.Delta}\");");
+            w.Line($"{Cuda}.CudaFunction function = {Cuda}.AttentionLaunch.Load(ref cudaBackwardDelta, stream.Device, CudaBackwardSource, Info.Backward!.DeltaEntryPoint);");
             w.Line($"{Cuda}.KernelArguments parameters = new {Cuda}.KernelArguments().Add(o).Add(dO).Add(delta).Add(heads * queries);");
             w.Line($"function.Launch(stream, ({Cuda}.AttentionBackwardLaunch.Blocks(heads * (long)queries, warps), 1, 1), (32 * warps, 1, 1), 0, parameters);");
         }
@@ -70,7 +66,8 @@ internal static class AttentionBackwardCudaLaunchEmitter
         w.Line("/// <paramref name=\"dQ\"/> (this rank's) and <paramref name=\"dK\"/>, <paramref name=\"dV\"/> (the shard's). Start them at zero, compute");
         w.Line("/// <paramref name=\"delta\"/> with <see cref=\"LaunchBackwardDelta\"/>, call this once per shard, end with <see cref=\"LaunchFinalizeGradient\"/>.");
         w.Line($"/// Q, dO and dQ are [heads][queries][{plan.HeadDim}], K, V, dK and dV [kvHeads][keys][{plan.HeadDim}], lse and delta [heads][queries].");
-        w.Line("/// dQ's fp32 sums are atomic adds from the blocks over different keys, so its last bits depend on their order; dK and dV are deterministic.");
+        w.Line("/// dQ's fp32 sums are atomic adds from the blocks over different keys, so its last bits depend on their order; dK and dV are deterministic,");
+        w.Line("/// added by plain read-modify-writes: steps that add into the same dK and dV must run one after another (one stream, or events).");
         w.Line("/// </summary>");
         w.Line("/// <exception cref=\"global::System.ArgumentException\">A count is negative, kvHeads does not divide heads, a shard does not match its count, or a buffer is too short; the message names it.</exception>");
         w.Line("/// <exception cref=\"global::System.NotSupportedException\">The kernel has no CUDA backward pass (the message says why).</exception>");
@@ -86,10 +83,11 @@ internal static class AttentionBackwardCudaLaunchEmitter
             w.Open("if (heads == 0 || queries == 0 || keys == 0)");
             w.Line("return;  // no query or no key: nothing to add");
             w.Close();
-            w.Line($"{Cuda}.CudaFunction function = {Cuda}.AttentionLaunch.Load(ref cudaBackwardStep, stream.Device, CudaBackwardSource, BackwardStepEntryPoint);");
-            w.Line($"int blocks = (keys + {b.TileKv} - 1) / {b.TileKv};  // BKV keys per block");
+            w.Line("global::KernelDsl.AttentionBackwardInfo backward = Info.Backward!;  // set: this class has CudaBackwardSource");
+            w.Line($"{Cuda}.CudaFunction function = {Cuda}.AttentionLaunch.Load(ref cudaBackwardStep, stream.Device, CudaBackwardSource, backward.StepEntryPoint);");
+            w.Line("(int x, int y) = backward.GridFor(keys, kvHeads);");
             w.Line($"{Cuda}.KernelArguments parameters = {Cuda}.AttentionBackwardLaunch.StepArguments(q, k, v, dO, lse, delta, dQ, dK, dV, heads, kvHeads, queries, keys, queryShard, keyShard);");
-            w.Line($"function.Launch(stream, (blocks, kvHeads, 1), ({b.Threads}, 1, 1), BackwardSharedMemoryBytes, parameters);");
+            w.Line("function.Launch(stream, (x, y, 1), (backward.Threads, 1, 1), backward.SharedMemoryBytes, parameters);");
         }
         w.Close();
         w.Line();
@@ -110,7 +108,7 @@ internal static class AttentionBackwardCudaLaunchEmitter
             w.Line("return;");
             w.Close();
             w.Line($"const int threads = {plan.Cuda.FinalizeThreads};  // GRADIENT_THREADS in CudaBackwardSource");
-            w.Line($"{Cuda}.CudaFunction function = {Cuda}.AttentionLaunch.Load(ref cudaBackwardGradient, stream.Device, CudaBackwardSource, \"{plan.BackwardEntryPoints.Gradient}\");");
+            w.Line($"{Cuda}.CudaFunction function = {Cuda}.AttentionLaunch.Load(ref cudaBackwardGradient, stream.Device, CudaBackwardSource, Info.Backward!.GradientEntryPoint);");
             w.Line($"{Cuda}.KernelArguments parameters = new {Cuda}.KernelArguments().Add(accumulator).Add(gradient).Add(count);");
             w.Line($"function.Launch(stream, ({Cuda}.AttentionBackwardLaunch.Blocks(count, threads), 1, 1), (threads, 1, 1), 0, parameters);");
         }

@@ -36,7 +36,18 @@ internal static class AttentionLaunchEmitter
         w.Line($"    \"{plan.Kernel.QualifiedName}\", StepEntryPoint, FinalizeEntryPoint,");
         w.Line($"    HeadDim: {plan.HeadDim}, global::KernelDsl.Element.{plan.Element}, Causal: {Literals.Bool(plan.Causal)}, Scale: {Literals.Float(plan.Scale)},");
         w.Line($"    global::KernelDsl.Ring.RingLayout.{plan.Layout}, Buffers: {plan.Buffers},");
-        w.Line($"    TileQ: {c.TileQ}, TileKv: {c.TileKv}, Warps: {c.Warps}, SharedMemoryBytes: {c.SharedBytes});");
+        if (plan.CudaBackward is { } b)
+        {
+            var e = plan.BackwardEntryPoints;
+            w.Line($"    TileQ: {c.TileQ}, TileKv: {c.TileKv}, Warps: {c.Warps}, SharedMemoryBytes: {c.SharedBytes})");
+            w.Line("{");
+            w.Line($"    Backward = new(\"{e.Step}\", \"{e.Delta}\", \"{e.Gradient}\", TileQ: {b.TileQ}, TileKv: {b.TileKv}, Warps: {b.Warps}, SharedMemoryBytes: {b.SharedBytes}),");
+            w.Line("};");
+        }
+        else
+        {
+            w.Line($"    TileQ: {c.TileQ}, TileKv: {c.TileKv}, Warps: {c.Warps}, SharedMemoryBytes: {c.SharedBytes});");
+        }
         w.Line();
     }
 }

@@ -48,6 +48,7 @@ internal static class KernelTypeEmitter
         Open(w, i, "global::KernelDsl.IAttentionKernel{TElement}");
         w.Line($"static global::KernelDsl.AttentionInfo {i}.Info => Info;");
         w.Line($"static string {i}.CudaSource => CudaSource;");
+        w.Line($"static string? {i}.CudaBackwardSource => {(plan.CudaBackward is null ? "null" : "CudaBackwardSource")};");
         w.Line($"static {Ring}.RingAttentionTimings {i}.Forward({Ring}.IRingCommunicator ring, int heads, int kvHeads, int sequenceLength, {input} q, {input} k, {input} v, {output} o, global::System.Span<float> lse, {CpuIsa}? isa)");
         w.Line("    => Forward(ring, heads, kvHeads, sequenceLength, q, k, v, o, lse, isa);");
         w.Line($"static void {i}.ForwardStep(int heads, int kvHeads, int sequenceLength, int ranks, int rank, int sourceRank, {input} q, {input} k, {input} v, global::System.Span<float> runningO, global::System.Span<float> runningLse, {CpuIsa}? isa)");
