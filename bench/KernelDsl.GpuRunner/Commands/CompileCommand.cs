@@ -111,7 +111,8 @@ internal static class CompileCommand
                 int shared = function.SharedBytes + dynamicShared;
                 bool ok = function.SpillStoreBytes == 0 && function.SpillLoadBytes == 0
                     && function.Registers <= ArchitectureLimits.MaxRegistersPerThread && shared <= limit;
-                string role = kernel.Entries.Count == 1 ? "gemm" : entry.Contains("finalize", StringComparison.Ordinal) ? "finalize" : "step";
+                string role = kernel.Entries.Count == 1 ? "gemm"
+                    : new[] { "finalize", "delta", "gradient" }.FirstOrDefault(name => entry.Contains("_" + name + "_", StringComparison.Ordinal)) ?? "step";
                 Console.WriteLine(
                     $"{(ok ? "PASS" : "FAIL")}  {kernel.Name,-24} sm_{arch,-3} {role,-8} {function.Registers,4} " +
                     $"{$"{function.SpillStoreBytes}/{function.SpillLoadBytes}",11} {function.StackFrameBytes,7} " +
