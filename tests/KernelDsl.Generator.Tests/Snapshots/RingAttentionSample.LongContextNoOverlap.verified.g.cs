@@ -572,7 +572,7 @@ extern "C" __global__ void __launch_bounds__(FINALIZE_THREADS) kd_attn_finalize_
 //   A block of 128 threads owns 64 keys of one K/V head (grid: ceil(skv / 64) x kv_heads), 16 per warp: one MMA row
 //   tile of dK and dV, held in fp32 registers while the block walks the query tiles of every query head that reads
 //   its K/V head, 32 rows at a time (causally from the first tile whose last query is at or after the block's first key;
-//   a warp skips a tile none of whose queries sees its keys, and masks per element only where the diagonal cuts).
+//   a warp skips a tile none of whose queries sees its keys, and masks per element where the diagonal cuts or skv ends).
 //   Per query tile a warp computes S^T = K Q^T and dP^T = V dO^T for its 16 keys (16 x BQ: K and V as A from ldmatrix,
 //   Q and dO as B from ldmatrix without .trans), P^T = exp2(S^T scale log2(e) - L log2(e)) and dS^T = P^T o (dP^T - D)
 //   in the accumulators, then dV += P^T dO and dK += dS^T Q with P^T and dS^T repacked in registers as A fragments

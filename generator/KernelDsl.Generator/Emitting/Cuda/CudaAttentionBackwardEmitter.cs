@@ -58,7 +58,7 @@ internal static class CudaAttentionBackwardEmitter
         w.Line($"//   its K/V head, {b.TileQ} rows at a time" + (plan.Causal ? " (causally from the first tile whose last query is at or after the block's first key;" : "."));
         if (plan.Causal)
         {
-            w.Line("//   a warp skips a tile none of whose queries sees its keys, and masks per element only where the diagonal cuts).");
+            w.Line("//   a warp skips a tile none of whose queries sees its keys, and masks per element where the diagonal cuts or skv ends).");
         }
         w.Line("//   Per query tile a warp computes S^T = K Q^T and dP^T = V dO^T for its 16 keys (16 x BQ: K and V as A from ldmatrix,");
         w.Line("//   Q and dO as B from ldmatrix without .trans), P^T = exp2(S^T scale log2(e) - L log2(e)) and dS^T = P^T o (dP^T - D)");
