@@ -108,8 +108,7 @@ internal sealed class AttentionCase<TKernel, T, TE> : AttentionCase
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            var none = new TimingResult(double.NaN, double.NaN, double.NaN, double.NaN, double.NaN, 0, 0);
-            return new AttentionTiming(Name, heads, sequence, d, info.Causal, none, double.NaN, double.NaN, $"{e.GetType().Name}: {e.Message}");
+            return Failed(heads, sequence, e, backward: false);
         }
     }
 
@@ -178,9 +177,15 @@ internal sealed class AttentionCase<TKernel, T, TE> : AttentionCase
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            var none = new TimingResult(double.NaN, double.NaN, double.NaN, double.NaN, double.NaN, 0, 0);
-            return new AttentionTiming(Name, heads, sequence, d, info.Causal, none, double.NaN, double.NaN, $"{e.GetType().Name}: {e.Message}", Backward: true);
+            return Failed(heads, sequence, e, backward: true);
         }
+    }
+
+    /// <summary>The row of a timing that threw: no figures, the exception's type and message.</summary>
+    private AttentionTiming Failed(int heads, int sequence, Exception e, bool backward)
+    {
+        var none = new TimingResult(double.NaN, double.NaN, double.NaN, double.NaN, double.NaN, 0, 0);
+        return new AttentionTiming(Name, heads, sequence, info.HeadDim, info.Causal, none, double.NaN, double.NaN, $"{e.GetType().Name}: {e.Message}", backward);
     }
 
     /// <summary>A one-rank ring: running state to "no key seen", one step over the whole sequence, finalize.</summary>

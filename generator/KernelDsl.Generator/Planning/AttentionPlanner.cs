@@ -15,7 +15,7 @@ internal static class AttentionPlanner
     /// <summary>Live values per thread (<see cref="CudaAttentionPlan.LiveValuesPerThread"/>); with addresses and loop state this stays under 255 registers.</summary>
     public const int LiveValueBudget = CudaAttentionPlan.LiveValueTarget;
 
-    /// <summary>Registers beside the live values of <see cref="CudaAttentionPlan.LiveValuesPerThread"/>, at least (ptxas allocates 60–80 more).</summary>
+    /// <summary>Registers beside the live values of <see cref="CudaAttentionPlan.LiveValuesPerThread"/>, at least (ptxas allocates more; docs/BENCHMARKS.md has its counts).</summary>
     private const int FixedRegisters = 56;
 
     /// <summary>

@@ -16,6 +16,9 @@ internal sealed record CudaAttentionBackwardPlan(int TileQ, int Warps, int HeadD
     /// <summary>Q/dO tiles in flight: the next tile's copies overlap the current tile's math.</summary>
     public const int QStages = 2;
 
+    /// <summary>Warps of a delta-kernel block (D = rowsum(dO ∘ O)), one query row per warp and pass.</summary>
+    public const int DeltaWarps = 8;
+
     /// <summary>
     /// Warps per block: 64 keys. (FlashAttention-2's sm_80 kernels take 128 keys over 8 warps in a 2 × 4 grid, which
     /// shares Q and dO fragments between warps; here each warp owns whole rows of dK and dV, one MMA row tile.)

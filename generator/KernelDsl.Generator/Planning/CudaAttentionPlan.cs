@@ -91,8 +91,9 @@ internal sealed record CudaAttentionPlan(int TileQ, int TileKv, int Warps, int H
 
     /// <summary>
     /// The plan's limit on <see cref="LiveValuesPerThread"/> (the planner's budget is the same figure). ptxas allocates
-    /// 60–80 registers beside the live values (addresses, loop state, masks, the exponentials in flight), so this keeps
-    /// a thread within 255 registers without spills; NvrtcAttentionTests holds every planned kernel to that.
+    /// registers beside the live values (addresses, loop state, masks, the exponentials in flight); the limit leaves room
+    /// for them within 255 without spills, and NvrtcAttentionTests holds every planned kernel to that (registers in
+    /// docs/BENCHMARKS.md).
     /// </summary>
     public const int LiveValueTarget = 168;
 

@@ -15,7 +15,7 @@ namespace KernelDsl.Cuda;
 public static class AttentionBackwardLaunch
 {
     /// <summary>
-    /// Throws unless the arguments describe one backward step: the forward step's checks for Q, K, V and the shards,
+    /// Throws unless the arguments describe one backward step: the checks every step makes of Q, K, V and the shards,
     /// dO, dQ as long as Q, dK and dV as long as K, L and D one value per query row.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">A count is negative, or <paramref name="kvHeads"/> is below 1.</exception>
@@ -24,8 +24,7 @@ public static class AttentionBackwardLaunch
         int headDim, int qLength, int kLength, int vLength, int dOLength, int lseLength, int deltaLength, int dQLength, int dKLength, int dVLength,
         int heads, int kvHeads, int queries, int keys, SequenceShard queryShard, SequenceShard keyShard)
     {
-        // The forward's running state has no part here: its lengths pass, and dQ and L are checked below under their own names.
-        AttentionLaunch.CheckStep(headDim, qLength, kLength, vLength, int.MaxValue, int.MaxValue, heads, kvHeads, queries, keys, queryShard, keyShard);
+        AttentionLaunch.CheckQueriesAndKeys(headDim, qLength, kLength, vLength, heads, kvHeads, queries, keys, queryShard, keyShard);
         long queryValues = (long)heads * queries * headDim, keyValues = (long)kvHeads * keys * headDim, rows = (long)heads * queries;
         AttentionLaunch.CheckLength(dQLength, queryValues, "dQ", $"the dQ accumulator as [heads = {heads}][queries = {queries}][d = {headDim}]");
         AttentionLaunch.CheckLength(lseLength, rows, "lse", $"L as [heads = {heads}][queries = {queries}]");
@@ -74,7 +73,4 @@ public static class AttentionBackwardLaunch
         AttentionLaunch.AddPositions(arguments, keyShard);
         return arguments;
     }
-
-    /// <summary>Blocks of a grid-stride kernel over <paramref name="items"/> items, <paramref name="perBlock"/> per block and pass.</summary>
-    public static int Blocks(long items, int perBlock) => (int)Math.Clamp((items + perBlock - 1) / perBlock, 1, 65536);
 }

@@ -50,6 +50,18 @@ public static class AttentionLaunch
         int headDim, int qLength, int kLength, int vLength, int oRunLength, int lRunLength,
         int heads, int kvHeads, int queries, int keys, SequenceShard queryShard, SequenceShard keyShard)
     {
+        CheckQueriesAndKeys(headDim, qLength, kLength, vLength, heads, kvHeads, queries, keys, queryShard, keyShard);
+        CheckLength(oRunLength, (long)heads * queries * headDim, "oRun", $"the running O as [heads = {heads}][queries = {queries}][d = {headDim}]");
+        CheckLength(lRunLength, (long)heads * queries, "lRun", $"the running L as [heads = {heads}][queries = {queries}]");
+    }
+
+    /// <summary>
+    /// The checks every step (forward or backward) shares: sizes, GQA heads, both shards against their row counts, and
+    /// Q, K, V long enough; the caller checks its own state buffers after these.
+    /// </summary>
+    internal static void CheckQueriesAndKeys(
+        int headDim, int qLength, int kLength, int vLength, int heads, int kvHeads, int queries, int keys, SequenceShard queryShard, SequenceShard keyShard)
+    {
         ArgumentNullException.ThrowIfNull(queryShard);
         ArgumentNullException.ThrowIfNull(keyShard);
         CheckHeads(heads, kvHeads);
@@ -61,8 +73,6 @@ public static class AttentionLaunch
         CheckLength(qLength, queryValues, "q", $"Q as [heads = {heads}][queries = {queries}][d = {headDim}]");
         CheckLength(kLength, keyValues, "k", $"K as [kvHeads = {kvHeads}][keys = {keys}][d = {headDim}]");
         CheckLength(vLength, keyValues, "v", $"V as [kvHeads = {kvHeads}][keys = {keys}][d = {headDim}]");
-        CheckLength(oRunLength, queryValues, "oRun", $"the running O as [heads = {heads}][queries = {queries}][d = {headDim}]");
-        CheckLength(lRunLength, (long)heads * queries, "lRun", $"the running L as [heads = {heads}][queries = {queries}]");
     }
 
     /// <summary>Throws unless the finalize arguments fit: sizes non-negative and every buffer long enough.</summary>
@@ -99,11 +109,13 @@ public static class AttentionLaunch
     /// <param name="rows">heads · queries (≥ 1).</param>
     /// <param name="headDim">Values per row, a multiple of 4.</param>
     /// <param name="threads">Threads per finalize block.</param>
-    public static int FinalizeBlocks(int rows, int headDim, int threads)
-    {
-        long quads = (long)rows * headDim / 4;
-        return (int)Math.Clamp((quads + threads - 1) / threads, 1, 65536);
-    }
+    public static int FinalizeBlocks(int rows, int headDim, int threads) => GridStrideBlocks((long)rows * headDim / 4, threads);
+
+    /// <summary>
+    /// Blocks of a grid-stride kernel over <paramref name="items"/> items, <paramref name="perBlock"/> per block and pass:
+    /// enough for one pass, at least 1, at most 65,536 (the kernel loops over the rest).
+    /// </summary>
+    public static int GridStrideBlocks(long items, int perBlock) => (int)Math.Clamp((items + perBlock - 1) / perBlock, 1, 65536);
 
     internal static void AddPositions(KernelArguments arguments, SequenceShard shard)
     {

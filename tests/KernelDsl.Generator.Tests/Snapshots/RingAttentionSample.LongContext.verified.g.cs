@@ -1026,7 +1026,7 @@ extern "C" __global__ void __launch_bounds__(GRADIENT_THREADS) kd_attn_bwd_gradi
             const int warps = 8;  // DELTA_WARPS in CudaBackwardSource: one row per warp
             global::KernelDsl.Cuda.CudaFunction function = global::KernelDsl.Cuda.AttentionLaunch.Load(ref cudaBackwardDelta, stream.Device, CudaBackwardSource, Info.Backward!.DeltaEntryPoint);
             global::KernelDsl.Cuda.KernelArguments parameters = new global::KernelDsl.Cuda.KernelArguments().Add(o).Add(dO).Add(delta).Add(heads * queries);
-            function.Launch(stream, (global::KernelDsl.Cuda.AttentionBackwardLaunch.Blocks(heads * (long)queries, warps), 1, 1), (32 * warps, 1, 1), 0, parameters);
+            function.Launch(stream, (global::KernelDsl.Cuda.AttentionLaunch.GridStrideBlocks(heads * (long)queries, warps), 1, 1), (32 * warps, 1, 1), 0, parameters);
         }
 
         /// <summary>
@@ -1080,7 +1080,7 @@ extern "C" __global__ void __launch_bounds__(GRADIENT_THREADS) kd_attn_bwd_gradi
             const int threads = 256;  // GRADIENT_THREADS in CudaBackwardSource
             global::KernelDsl.Cuda.CudaFunction function = global::KernelDsl.Cuda.AttentionLaunch.Load(ref cudaBackwardGradient, stream.Device, CudaBackwardSource, Info.Backward!.GradientEntryPoint);
             global::KernelDsl.Cuda.KernelArguments parameters = new global::KernelDsl.Cuda.KernelArguments().Add(accumulator).Add(gradient).Add(count);
-            function.Launch(stream, (global::KernelDsl.Cuda.AttentionBackwardLaunch.Blocks(count, threads), 1, 1), (threads, 1, 1), 0, parameters);
+            function.Launch(stream, (global::KernelDsl.Cuda.AttentionLaunch.GridStrideBlocks(count, threads), 1, 1), (threads, 1, 1), 0, parameters);
         }
 
         /// <summary>

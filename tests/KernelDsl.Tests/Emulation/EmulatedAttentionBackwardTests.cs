@@ -41,11 +41,14 @@ public sealed class EmulatedAttentionBackwardTests(ITestOutputHelper output)
     [Fact]
     public void Rows_with_no_visible_key_add_nothing()
     {
-        Type type = DeclaredKernels.Of<AttentionInfo>().First(HasCudaBackward);
-        var info = (AttentionInfo)DeclaredKernels.Info(type)!;
-        MethodInfo run = typeof(EmulatedAttentionBackwardTests).GetMethod(nameof(RunWithoutVisibleKeys), BindingFlags.NonPublic | BindingFlags.Static)!
-            .MakeGenericMethod(DeclaredKernels.ClrType(info.Element));
-        EmulatedGemm.Invoke(run, null, [type, info]);
+        const int heads = 2, queries = 40, keys = 70;
+        int d = FirstWithBackward.Info.HeadDim;
+        var random = new Random(7);
+        float[] Values(int count, float scale) => Array.ConvertAll(new float[count], _ => scale * (random.NextSingle() * 2 - 1));
+        foreach (var (name, values) in OneStep(heads, queries, keys, Values(heads * queries * d, 1e4f), Values(heads * keys * d, 1f), float.NegativeInfinity, 1f))
+        {
+            Assert.True(Array.TrueForAll(values, x => x == 0f), $"{FirstWithBackward.Info.Name}: {name} has a nonzero or NaN element with L = -inf");
+        }
     }
 
     /// <summary>
@@ -55,11 +58,16 @@ public sealed class EmulatedAttentionBackwardTests(ITestOutputHelper output)
     [Fact]
     public void Logits_far_below_zero_stay_finite()
     {
-        Type type = DeclaredKernels.Of<AttentionInfo>().First(HasCudaBackward);
-        var info = (AttentionInfo)DeclaredKernels.Info(type)!;
-        MethodInfo run = typeof(EmulatedAttentionBackwardTests).GetMethod(nameof(RunWithVeryNegativeLogits), BindingFlags.NonPublic | BindingFlags.Static)!
-            .MakeGenericMethod(DeclaredKernels.ClrType(info.Element));
-        EmulatedGemm.Invoke(run, null, [type, info]);
+        const int heads = 1, queries = 100, keys = 70;  // 70 keys: the second 64-key block holds 6, seen by queries 64 on
+        var info = FirstWithBackward.Info;
+        int d = info.HeadDim;
+        float a = MathF.Sqrt(100f / (info.Scale * d));  // q = a, k = -a: every logit -100 up to the element's rounding of a
+        double logit = -(double)info.Scale * d * a * a;
+        float lse = (float)(logit + Math.Log(keys));  // as if every key were visible: causally fewer are, which only widens the gap
+        foreach (var (name, values) in OneStep(heads, queries, keys, Enumerable.Repeat(a, heads * queries * d).ToArray(), Enumerable.Repeat(-a, heads * keys * d).ToArray(), lse, 0.5f))
+        {
+            Assert.True(Array.TrueForAll(values, float.IsFinite), $"{info.Name}: {name} is not finite with logits near {logit:F1}");
+        }
     }
 
     /// <summary>The plan of the sample's backward step as Info reports it: 64 keys per block of 4 warps, 32-query tiles at d = 128.</summary>
@@ -116,74 +124,61 @@ public sealed class EmulatedAttentionBackwardTests(ITestOutputHelper output)
             EmulatedGemm.FromFloat<T>,
             EmulatedGemm.ToFloat);
 
-    private static void RunWithVeryNegativeLogits<T>(Type type, AttentionInfo info)
+    /// <summary>The first repository kernel with a CUDA backward pass.</summary>
+    private static (Type Type, AttentionInfo Info) FirstWithBackward
+    {
+        get
+        {
+            Type type = DeclaredKernels.Of<AttentionInfo>().First(HasCudaBackward);
+            return (type, (AttentionInfo)DeclaredKernels.Info(type)!);
+        }
+    }
+
+    /// <summary>
+    /// One backward step of <see cref="FirstWithBackward"/> on the emulator over one contiguous shard of queries and of keys:
+    /// the given Q and K, random V and dO, every row's L and D set to <paramref name="lse"/> and <paramref name="delta"/>;
+    /// the fp32 dQ, dK and dV it adds to zeroed accumulators.
+    /// </summary>
+    private static (string Name, float[] Values)[] OneStep(int heads, int queries, int keys, float[] q, float[] k, float lse, float delta)
+    {
+        var (type, info) = FirstWithBackward;
+        MethodInfo step = typeof(EmulatedAttentionBackwardTests).GetMethod(nameof(OneStepOf), BindingFlags.NonPublic | BindingFlags.Static)!
+            .MakeGenericMethod(DeclaredKernels.ClrType(info.Element));
+        return ((string, float[])[])EmulatedGemm.Invoke(step, null, [type, info, heads, queries, keys, q, k, lse, delta])!;
+    }
+
+    private static (string Name, float[] Values)[] OneStepOf<T>(Type type, AttentionInfo info, int heads, int queries, int keys, float[] q, float[] k, float lse, float delta)
         where T : unmanaged
     {
         var kernel = KernelOf<T>(type, info);
-        const int heads = 1, queries = 100, keys = 70;  // 70 keys: the second 64-key block holds 6, seen by queries 64 on
         int d = info.HeadDim;
-        float a = kernel.Widen(kernel.Narrow(MathF.Sqrt(100f / (info.Scale * d))));
-        double logit = -(double)info.Scale * d * a * a;
+        var random = new Random(3);
         var device = CudaDevice.Emulator;
         using var stream = new CudaStream(device);
-        using var q = DeviceBuffers.Upload(device, Enumerable.Repeat(kernel.Narrow(a), heads * queries * d).ToArray());
-        using var k = DeviceBuffers.Upload(device, Enumerable.Repeat(kernel.Narrow(-a), heads * keys * d).ToArray());
-        using var v = DeviceBuffers.Upload(device, DeviceAttentionRing.Values(new Random(3), heads * keys * d, 1f, kernel.Narrow));
-        using var dO = DeviceBuffers.Upload(device, DeviceAttentionRing.Values(new Random(4), heads * queries * d, 1f, kernel.Narrow));
-        using var lse = new DeviceBuffer<float>(heads * queries, device);
-        using var delta = new DeviceBuffer<float>(heads * queries, device);
+        using var deviceQ = DeviceBuffers.Upload(device, Array.ConvertAll(q, x => kernel.Narrow(x)));
+        using var deviceK = DeviceBuffers.Upload(device, Array.ConvertAll(k, x => kernel.Narrow(x)));
+        using var v = DeviceBuffers.Upload(device, DeviceAttentionRing.Values(random, heads * keys * d, 1f, kernel.Narrow));
+        using var dO = DeviceBuffers.Upload(device, DeviceAttentionRing.Values(random, heads * queries * d, 1f, kernel.Narrow));
+        using var deviceLse = new DeviceBuffer<float>(heads * queries, device);
+        using var deviceDelta = new DeviceBuffer<float>(heads * queries, device);
         using var dQ = new DeviceBuffer<float>(heads * queries * d, device);
         using var dK = new DeviceBuffer<float>(heads * keys * d, device);
         using var dV = new DeviceBuffer<float>(heads * keys * d, device);
-        lse.Fill((float)(logit + Math.Log(keys)));  // every key visible (not causal) or, causally, fewer: L only grows the gap
-        delta.Fill(0.5f);
+        deviceLse.Fill(lse);
+        deviceDelta.Fill(delta);
         dQ.Fill(0f);
         dK.Fill(0f);
         dV.Fill(0f);
         var queryShard = SequenceShard.For(RingLayout.Contiguous, queries, 1, 0);
         var keyShard = SequenceShard.For(RingLayout.Contiguous, keys, 1, 0);
-        kernel.Step(stream, q, k, v, dO, lse, delta, dQ, dK, dV, heads, heads, queries, keys, queryShard, keyShard);
+        kernel.Step(stream, deviceQ, deviceK, v, dO, deviceLse, deviceDelta, dQ, dK, dV, heads, heads, queries, keys, queryShard, keyShard);
         stream.Synchronize();
-        foreach (var (buffer, name) in new[] { (dQ, "dQ"), (dK, "dK"), (dV, "dV") })
+        float[] Read(DeviceBuffer<float> buffer)
         {
             var values = new float[buffer.Length];
             buffer.CopyTo(values);
-            Assert.True(Array.TrueForAll(values, float.IsFinite), $"{info.Name}: {name} is not finite with logits near {logit:F1}");
+            return values;
         }
-    }
-
-    private static void RunWithoutVisibleKeys<T>(Type type, AttentionInfo info)
-        where T : unmanaged
-    {
-        var kernel = KernelOf<T>(type, info);
-        const int heads = 2, queries = 40, keys = 70;
-        int d = info.HeadDim;
-        var random = new Random(7);
-        var device = CudaDevice.Emulator;
-        using var stream = new CudaStream(device);
-        using var q = DeviceBuffers.Upload(device, DeviceAttentionRing.Values(random, heads * queries * d, 1e4f, kernel.Narrow));
-        using var dO = DeviceBuffers.Upload(device, DeviceAttentionRing.Values(random, heads * queries * d, 1f, kernel.Narrow));
-        using var k = DeviceBuffers.Upload(device, DeviceAttentionRing.Values(random, heads * keys * d, 1f, kernel.Narrow));
-        using var v = DeviceBuffers.Upload(device, DeviceAttentionRing.Values(random, heads * keys * d, 1f, kernel.Narrow));
-        using var lse = new DeviceBuffer<float>(heads * queries, device);
-        using var delta = new DeviceBuffer<float>(heads * queries, device);
-        using var dQ = new DeviceBuffer<float>(heads * queries * d, device);
-        using var dK = new DeviceBuffer<float>(heads * keys * d, device);
-        using var dV = new DeviceBuffer<float>(heads * keys * d, device);
-        lse.Fill(float.NegativeInfinity);
-        delta.Fill(1f);
-        dQ.Fill(0f);
-        dK.Fill(0f);
-        dV.Fill(0f);
-        var shard = SequenceShard.For(RingLayout.Contiguous, queries, 1, 0);
-        var keyShard = SequenceShard.For(RingLayout.Contiguous, keys, 1, 0);
-        kernel.Step(stream, q, k, v, dO, lse, delta, dQ, dK, dV, heads, heads, queries, keys, shard, keyShard);
-        stream.Synchronize();
-        foreach (var (buffer, name) in new[] { (dQ, "dQ"), (dK, "dK"), (dV, "dV") })
-        {
-            var values = new float[buffer.Length];
-            buffer.CopyTo(values);
-            Assert.True(Array.TrueForAll(values, x => x == 0f), $"{info.Name}: {name} has a nonzero or NaN element with L = -inf");
-        }
+        return [("dQ", Read(dQ)), ("dK", Read(dK)), ("dV", Read(dV))];
     }
 }

@@ -52,38 +52,8 @@ public sealed class EmulatorCounterTests(ITestOutputHelper output)
         MethodInfo step = type.GetMethod("LaunchStep")!;
         MethodInfo run = typeof(EmulatorCounterTests).GetMethod(nameof(Step), BindingFlags.NonPublic | BindingFlags.Static)!
             .MakeGenericMethod(DeclaredKernels.ClrType(info.Element));
-        // Launches run on the calling thread; other tests' launches (other threads) are not this one's.
-        var reports = new ConcurrentBag<EmulatorReport>();
-        int thread = Environment.CurrentManagedThreadId;
-        void Collect(EmulatorReport report)
-        {
-            if (Environment.CurrentManagedThreadId == thread)
-            {
-                reports.Add(report);
-            }
-        }
-
-        Emulator.Launched += Collect;
-        try
-        {
-            EmulatedGemm.Invoke(run, null, [step, d, tokens, heads]);
-        }
-        finally
-        {
-            Emulator.Launched -= Collect;
-        }
-
+        var reports = LaunchedOnThisThread(() => EmulatedGemm.Invoke(run, null, [step, d, tokens, heads]));
         Check(reports.Single(report => report.Kernel == info.StepEntryPoint), $"S={tokens} heads={heads}");
-    }
-
-    public static TheoryData<string> Backwards()
-    {
-        var data = new TheoryData<string>();
-        foreach (Type type in DeclaredKernels.Of<AttentionInfo>().Where(type => ((AttentionInfo)DeclaredKernels.Info(type)!).Backward is not null))
-        {
-            data.Add(type.FullName!);
-        }
-        return data;
     }
 
     /// <summary>
@@ -92,33 +62,14 @@ public sealed class EmulatorCounterTests(ITestOutputHelper output)
     /// other float of a row per instruction (the emulator counts them as a load and a store).
     /// </summary>
     [Theory]
-    [MemberData(nameof(Backwards))]
+    [MemberData(nameof(EmulatedAttentionBackwardTests.Kernels), MemberType = typeof(EmulatedAttentionBackwardTests))]
     public void Attention_backward_step_is_conflict_free(string kernel)
     {
         Type type = DeclaredKernels.Named(kernel);
         var info = (AttentionInfo)DeclaredKernels.Info(type)!;
         MethodInfo run = typeof(EmulatorCounterTests).GetMethod(nameof(BackwardStep), BindingFlags.NonPublic | BindingFlags.Static)!
             .MakeGenericMethod(DeclaredKernels.ClrType(info.Element));
-        var reports = new ConcurrentBag<EmulatorReport>();
-        int thread = Environment.CurrentManagedThreadId;
-        void Collect(EmulatorReport report)
-        {
-            if (Environment.CurrentManagedThreadId == thread)
-            {
-                reports.Add(report);
-            }
-        }
-
-        Emulator.Launched += Collect;
-        try
-        {
-            EmulatedGemm.Invoke(run, null, [type.GetMethod("LaunchBackwardStep")!, info.HeadDim, 200, 2]);
-        }
-        finally
-        {
-            Emulator.Launched -= Collect;
-        }
-
+        var reports = LaunchedOnThisThread(() => EmulatedGemm.Invoke(run, null, [type.GetMethod("LaunchBackwardStep")!, info.HeadDim, 200, 2]));
         EmulatorReport report = reports.Single(report => report.Kernel == info.Backward!.StepEntryPoint);
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"| {report.Kernel} | S=200 heads=2 | {report.SharedWavefronts}/{report.SharedIdealWavefronts} | {report.LdmatrixWavefronts}/{report.LdmatrixIdealWavefronts} | " +
@@ -148,6 +99,31 @@ public sealed class EmulatorCounterTests(ITestOutputHelper output)
         dK.Fill(0f);
         dV.Fill(0f);
         EmulatedGemm.Invoke(step, null, [stream, q, k, v, dO, lse, delta, dQ, dK, dV, heads, heads, tokens, tokens, shard, shard]);
+    }
+
+    /// <summary>The reports of the launches <paramref name="run"/> makes: launches run on the calling thread, and other tests' (other threads) are not its.</summary>
+    private static ConcurrentBag<EmulatorReport> LaunchedOnThisThread(Action run)
+    {
+        var reports = new ConcurrentBag<EmulatorReport>();
+        int thread = Environment.CurrentManagedThreadId;
+        void Collect(EmulatorReport report)
+        {
+            if (Environment.CurrentManagedThreadId == thread)
+            {
+                reports.Add(report);
+            }
+        }
+
+        Emulator.Launched += Collect;
+        try
+        {
+            run();
+        }
+        finally
+        {
+            Emulator.Launched -= Collect;
+        }
+        return reports;
     }
 
     private void Check(EmulatorReport report, string shape)

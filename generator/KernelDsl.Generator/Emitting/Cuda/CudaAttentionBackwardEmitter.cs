@@ -95,7 +95,7 @@ internal static class CudaAttentionBackwardEmitter
         w.Line($"constexpr float SCALE = {Literals.Float(plan.Scale)};  // softmax scale");
         w.Line($"constexpr float SCALE_LOG2 = {Literals.Float(plan.ScaleLog2)};  // softmax scale times log2(e)");
         w.Line("constexpr float LOG2E = 1.44269504088896341f;");
-        w.Line($"constexpr int DELTA_WARPS = 8, GRADIENT_THREADS = {plan.Cuda.FinalizeThreads};");
+        w.Line($"constexpr int DELTA_WARPS = {CudaAttentionBackwardPlan.DeltaWarps}, GRADIENT_THREADS = {plan.Cuda.FinalizeThreads};");
         w.Line("constexpr unsigned FULL_MASK = 0xffffffffu;");
         w.Line("static_assert(BKV == 16 * WARPS && BQ % 16 == 0 && D % 16 == 0, \"16 keys per warp; whole 16-query and 16-dim steps\");");
     }

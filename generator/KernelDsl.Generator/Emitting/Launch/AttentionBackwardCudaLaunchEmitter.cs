@@ -52,10 +52,10 @@ internal static class AttentionBackwardCudaLaunchEmitter
             w.Open("if (heads == 0 || queries == 0)");
             w.Line("return;");
             w.Close();
-            w.Line("const int warps = 8;  // DELTA_WARPS in CudaBackwardSource: one row per warp");
+            w.Line($"const int warps = {CudaAttentionBackwardPlan.DeltaWarps};  // DELTA_WARPS in CudaBackwardSource: one row per warp");
             w.Line($"{Cuda}.CudaFunction function = {Cuda}.AttentionLaunch.Load(ref cudaBackwardDelta, stream.Device, CudaBackwardSource, Info.Backward!.DeltaEntryPoint);");
             w.Line($"{Cuda}.KernelArguments parameters = new {Cuda}.KernelArguments().Add(o).Add(dO).Add(delta).Add(heads * queries);");
-            w.Line($"function.Launch(stream, ({Cuda}.AttentionBackwardLaunch.Blocks(heads * (long)queries, warps), 1, 1), (32 * warps, 1, 1), 0, parameters);");
+            w.Line($"function.Launch(stream, ({Cuda}.AttentionLaunch.GridStrideBlocks(heads * (long)queries, warps), 1, 1), (32 * warps, 1, 1), 0, parameters);");
         }
         w.Close();
         w.Line();
@@ -110,7 +110,7 @@ internal static class AttentionBackwardCudaLaunchEmitter
             w.Line($"const int threads = {plan.Cuda.FinalizeThreads};  // GRADIENT_THREADS in CudaBackwardSource");
             w.Line($"{Cuda}.CudaFunction function = {Cuda}.AttentionLaunch.Load(ref cudaBackwardGradient, stream.Device, CudaBackwardSource, Info.Backward!.GradientEntryPoint);");
             w.Line($"{Cuda}.KernelArguments parameters = new {Cuda}.KernelArguments().Add(accumulator).Add(gradient).Add(count);");
-            w.Line($"function.Launch(stream, ({Cuda}.AttentionBackwardLaunch.Blocks(count, threads), 1, 1), (threads, 1, 1), 0, parameters);");
+            w.Line($"function.Launch(stream, ({Cuda}.AttentionLaunch.GridStrideBlocks(count, threads), 1, 1), (threads, 1, 1), 0, parameters);");
         }
         w.Close();
         w.Line();
