@@ -2,8 +2,8 @@ namespace KernelDsl;
 
 /// <summary>
 /// The CUDA backward pass the generator printed for a ring-attention kernel (<see cref="AttentionInfo.Backward"/>,
-/// <c>CudaBackwardSource</c>): a block owns <see cref="TileKv"/> keys of one K/V head, 16 per warp, and walks the query
-/// tiles of <see cref="TileQ"/> rows.
+/// <c>CudaBackwardSource</c>): a block owns <see cref="TileKv"/> keys of one K/V head, split over its <see cref="Warps"/>
+/// warps, and walks the query tiles of <see cref="TileQ"/> rows.
 /// </summary>
 /// <param name="StepEntryPoint">The backward step kernel (adds into fp32 dQ, dK, dV).</param>
 /// <param name="DeltaEntryPoint">The kernel of D = rowsum(dO ∘ O).</param>

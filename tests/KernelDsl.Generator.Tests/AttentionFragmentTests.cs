@@ -159,7 +159,7 @@ public sealed class AttentionFragmentTests
         var random = new Random(queries + keys + headDim);
         double[,] ds = Matrix(random, queries, keys), k = Matrix(random, keys, headDim);
         var ks = tile.Store(k);
-        int stride = new CudaAttentionBackwardPlan(queries, keys / 16, headDim).DsStride;
+        int stride = new CudaAttentionBackwardPlan(queries, 16, keys / 16, headDim, TensorCores: true).DsStride;
         var dst = Enumerable.Repeat(double.NaN, keys * stride).ToArray();
         for (int key = 0; key < keys; key++)
         {

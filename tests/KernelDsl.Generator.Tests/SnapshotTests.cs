@@ -61,6 +61,21 @@ public sealed class SnapshotTests
         }
     }
 
+    /// <summary>
+    /// The fp32 backward pass on CUDA cores, reviewed like the samples' 16-bit one: d = 128 (whole groups of 8 chunks)
+    /// and d = 80, whose last chunk group is partial.
+    /// </summary>
+    [Theory]
+    [InlineData("bench/KernelDsl.Benchmarks/Kernels.cs", "KernelDsl.Benchmarks.BenchAttention128")]
+    [InlineData("tests/KernelDsl.Tests/Emulation/SwizzleKernels.cs", "KernelDsl.Tests.Emulation.AttentionF32D80")]
+    public void Simt_attention_backward_cuda_matches_the_reviewed_snapshots(string file, string kernel)
+    {
+        var source = RepositoryFiles.KernelSources().Single(f => RepositoryFiles.Relative(f.Path) == file);
+        var run = GeneratorRun.Run(source);
+        Assert.Empty(run.GeneratorDiagnostics);
+        Snapshot.Match(GeneratorRun.CudaSourceOf(run.GeneratedSources[kernel + ".g.cs"], "CudaBackwardSource"), kernel + ".Backward", "cu");
+    }
+
     /// <summary>[GeneratedCode] carries the generator assembly's version, so tools can tell which generator wrote a file.</summary>
     [Fact]
     public void GeneratedCode_names_the_generators_version()

@@ -12,7 +12,7 @@ namespace KernelDsl.Generator.Planning;
 /// <param name="Scale">Softmax scale (1/√HeadDim unless the user set one).</param>
 /// <param name="Cuda">Thread-block tiling of the step kernel.</param>
 /// <param name="BackwardEntryPoints">CUDA kernels of the backward pass: the step, D = rowsum(dO ∘ O), and an fp32 gradient's conversion.</param>
-/// <param name="CudaBackward">Tiling of the backward step kernel; null where there is none (fp32 elements, or d too large for dK and dV in registers).</param>
+/// <param name="CudaBackward">Tiling of the backward step kernel; null where there is none (16-bit elements with d too large for dK and dV of 16 keys per warp in registers).</param>
 internal sealed record AttentionPlan(
     KernelIdentity Kernel,
     string StepEntryPoint,

@@ -139,7 +139,7 @@ internal static class AttentionPlanner
             cuda,
             (EntryPointName.For("kd_attn_bwd_step_", spec.Kernel), EntryPointName.For("kd_attn_bwd_delta_", spec.Kernel),
                 EntryPointName.For("kd_attn_bwd_gradient_", spec.Kernel)),
-            tensorCores ? CudaAttentionBackwardPlan.For(spec.HeadDim, limit) : null));
+            CudaAttentionBackwardPlan.For(spec.HeadDim, tensorCores, limit)));
     }
 
     public static bool UsesTensorCores(Element element) => element is Element.F16 or Element.BF16;

@@ -85,6 +85,7 @@ internal sealed record GeneratedKernel(
 
         if (generated.Contains("public const string StepEntryPoint", StringComparison.Ordinal))
         {
+            bool tensorCores = Element(generated, @"HeadDim: \d+, global::KernelDsl\.Element\.(\w+)") != "F32";
             return new(
                 name,
                 Family.Attention,
@@ -92,7 +93,7 @@ internal sealed record GeneratedKernel(
                 GeneratorRun.CudaSourceOf(generated),
                 [Constant(generated, "StepEntryPoint"), Constant(generated, "FinalizeEntryPoint")],
                 [SharedBytes(generated), 0],
-                Element(generated, @"HeadDim: \d+, global::KernelDsl\.Element\.(\w+)") != "F32")
+                tensorCores)
             {
                 Backward = generated.Contains("public const string CudaBackwardSource", StringComparison.Ordinal)
                     ? new(
@@ -102,7 +103,7 @@ internal sealed record GeneratedKernel(
                         GeneratorRun.CudaSourceOf(generated, "CudaBackwardSource"),
                         [.. BackwardInfo(generated).Groups.Cast<Group>().Skip(1).Take(3).Select(g => g.Value)],
                         [int.Parse(BackwardInfo(generated).Groups[4].Value, CultureInfo.InvariantCulture), 0, 0],
-                        TensorCores: true)
+                        tensorCores)
                     : null,
             };
         }

@@ -1,4 +1,4 @@
-// KernelDsl: RingAttentionSample.LongContext, BF16 ring attention backward (d = 128, causal) on tensor cores. Generated; do not edit.
+// KernelDsl: RingAttentionSample.LongContext, BF16 ring attention backward (d = 128, causal) on tensor cores (mma.sync m16n8k16, fp32 accumulate). Generated; do not edit.
 //   Backward step kernel, once per ring step: FlashAttention-2's backward of this rank's queries against one K/V shard.
 //   With the forward's L (natural log; -inf for a row that saw no key) and D = rowsum(dO o O) of each query row:
 //   P = exp(S * scale - L), dV += P^T dO, dP = dO V^T, dS = P o (dP - D), dQ += scale dS K, dK += scale dS^T Q,
@@ -7,8 +7,8 @@
 //   causal rule and the tensor layouts are the forward step's; query head h reads K/V head h / (heads / kv_heads).
 //
 // Tiling
-//   A block of 128 threads owns 64 keys of one K/V head (grid: ceil(skv / 64) x kv_heads), 16 per warp: one MMA row
-//   tile of dK and dV, held in fp32 registers while the block walks the query tiles of every query head that reads
+//   A block of 128 threads owns 64 keys of one K/V head (grid: ceil(skv / 64) x kv_heads), 16 per warp,
+//   whose dK and dV it holds in fp32 registers while the block walks the query tiles of every query head that reads
 //   its K/V head, 32 rows at a time (causally from the first tile whose last query is at or after the block's first key;
 //   a warp skips a tile none of whose queries sees its keys, and masks per element where the diagonal cuts or skv ends).
 //   Per query tile a warp computes S^T = K Q^T and dP^T = V dO^T for its 16 keys (16 x BQ: K and V as A from ldmatrix,
@@ -16,9 +16,10 @@
 //   in the accumulators, then dV += P^T dO and dK += dS^T Q with P^T and dS^T repacked in registers as A fragments
 //   (the forward's P repacking) and dO, Q as B from ldmatrix.trans. dQ needs dS with queries as rows: each warp stores
 //   its dS^T rows in 16 bits to shared memory, and after a barrier the warps split the tile's dQ into 16 x 16 blocks,
-//   each a sum over the block's 64 keys (dS as A by ldmatrix.trans, K as B by ldmatrix.trans), added to global dQ
-//   with one fp32 atomic add per element: blocks over different keys add into the same dQ rows, so dQ's rounding
-//   depends on their order (dK and dV have one writer per row and are deterministic).
+//   each a sum over the block's BKV keys (dS as A by ldmatrix.trans, K as B by ldmatrix.trans), added to global dQ
+//   with one fp32 atomic add per element.
+//   Blocks over different keys add into the same dQ rows, so dQ's rounding depends on their order (dK and dV have
+//   one writer per row and are deterministic).
 //   Rows past sq read zero Q and dO and L = +inf, so their P is 0; keys past skv read zero K and V and are masked
 //   (P = 0), and their dK, dV rows are not written. A row with L = -inf (no key seen forward) takes L = +inf:
 //   P = 0 and zero gradients, never NaN.
@@ -26,25 +27,26 @@
 // Shared memory (dynamic)
 //   Ks[64][16] and Vs[64][16] chunks, loaded once; 2 stages of Qs[32][16] and dOs[32][16] (cp.async, the
 //   next tile's copies issued before this tile's math; swizzled as in the forward step); per stage the tile's L and D
-//   in fp32 (L pre-multiplied by log2(e)); dSt[64][40] 16-bit (rows padded by one 16-byte chunk). 71168 bytes in all.
+//   in fp32 (L pre-multiplied by log2(e)); dSt[64][40] 16-bit (rows padded by 8 elements). 71168 bytes in all.
 
 constexpr int D = 128;  // head dimension
 constexpr int BQ = 32, BKV = 64;  // query rows per tile, keys per block
-constexpr int WARPS = 4, THREADS = 32 * WARPS;
+constexpr int WARPS = 4, THREADS = 32 * WARPS, KPW = 16;  // KPW: keys per warp
 constexpr int Q_STAGES = 2;  // Q/dO double buffering
 constexpr int CHUNK_ELEMS = 8, CHUNKS = D / CHUNK_ELEMS;  // 16-byte chunks per row of Ks, Vs, Qs, dOs
 constexpr int SWIZZLE = 8, ROW_GROUP = 1;  // chunk c of row r is stored at c ^ ((r / ROW_GROUP) % SWIZZLE)
 constexpr int Q_TILE = BQ * D, KV_TILE = BKV * D;  // elements
-constexpr int DS_STRIDE = 40;  // elements per dSt row: BQ + one 16-byte chunk of padding
-constexpr int NQ = BQ / 8, NO = D / 8;  // 8-wide MMA n-tiles of S^T (queries) and of dK, dV (head dims)
-constexpr int DQ_BLOCKS = (BQ / 16) * (D / 16);  // 16 x 16 blocks of a tile's dQ, split over the warps
+constexpr int DS_STRIDE = 40;  // elements per dSt row: BQ + 8 of padding
 constexpr bool CAUSAL = true;
 constexpr float SCALE = 0.088388346f;  // softmax scale
 constexpr float SCALE_LOG2 = 0.12751743f;  // softmax scale times log2(e)
 constexpr float LOG2E = 1.44269504088896341f;
 constexpr int DELTA_WARPS = 8, GRADIENT_THREADS = 256;
 constexpr unsigned FULL_MASK = 0xffffffffu;
-static_assert(BKV == 16 * WARPS && BQ % 16 == 0 && D % 16 == 0, "16 keys per warp; whole 16-query and 16-dim steps");
+static_assert(BKV == KPW * WARPS, "the warps split the block's keys");
+constexpr int NQ = BQ / 8, NO = D / 8;  // 8-wide MMA n-tiles of S^T (queries) and of dK, dV (head dims)
+constexpr int DQ_BLOCKS = (BQ / 16) * (D / 16);  // 16 x 16 blocks of a tile's dQ, split over the warps
+static_assert(KPW == 16 && CHUNK_ELEMS == 8 && BQ % 16 == 0 && D % 16 == 0, "one MMA row tile of keys per warp; 16-bit elements; whole 16-query and 16-dim steps");
 
 // ---- PTX prelude: the inline-PTX helpers this kernel calls (fixed names). Built with
 // ---- -DKERNELDSL_EMULATION, the KernelDsl emulator's header defines the same names instead.
@@ -242,8 +244,8 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) kd_attn_bwd_step_RingAt
     };
 
     // This warp's keys and the positions they span (a warp past skv adds nothing but still takes part in dQ).
-    const int warp_key0 = 16 * warp;
-    const int warp_keys = min(16, kv_rows - warp_key0);
+    const int warp_key0 = KPW * warp;
+    const int warp_keys = min(KPW, kv_rows - warp_key0);
     const int key_first = warp_keys > 0 ? kv_position(kv0 + warp_key0) : 0;
     const int key_last = warp_keys > 0 ? kv_position(kv0 + warp_key0 + warp_keys - 1) : 0;
     // dK and dV of the warp's keys (n-tile n, element e: key acc_row(e), dim 8n + acc_col(e)); dK without the scale.
@@ -273,6 +275,8 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) kd_attn_bwd_step_RingAt
         const int head = step_head(step), q0 = step_q0(step), q_rows = min(BQ, sq - q0);
         const int query_first = q_position(q0), query_last = q_position(q0 + q_rows - 1);
         const bool visible = warp_keys > 0 && !(CAUSAL && key_first > query_last);
+        // Per element masking only where the warp has keys past skv or the diagonal cuts its keys and the tile's queries.
+        const bool masked = warp_keys < KPW || (CAUSAL && key_last > query_first);
         if (visible) {
             // S^T = K Q^T and dP^T = V dO^T for the warp's 16 keys: NQ tiles of 16 x 8 (queries), over d in steps of 16.
             float st[NQ][4] = {}, dpt[NQ][4] = {};
@@ -300,8 +304,7 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) kd_attn_bwd_step_RingAt
             }
 
             // P^T = exp2(S^T scale log2(e) - L log2(e)), 0 for a key past skv or (causally) after the query;
-            // dS^T = P^T o (dP^T - D). Per element only where the warp has keys past skv or the diagonal cuts.
-            const bool masked = warp_keys < 16 || (CAUSAL && key_last > query_first);
+            // dS^T = P^T o (dP^T - D).
             #pragma unroll
             for (int j = 0; j < NQ; ++j) {
                 #pragma unroll

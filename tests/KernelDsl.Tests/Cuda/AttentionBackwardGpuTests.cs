@@ -20,6 +20,10 @@ public sealed class AttentionBackwardGpuTests(ITestOutputHelper output)
         AttentionBF16Causal.Info, AttentionBF16Causal.LaunchBackwardDelta, AttentionBF16Causal.LaunchBackwardStep, AttentionBF16Causal.LaunchFinalizeGradient,
         x => (BFloat16)x, x => (float)x);
 
+    private static readonly DeviceBackwardRing.Kernel<float> F32Causal = new(
+        AttentionF32Causal.Info, AttentionF32Causal.LaunchBackwardDelta, AttentionF32Causal.LaunchBackwardStep, AttentionF32Causal.LaunchFinalizeGradient,
+        x => x, x => x);
+
     [Fact]
     public void Step_arguments_are_checked_and_name_the_parameter()
     {
@@ -58,5 +62,12 @@ public sealed class AttentionBackwardGpuTests(ITestOutputHelper output)
     {
         var (dQ, dK, dV) = DeviceBackwardRing.Play(output, CudaDevice.Default, Bf16Causal, ranks: 2, sequenceLength: 517, heads: 4, kvHeads: 1, RingLayout.Striped);
         Assert.True(dQ <= 5e-3 && dK <= 5e-3 && dV <= 5e-3, $"dQ {dQ:E2}, dK {dK:E2}, dV {dV:E2}");
+    }
+
+    [GpuFact]
+    public void Fp32_causal_backward_ring_on_cuda_cores_matches_float64()
+    {
+        var (dQ, dK, dV) = DeviceBackwardRing.Play(output, CudaDevice.Default, F32Causal, ranks: 3, sequenceLength: 700, heads: 4, kvHeads: 2, RingLayout.Zigzag);
+        Assert.True(dQ <= 1e-5 && dK <= 1e-5 && dV <= 1e-5, $"dQ {dQ:E2}, dK {dK:E2}, dV {dV:E2}");
     }
 }

@@ -10,7 +10,8 @@ using Xunit.Abstractions;
 namespace KernelDsl.Tests.Emulation;
 
 /// <summary>
-/// Every ring-attention kernel the repository declares with a CUDA backward pass (16-bit elements, d ≤ 128), its
+/// Every ring-attention kernel the repository declares with a CUDA backward pass (fp32 on CUDA cores; 16-bit elements
+/// with d ≤ 144 on tensor cores), its
 /// generated backward kernels run on the emulator: rings of 1 and 3 ranks in the kernel's own layout through
 /// <see cref="DeviceBackwardRing"/>, dQ, dK and dV against float64 gradients.
 /// </summary>
@@ -37,17 +38,22 @@ public sealed class EmulatedAttentionBackwardTests(ITestOutputHelper output)
         EmulatedGemm.Invoke(play, this, [type, info]);
     }
 
+    /// <summary>The two ways a backward step computes: the first repository kernel of each.</summary>
+    public static TheoryData<bool> Paths() => new() { true, false };
+
     /// <summary>Rows whose forward saw no key (L = −∞) get zero gradients, never NaN: every accumulator stays exactly 0.</summary>
-    [Fact]
-    public void Rows_with_no_visible_key_add_nothing()
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void Rows_with_no_visible_key_add_nothing(bool tensorCores)
     {
         const int heads = 2, queries = 40, keys = 70;
-        int d = FirstWithBackward.Info.HeadDim;
+        var (type, info) = FirstWithBackward(tensorCores);
+        int d = info.HeadDim;
         var random = new Random(7);
         float[] Values(int count, float scale) => Array.ConvertAll(new float[count], _ => scale * (random.NextSingle() * 2 - 1));
-        foreach (var (name, values) in OneStep(heads, queries, keys, Values(heads * queries * d, 1e4f), Values(heads * keys * d, 1f), float.NegativeInfinity, 1f))
+        foreach (var (name, values) in OneStep(type, info, heads, queries, keys, Values(heads * queries * d, 1e4f), Values(heads * keys * d, 1f), float.NegativeInfinity, 1f))
         {
-            Assert.True(Array.TrueForAll(values, x => x == 0f), $"{FirstWithBackward.Info.Name}: {name} has a nonzero or NaN element with L = -inf");
+            Assert.True(Array.TrueForAll(values, x => x == 0f), $"{info.Name}: {name} has a nonzero or NaN element with L = -inf");
         }
     }
 
@@ -55,16 +61,17 @@ public sealed class EmulatedAttentionBackwardTests(ITestOutputHelper output)
     /// Every logit near −100, so L ≈ −96: the padding keys of a partial block (past skv) must get P = 0, not exp(−L),
     /// which overflows fp32; every gradient stays finite.
     /// </summary>
-    [Fact]
-    public void Logits_far_below_zero_stay_finite()
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void Logits_far_below_zero_stay_finite(bool tensorCores)
     {
-        const int heads = 1, queries = 100, keys = 70;  // 70 keys: the second 64-key block holds 6, seen by queries 64 on
-        var info = FirstWithBackward.Info;
+        const int heads = 1, queries = 100, keys = 70;  // 70 keys: the last key block is partial (64 and 16 keys per block)
+        var (type, info) = FirstWithBackward(tensorCores);
         int d = info.HeadDim;
         float a = MathF.Sqrt(100f / (info.Scale * d));  // q = a, k = -a: every logit -100 up to the element's rounding of a
         double logit = -(double)info.Scale * d * a * a;
         float lse = (float)(logit + Math.Log(keys));  // as if every key were visible: causally fewer are, which only widens the gap
-        foreach (var (name, values) in OneStep(heads, queries, keys, Enumerable.Repeat(a, heads * queries * d).ToArray(), Enumerable.Repeat(-a, heads * keys * d).ToArray(), lse, 0.5f))
+        foreach (var (name, values) in OneStep(type, info, heads, queries, keys, Enumerable.Repeat(a, heads * queries * d).ToArray(), Enumerable.Repeat(-a, heads * keys * d).ToArray(), lse, 0.5f))
         {
             Assert.True(Array.TrueForAll(values, float.IsFinite), $"{info.Name}: {name} is not finite with logits near {logit:F1}");
         }
@@ -80,11 +87,22 @@ public sealed class EmulatedAttentionBackwardTests(ITestOutputHelper output)
         Assert.StartsWith("kd_attn_bwd_step_", backward.StepEntryPoint, StringComparison.Ordinal);
     }
 
-    /// <summary>An F32 kernel has no CUDA backward pass: its launches throw and point to the CPU backward, never run something else.</summary>
+    /// <summary>
+    /// The F32 path's plan as Info reports it: at d = 128 dK and dV of 8 keys per warp (32 per block) fit its register
+    /// budget, with 32-query tiles.
+    /// </summary>
+    [Fact]
+    public void Info_describes_the_simt_backward_plan()
+    {
+        var backward = KernelDsl.Tests.Attention.F32D128Striped.Info.Backward!;
+        Assert.Equal((32, 32, 4, 128), (backward.TileQ, backward.TileKv, backward.Warps, backward.Threads));
+    }
+
+    /// <summary>A 16-bit kernel with d = 160 has no CUDA backward pass: its launches throw and point to the CPU backward, never run something else.</summary>
     [Fact]
     public void A_kernel_without_a_cuda_backward_says_why()
     {
-        Type type = DeclaredKernels.Of<AttentionInfo>().First(t => ((AttentionInfo)DeclaredKernels.Info(t)!).Element == Element.F32);
+        Type type = typeof(AttentionD160);
         Assert.Null(((AttentionInfo)DeclaredKernels.Info(type)!).Backward);
         var error = Assert.Throws<TargetInvocationException>(() => type.GetMethod("LaunchBackwardStep")!.Invoke(null, new object?[16]));
         var reason = Assert.IsType<NotSupportedException>(error.InnerException);
@@ -105,7 +123,8 @@ public sealed class EmulatedAttentionBackwardTests(ITestOutputHelper output)
         var kernel = KernelOf<T>(type, info);
         // P and dS enter the MMAs rounded to the element type (as in FlashAttention-2), and the gradients are stored in it.
         // Observed within 1.7x the element rounding of the exact gradients (docs/BENCHMARKS.md); the bounds leave 2x on that.
-        double tolerance = info.Element == Element.F16 ? 7e-4 : 5e-3;
+        // fp32 rounds nothing but its sums: the bound.
+        double tolerance = info.Element switch { Element.F16 => 7e-4, Element.BF16 => 5e-3, _ => 1e-5 };
         foreach (var (ranks, sequence, heads, kvHeads) in new[] { (1, 37, 1, 1), (3, 200, 4, 2) })
         {
             var (dQ, dK, dV) = DeviceBackwardRing.Play(output, CudaDevice.Emulator, kernel, ranks, sequence, heads, kvHeads, info.Layout);
@@ -124,24 +143,20 @@ public sealed class EmulatedAttentionBackwardTests(ITestOutputHelper output)
             EmulatedGemm.FromFloat<T>,
             EmulatedGemm.ToFloat);
 
-    /// <summary>The first repository kernel with a CUDA backward pass.</summary>
-    private static (Type Type, AttentionInfo Info) FirstWithBackward
+    /// <summary>The first repository kernel with a CUDA backward pass on tensor cores (16-bit) or on CUDA cores (fp32).</summary>
+    private static (Type Type, AttentionInfo Info) FirstWithBackward(bool tensorCores)
     {
-        get
-        {
-            Type type = DeclaredKernels.Of<AttentionInfo>().First(HasCudaBackward);
-            return (type, (AttentionInfo)DeclaredKernels.Info(type)!);
-        }
+        Type type = DeclaredKernels.Of<AttentionInfo>().First(t => HasCudaBackward(t) && (((AttentionInfo)DeclaredKernels.Info(t)!).Element != Element.F32) == tensorCores);
+        return (type, (AttentionInfo)DeclaredKernels.Info(type)!);
     }
 
     /// <summary>
-    /// One backward step of <see cref="FirstWithBackward"/> on the emulator over one contiguous shard of queries and of keys:
+    /// One backward step of a kernel on the emulator over one contiguous shard of queries and of keys:
     /// the given Q and K, random V and dO, every row's L and D set to <paramref name="lse"/> and <paramref name="delta"/>;
     /// the fp32 dQ, dK and dV it adds to zeroed accumulators.
     /// </summary>
-    private static (string Name, float[] Values)[] OneStep(int heads, int queries, int keys, float[] q, float[] k, float lse, float delta)
+    private static (string Name, float[] Values)[] OneStep(Type type, AttentionInfo info, int heads, int queries, int keys, float[] q, float[] k, float lse, float delta)
     {
-        var (type, info) = FirstWithBackward;
         MethodInfo step = typeof(EmulatedAttentionBackwardTests).GetMethod(nameof(OneStepOf), BindingFlags.NonPublic | BindingFlags.Static)!
             .MakeGenericMethod(DeclaredKernels.ClrType(info.Element));
         return ((string, float[])[])EmulatedGemm.Invoke(step, null, [type, info, heads, queries, keys, q, k, lse, delta])!;

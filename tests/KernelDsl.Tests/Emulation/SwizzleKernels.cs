@@ -36,3 +36,8 @@ public static partial class AttentionD160;
 [RingAttention(HeadDim = 80, Element = Element.F32, Layout = RingLayout.Zigzag)]
 [Tile(Q = 64, KV = 32), Warps(4)]
 public static partial class AttentionF32D80;
+
+// fp32 at the largest head dimension: the backward step's lanes hold dK and dV of one key each (4 keys per warp).
+[RingAttention(HeadDim = 256, Element = Element.F32, Causal = true, Layout = RingLayout.Striped)]
+[Tile(Q = 64, KV = 16), Warps(4)]
+public static partial class AttentionF32D256;

@@ -5,36 +5,29 @@ namespace KernelDsl.Generator.Emitting.Cuda;
 /// <summary>
 /// Prints the CUDA C of a ring-attention plan's backward pass (<c>CudaBackwardSource</c>): the backward step kernel
 /// (FlashAttention-2 backward of this rank's queries against one K/V shard, adding into fp32 dQ, dK and dV), the
-/// D = rowsum(dO ∘ O) kernel and the kernel that writes an fp32 gradient out in the element type. 16-bit elements on
-/// tensor cores; the fragment helpers and the d-row tile layout are the forward step's (<see cref="AttentionFragments"/>).
+/// D = rowsum(dO ∘ O) kernel and the kernel that writes an fp32 gradient out in the element type. The step kernel's
+/// frame is printed here; the warp's math by <see cref="AttentionBackwardWarpEmitter"/> (tensor cores or CUDA cores).
+/// The positions, the causal rule and the d-row tile layout are the forward step's.
 /// </summary>
 internal static class CudaAttentionBackwardEmitter
 {
     public static string Emit(AttentionPlan plan, CudaAttentionBackwardPlan b)
     {
+        var warp = AttentionBackwardWarpEmitter.For(plan, b);
         var w = new CodeWriter();
-        EmitHeader(w, plan, b);
+        EmitHeader(w, plan, b, warp);
         EmitConstants(w, plan, b);
+        warp.Constants(w);
         w.Line();
-        PtxPrelude.Emit(w, PtxHelpers.AsyncCopy | PtxHelpers.Exp2 | PtxPrelude.Conversions(plan.Element) | PtxPrelude.TensorCores(plan.Element));
+        PtxPrelude.Emit(w, PtxHelpers.AsyncCopy | PtxHelpers.Exp2 | PtxPrelude.Conversions(plan.Element) | warp.PtxHelpers);
         w.Line();
         w.Line($"typedef {CudaDeviceFunctions.StorageType(plan.Element)} in_t;  // Q, K, V, O and dO elements");
         w.Lines(CudaDeviceFunctions.OutputConversions(plan.Element));
         w.Line();
         CudaAttentionEmitter.EmitPositionAndTileFunctions(w);
         w.Line();
-        new AttentionMmaEmitter(plan).DeviceFunctions(w);
-        w.Lines($$"""
-            // Lane's ldmatrix.x4.trans address for dS as the A operand (queries m0..m0+15 x keys k0..k0+15) from dSt, which
-            // holds dS^T: rows are keys, queries contiguous, DS_STRIDE elements apart.
-            __device__ __forceinline__ int ds_fragment(int m0, int k0)
-            {
-                const int lane = threadIdx.x % 32, q = lane / 8, r = lane % 8;
-                return ({{AttentionFragments.DsRow}}) * DS_STRIDE + {{AttentionFragments.DsCol}};
-            }
-
-            """);
-        EmitStepKernel(w, plan);
+        warp.DeviceFunctions(w);
+        EmitStepKernel(w, plan, warp);
         w.Line();
         EmitDeltaKernel(w, plan);
         w.Line();
@@ -42,9 +35,9 @@ internal static class CudaAttentionBackwardEmitter
         return w.ToString();
     }
 
-    private static void EmitHeader(CodeWriter w, AttentionPlan plan, CudaAttentionBackwardPlan b)
+    private static void EmitHeader(CodeWriter w, AttentionPlan plan, CudaAttentionBackwardPlan b, AttentionBackwardWarpEmitter warp)
     {
-        w.Line($"// KernelDsl: {plan.Kernel.QualifiedName}, {plan.Element} ring attention backward (d = {plan.HeadDim}{(plan.Causal ? ", causal" : "")}) on tensor cores. Generated; do not edit.");
+        w.Line($"// KernelDsl: {plan.Kernel.QualifiedName}, {plan.Element} ring attention backward (d = {plan.HeadDim}{(plan.Causal ? ", causal" : "")}) on {warp.Units}. Generated; do not edit.");
         w.Line("//   Backward step kernel, once per ring step: FlashAttention-2's backward of this rank's queries against one K/V shard.");
         w.Line("//   With the forward's L (natural log; -inf for a row that saw no key) and D = rowsum(dO o O) of each query row:");
         w.Line("//   P = exp(S * scale - L), dV += P^T dO, dP = dO V^T, dS = P o (dP - D), dQ += scale dS K, dK += scale dS^T Q,");
@@ -53,21 +46,16 @@ internal static class CudaAttentionBackwardEmitter
         w.Line("//   causal rule and the tensor layouts are the forward step's; query head h reads K/V head h / (heads / kv_heads).");
         w.Line("//");
         w.Line("// Tiling");
-        w.Line($"//   A block of {b.Threads} threads owns {b.TileKv} keys of one K/V head (grid: ceil(skv / {b.TileKv}) x kv_heads), {CudaAttentionBackwardPlan.KeysPerWarp} per warp: one MMA row");
-        w.Line("//   tile of dK and dV, held in fp32 registers while the block walks the query tiles of every query head that reads");
+        w.Line($"//   A block of {b.Threads} threads owns {b.TileKv} keys of one K/V head (grid: ceil(skv / {b.TileKv}) x kv_heads), {b.KeysPerWarp} per warp,");
+        w.Line("//   whose dK and dV it holds in fp32 registers while the block walks the query tiles of every query head that reads");
         w.Line($"//   its K/V head, {b.TileQ} rows at a time" + (plan.Causal ? " (causally from the first tile whose last query is at or after the block's first key;" : "."));
         if (plan.Causal)
         {
             w.Line("//   a warp skips a tile none of whose queries sees its keys, and masks per element where the diagonal cuts or skv ends).");
         }
-        w.Line("//   Per query tile a warp computes S^T = K Q^T and dP^T = V dO^T for its 16 keys (16 x BQ: K and V as A from ldmatrix,");
-        w.Line("//   Q and dO as B from ldmatrix without .trans), P^T = exp2(S^T scale log2(e) - L log2(e)) and dS^T = P^T o (dP^T - D)");
-        w.Line("//   in the accumulators, then dV += P^T dO and dK += dS^T Q with P^T and dS^T repacked in registers as A fragments");
-        w.Line("//   (the forward's P repacking) and dO, Q as B from ldmatrix.trans. dQ needs dS with queries as rows: each warp stores");
-        w.Line("//   its dS^T rows in 16 bits to shared memory, and after a barrier the warps split the tile's dQ into 16 x 16 blocks,");
-        w.Line($"//   each a sum over the block's {b.TileKv} keys (dS as A by ldmatrix.trans, K as B by ldmatrix.trans), added to global dQ");
-        w.Line("//   with one fp32 atomic add per element: blocks over different keys add into the same dQ rows, so dQ's rounding");
-        w.Line("//   depends on their order (dK and dV have one writer per row and are deterministic).");
+        warp.DescribeWarp(w);
+        w.Line("//   Blocks over different keys add into the same dQ rows, so dQ's rounding depends on their order (dK and dV have");
+        w.Line("//   one writer per row and are deterministic).");
         w.Line("//   Rows past sq read zero Q and dO and L = +inf, so their P is 0; keys past skv read zero K and V and are masked");
         w.Line("//   (P = 0), and their dK, dV rows are not written. A row with L = -inf (no key seen forward) takes L = +inf:");
         w.Line("//   P = 0 and zero gradients, never NaN.");
@@ -75,7 +63,8 @@ internal static class CudaAttentionBackwardEmitter
         w.Line("// Shared memory (dynamic)");
         w.Line($"//   Ks[{b.TileKv}][{b.Chunks}] and Vs[{b.TileKv}][{b.Chunks}] chunks, loaded once; {CudaAttentionBackwardPlan.QStages} stages of Qs[{b.TileQ}][{b.Chunks}] and dOs[{b.TileQ}][{b.Chunks}] (cp.async, the");
         w.Line("//   next tile's copies issued before this tile's math; swizzled as in the forward step); per stage the tile's L and D");
-        w.Line($"//   in fp32 (L pre-multiplied by log2(e)); dSt[{b.TileKv}][{b.DsStride}] 16-bit (rows padded by one 16-byte chunk). {b.SharedBytes} bytes in all.");
+        string ds = b.TensorCores ? $"dSt[{b.TileKv}][{b.DsStride}] 16-bit" : $"dSt[{b.TileKv}][{b.DsStride}] and Pt[{b.TileKv}][{b.DsStride}] fp32";
+        w.Line($"//   in fp32 (L pre-multiplied by log2(e)); {ds} (rows padded by 8 elements). {b.SharedBytes} bytes in all.");
         w.Line();
     }
 
@@ -83,26 +72,23 @@ internal static class CudaAttentionBackwardEmitter
     {
         w.Line($"constexpr int D = {plan.HeadDim};  // head dimension");
         w.Line($"constexpr int BQ = {b.TileQ}, BKV = {b.TileKv};  // query rows per tile, keys per block");
-        w.Line($"constexpr int WARPS = {b.Warps}, THREADS = 32 * WARPS;");
+        w.Line($"constexpr int WARPS = {b.Warps}, THREADS = 32 * WARPS, KPW = {b.KeysPerWarp};  // KPW: keys per warp");
         w.Line($"constexpr int Q_STAGES = {CudaAttentionBackwardPlan.QStages};  // Q/dO double buffering");
-        w.Line("constexpr int CHUNK_ELEMS = 8, CHUNKS = D / CHUNK_ELEMS;  // 16-byte chunks per row of Ks, Vs, Qs, dOs");
+        w.Line($"constexpr int CHUNK_ELEMS = {16 / b.ElementBytes}, CHUNKS = D / CHUNK_ELEMS;  // 16-byte chunks per row of Ks, Vs, Qs, dOs");
         w.Line($"constexpr int SWIZZLE = {b.Swizzle.Span}, ROW_GROUP = {b.Swizzle.RowGroup};  // chunk c of row r is stored at c ^ ((r / ROW_GROUP) % SWIZZLE)");
         w.Line("constexpr int Q_TILE = BQ * D, KV_TILE = BKV * D;  // elements");
-        w.Line($"constexpr int DS_STRIDE = {b.DsStride};  // elements per dSt row: BQ + one 16-byte chunk of padding");
-        w.Line("constexpr int NQ = BQ / 8, NO = D / 8;  // 8-wide MMA n-tiles of S^T (queries) and of dK, dV (head dims)");
-        w.Line("constexpr int DQ_BLOCKS = (BQ / 16) * (D / 16);  // 16 x 16 blocks of a tile's dQ, split over the warps");
+        w.Line($"constexpr int DS_STRIDE = {b.DsStride};  // elements per dSt row: BQ + 8 of padding");
         w.Line($"constexpr bool CAUSAL = {Literals.Bool(plan.Causal)};");
         w.Line($"constexpr float SCALE = {Literals.Float(plan.Scale)};  // softmax scale");
         w.Line($"constexpr float SCALE_LOG2 = {Literals.Float(plan.ScaleLog2)};  // softmax scale times log2(e)");
         w.Line("constexpr float LOG2E = 1.44269504088896341f;");
         w.Line($"constexpr int DELTA_WARPS = {CudaAttentionBackwardPlan.DeltaWarps}, GRADIENT_THREADS = {plan.Cuda.FinalizeThreads};");
         w.Line("constexpr unsigned FULL_MASK = 0xffffffffu;");
-        w.Line("static_assert(BKV == 16 * WARPS && BQ % 16 == 0 && D % 16 == 0, \"16 keys per warp; whole 16-query and 16-dim steps\");");
+        w.Line("static_assert(BKV == KPW * WARPS, \"the warps split the block's keys\");");
     }
 
-    private static void EmitStepKernel(CodeWriter w, AttentionPlan plan)
+    private static void EmitStepKernel(CodeWriter w, AttentionPlan plan, AttentionBackwardWarpEmitter warp)
     {
-        string mma = PtxPrelude.MmaName(plan.Element), pack = PtxPrelude.PackName(plan.Element);
         w.Line($"extern \"C\" __global__ void __launch_bounds__(THREADS, 1) {plan.BackwardEntryPoints.Step}(");
         w.Line("    const in_t* __restrict__ Q, const in_t* __restrict__ K, const in_t* __restrict__ V, const in_t* __restrict__ dO,");
         w.Line("    const float* __restrict__ L, const float* __restrict__ Delta,");
@@ -178,20 +164,13 @@ internal static class CudaAttentionBackwardEmitter
                 };
 
                 // This warp's keys and the positions they span (a warp past skv adds nothing but still takes part in dQ).
-                const int warp_key0 = 16 * warp;
-                const int warp_keys = min(16, kv_rows - warp_key0);
+                const int warp_key0 = KPW * warp;
+                const int warp_keys = min(KPW, kv_rows - warp_key0);
                 const int key_first = warp_keys > 0 ? kv_position(kv0 + warp_key0) : 0;
                 const int key_last = warp_keys > 0 ? kv_position(kv0 + warp_key0 + warp_keys - 1) : 0;
-                // dK and dV of the warp's keys (n-tile n, element e: key acc_row(e), dim 8n + acc_col(e)); dK without the scale.
-                // key_pos[h]: the global position of the lane's key acc_row(2h), -1 past skv (its P must be 0, not exp2(-L),
-                // which overflows for a row with L below about -88).
-                float dk[NO][4] = {}, dv[NO][4] = {};
-                int key_pos[2];
-                #pragma unroll
-                for (int h = 0; h < 2; ++h) {
-                    const int key = warp_key0 + acc_row(2 * h);
-                    key_pos[h] = key < kv_rows ? kv_position(kv0 + key) : -1;
-                }
+            """);
+        warp.DeclareState(w);
+        w.Lines("""
 
                 load_q(0, 0);
                 copy_async_commit();
@@ -209,153 +188,30 @@ internal static class CudaAttentionBackwardEmitter
                     const int head = step_head(step), q0 = step_q0(step), q_rows = min(BQ, sq - q0);
                     const int query_first = q_position(q0), query_last = q_position(q0 + q_rows - 1);
                     const bool visible = warp_keys > 0 && !(CAUSAL && key_first > query_last);
+                    // Per element masking only where the warp has keys past skv or the diagonal cuts its keys and the tile's queries.
+                    const bool masked = warp_keys < KPW || (CAUSAL && key_last > query_first);
                     if (visible) {
-                        // S^T = K Q^T and dP^T = V dO^T for the warp's 16 keys: NQ tiles of 16 x 8 (queries), over d in steps of 16.
-                        float st[NQ][4] = {}, dpt[NQ][4] = {};
-                        #pragma unroll 2
-                        for (int kk = 0; kk < D; kk += 16) {
-                            unsigned a[4], b[NQ / 2][4];  // b[j / 2]: query n-tiles j and j + 1
-                            ldmatrix_x4(a, Ks + q_fragment(warp_key0, kk));
-                            #pragma unroll
-                            for (int j = 0; j < NQ; j += 2) ldmatrix_x4(b[j / 2], Qs + k_fragment(8 * j, kk));
-                            #pragma unroll
-                            for (int j = 0; j < NQ; j += 2) {
-                                const unsigned b_lo[2] = {b[j / 2][0], b[j / 2][1]}, b_hi[2] = {b[j / 2][2], b[j / 2][3]};
-                                {{mma}}(st[j], a, b_lo);
-                                {{mma}}(st[j + 1], a, b_hi);
-                            }
-                            ldmatrix_x4(a, Vs + q_fragment(warp_key0, kk));
-                            #pragma unroll
-                            for (int j = 0; j < NQ; j += 2) ldmatrix_x4(b[j / 2], dOs + k_fragment(8 * j, kk));
-                            #pragma unroll
-                            for (int j = 0; j < NQ; j += 2) {
-                                const unsigned b_lo[2] = {b[j / 2][0], b[j / 2][1]}, b_hi[2] = {b[j / 2][2], b[j / 2][3]};
-                                {{mma}}(dpt[j], a, b_lo);
-                                {{mma}}(dpt[j + 1], a, b_hi);
-                            }
-                        }
-
-                        // P^T = exp2(S^T scale log2(e) - L log2(e)), 0 for a key past skv or (causally) after the query;
-                        // dS^T = P^T o (dP^T - D). Per element only where the warp has keys past skv or the diagonal cuts.
-                        const bool masked = warp_keys < 16 || (CAUSAL && key_last > query_first);
-                        #pragma unroll
-                        for (int j = 0; j < NQ; ++j) {
-                            #pragma unroll
-                            for (int c = 0; c < 2; ++c) {
-                                const int query = 8 * j + acc_col(c);  // elements c and 2 + c: keys acc_row(0) and acc_row(2)
-                                const float l = Ls[query], delta = Ds[query];
-                                const int query_pos = CAUSAL && masked ? q_position(q0 + query) : 0;
-                                #pragma unroll
-                                for (int h = 0; h < 2; ++h) {
-                                    const int e = 2 * h + c;
-                                    float p = ex2_approx(st[j][e] * SCALE_LOG2 - l);
-                                    if (masked && (key_pos[h] < 0 || (CAUSAL && key_pos[h] > query_pos))) p = 0.0f;
-                                    st[j][e] = p;
-                                    dpt[j][e] = p * (dpt[j][e] - delta);
-                                }
-                            }
-                        }
-
-                        // dV += P^T dO and dK += dS^T Q over the tile's queries, 16 at a time: the A fragments of query k-tile
-                        // kq are S^T (dS^T) n-tiles 2kq and 2kq + 1, packed; dO and Q as B by ldmatrix.trans, two n-tiles each.
-                        #pragma unroll
-                        for (int kq = 0; kq < BQ / 16; ++kq) {
-                            unsigned pa[4], sa[4];
-            {{PackLines(pack)}}
-                            #pragma unroll
-                            for (int n = 0; n < NO; n += 2) {
-                                unsigned bo[4], bq[4];
-                                ldmatrix_x4_trans(bo, dOs + v_fragment(16 * kq, 8 * n));
-                                ldmatrix_x4_trans(bq, Qs + v_fragment(16 * kq, 8 * n));
-                                const unsigned bo_lo[2] = {bo[0], bo[1]}, bo_hi[2] = {bo[2], bo[3]};
-                                const unsigned bq_lo[2] = {bq[0], bq[1]}, bq_hi[2] = {bq[2], bq[3]};
-                                {{mma}}(dv[n], pa, bo_lo);
-                                {{mma}}(dv[n + 1], pa, bo_hi);
-                                {{mma}}(dk[n], sa, bq_lo);
-                                {{mma}}(dk[n + 1], sa, bq_hi);
-                            }
-                        }
-
-                        // dS^T rows of the warp's keys to dSt in 16 bits, for dQ.
-                        #pragma unroll
-                        for (int j = 0; j < NQ; ++j) {
-                            #pragma unroll
-                            for (int h = 0; h < 2; ++h) {
-                                *reinterpret_cast<unsigned*>(dSt + (warp_key0 + acc_row(2 * h)) * DS_STRIDE + 8 * j + acc_col(2 * h)) =
-                                    {{pack}}(dpt[j][2 * h], dpt[j][2 * h + 1]);
-                            }
-                        }
+            """);
+        warp.TileMath(w);
+        w.Lines("""
                     } else {
-                        // No key of the warp is seen by the tile (or it has none): its dS^T rows are 0.
-                        #pragma unroll
-                        for (int j = 0; j < NQ; ++j) {
-                            #pragma unroll
-                            for (int h = 0; h < 2; ++h) {
-                                *reinterpret_cast<unsigned*>(dSt + (warp_key0 + acc_row(2 * h)) * DS_STRIDE + 8 * j + acc_col(2 * h)) = 0u;
-                            }
-                        }
+            """);
+        warp.ZeroDs(w);
+        w.Lines("""
                     }
                     __syncthreads();  // every warp's dS^T rows are in dSt
-
-                    // dQ += scale dS K for the tile: 16 x 16 blocks (queries, dims), each a sum over the block's BKV keys.
-                    for (int block = warp; block < DQ_BLOCKS; block += WARPS) {
-                        const int m0 = 16 * (block % (BQ / 16)), d0 = 16 * (block / (BQ / 16));
-                        float acc[2][4] = {};
-                        #pragma unroll
-                        for (int k0 = 0; k0 < BKV; k0 += 16) {
-                            unsigned a[4], bk[4];
-                            ldmatrix_x4_trans(a, dSt + ds_fragment(m0, k0));
-                            ldmatrix_x4_trans(bk, Ks + v_fragment(k0, d0));
-                            const unsigned bk_lo[2] = {bk[0], bk[1]}, bk_hi[2] = {bk[2], bk[3]};
-                            {{mma}}(acc[0], a, bk_lo);
-                            {{mma}}(acc[1], a, bk_hi);
-                        }
-                        #pragma unroll
-                        for (int e = 0; e < 4; ++e) {
-                            const int row = m0 + acc_row(e);
-                            if (row >= q_rows) continue;
-                            float* const at = dQ + ((long long)head * sq + q0 + row) * D + d0 + acc_col(e);
-                            atomicAdd(at, SCALE * acc[0][e]);
-                            atomicAdd(at + 8, SCALE * acc[1][e]);
-                        }
-                    }
+            """);
+        w.Line();
+        warp.AddDq(w);
+        w.Lines("""
                     __syncthreads();  // everyone is done with this stage and dSt before they are refilled
                 }
-
-                // Add the warp's dK (scaled) and dV into the shard's accumulators: this block is their rows' only writer.
-                #pragma unroll
-                for (int h = 0; h < 2; ++h) {
-                    const int key = warp_key0 + acc_row(2 * h);
-                    if (key >= kv_rows) continue;
-                    const long long row = ((long long)kv_head * skv + kv0 + key) * D + acc_col(2 * h);
-                    #pragma unroll
-                    for (int n = 0; n < NO; ++n) {
-                        float2* const k_at = reinterpret_cast<float2*>(dK + row + 8 * n);
-                        float2* const v_at = reinterpret_cast<float2*>(dV + row + 8 * n);
-                        float2 k_sum = *k_at, v_sum = *v_at;
-                        k_sum.x = fmaf(SCALE, dk[n][2 * h], k_sum.x);
-                        k_sum.y = fmaf(SCALE, dk[n][2 * h + 1], k_sum.y);
-                        v_sum.x += dv[n][2 * h];
-                        v_sum.y += dv[n][2 * h + 1];
-                        *k_at = k_sum;
-                        *v_at = v_sum;
-                    }
-                }
+            """);
+        w.Line();
+        warp.AddKeyGradients(w);
+        w.Lines("""
             }
             """);
-    }
-
-    /// <summary>The pack lines of P^T's and dS^T's A fragments for query k-tile kq, from <see cref="AttentionFragments.PackSource"/>.</summary>
-    private static string PackLines(string pack)
-    {
-        var lines = new string[8];
-        for (int register = 0; register < 4; register++)
-        {
-            var (tile, element) = AttentionFragments.PackSource(register);
-            lines[register] = $"                pa[{register}] = {pack}(st[2 * kq + {tile}][{element}], st[2 * kq + {tile}][{element + 1}]);";
-            lines[4 + register] = $"                sa[{register}] = {pack}(dpt[2 * kq + {tile}][{element}], dpt[2 * kq + {tile}][{element + 1}]);";
-        }
-        return string.Join("\n", lines);
     }
 
     private static void EmitDeltaKernel(CodeWriter w, AttentionPlan plan)

@@ -7,7 +7,7 @@ namespace KernelDsl.Generator.Emitting.Launch;
 /// Prints the GPU entry points of a ring-attention kernel's backward pass on device buffers: <c>LaunchBackwardDelta</c>
 /// (D = rowsum(dO ∘ O), once per rank), <c>LaunchBackwardStep</c> (one ring step, adding into fp32 dQ, dK and dV) and
 /// <c>LaunchFinalizeGradient</c> (an accumulator in the element type), with <c>CudaBackwardSource</c>. Where the plan
-/// has no backward kernel (fp32 elements; d too large for dK and dV in registers) the three throw and say why.
+/// has no backward kernel (d too large for dK and dV in registers: 16-bit elements with d > 144) the three throw and say why.
 /// </summary>
 internal static class AttentionBackwardCudaLaunchEmitter
 {
@@ -30,9 +30,8 @@ internal static class AttentionBackwardCudaLaunchEmitter
             w.Line($"private static {Cuda}.CudaFunction? cudaBackwardGradient;");
             w.Line();
         }
-        string unavailable = plan.Element == Model.Element.F32
-            ? "The CUDA backward pass is generated for F16 and BF16 (tensor cores); this kernel is F32: use the CPU Backward/AttentionBackward."
-            : $"The CUDA backward step keeps dK and dV of 16 keys per warp in registers: at d = {plan.HeadDim} that is over its budget of {CudaAttentionBackwardPlan.LiveValueTarget} values per thread; use a smaller head dimension or the CPU Backward/AttentionBackward.";
+        int budget = AttentionPlanner.UsesTensorCores(plan.Element) ? CudaAttentionBackwardPlan.LiveValueTarget : CudaAttentionBackwardPlan.SimtLiveValueTarget;
+        string unavailable = $"The CUDA backward step keeps dK and dV of a warp's keys in registers: at d = {plan.HeadDim} ({plan.Element}) they are over its budget of {budget} values per thread; use a smaller head dimension or the CPU Backward/AttentionBackward.";
 
         w.Line("/// <summary>");
         w.Line("/// Queues D = rowsum(dO ∘ O) of every query row on <paramref name=\"stream\"/>, for <see cref=\"LaunchBackwardStep\"/>: once per rank, before its steps.");
