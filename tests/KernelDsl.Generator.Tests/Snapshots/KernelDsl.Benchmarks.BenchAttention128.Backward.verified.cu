@@ -110,6 +110,22 @@ __device__ __forceinline__ float dot4(float4 a, float4 b, float acc)
     return fmaf(a.w, b.w, fmaf(a.z, b.z, fmaf(a.y, b.y, fmaf(a.x, b.x, acc))));
 }
 
+// acc[i][j] += chunk c of row key + KEY_LANES i of `keys` . chunk c of row query + COL_LANES j of `queries`: one
+// chunk of d of the lane's S^T = K Q^T (or dP^T = V dO^T).
+__device__ __forceinline__ void dot_chunk(float (&acc)[KR][TQ], const float* keys, const float* queries, int key, int query, int c)
+{
+    float4 k[KR], q[TQ];
+    #pragma unroll
+    for (int i = 0; i < KR; ++i) k[i] = *reinterpret_cast<const float4*>(keys + tile_offset(key + KEY_LANES * i, c));
+    #pragma unroll
+    for (int j = 0; j < TQ; ++j) q[j] = *reinterpret_cast<const float4*>(queries + tile_offset(query + COL_LANES * j, c));
+    #pragma unroll
+    for (int i = 0; i < KR; ++i) {
+        #pragma unroll
+        for (int j = 0; j < TQ; ++j) acc[i][j] = dot4(k[i], q[j], acc[i][j]);
+    }
+}
+
 // acc += s b, elementwise.
 __device__ __forceinline__ void add_scaled4(float4& acc, float s, float4 b)
 {
@@ -245,25 +261,8 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) kd_attn_bwd_step_Kernel
             float st[KR][TQ] = {}, dpt[KR][TQ] = {};
             #pragma unroll 1
             for (int c = 0; c < CHUNKS; ++c) {
-                float4 kv[KR], qv[TQ];
-                #pragma unroll
-                for (int i = 0; i < KR; ++i) kv[i] = *reinterpret_cast<const float4*>(Ks + tile_offset(warp_key0 + lane_k + KEY_LANES * i, c));
-                #pragma unroll
-                for (int j = 0; j < TQ; ++j) qv[j] = *reinterpret_cast<const float4*>(Qs + tile_offset(lane_c + COL_LANES * j, c));
-                #pragma unroll
-                for (int i = 0; i < KR; ++i) {
-                    #pragma unroll
-                    for (int j = 0; j < TQ; ++j) st[i][j] = dot4(kv[i], qv[j], st[i][j]);
-                }
-                #pragma unroll
-                for (int i = 0; i < KR; ++i) kv[i] = *reinterpret_cast<const float4*>(Vs + tile_offset(warp_key0 + lane_k + KEY_LANES * i, c));
-                #pragma unroll
-                for (int j = 0; j < TQ; ++j) qv[j] = *reinterpret_cast<const float4*>(dOs + tile_offset(lane_c + COL_LANES * j, c));
-                #pragma unroll
-                for (int i = 0; i < KR; ++i) {
-                    #pragma unroll
-                    for (int j = 0; j < TQ; ++j) dpt[i][j] = dot4(kv[i], qv[j], dpt[i][j]);
-                }
+                dot_chunk(st, Ks, Qs, warp_key0 + lane_k, lane_c, c);
+                dot_chunk(dpt, Vs, dOs, warp_key0 + lane_k, lane_c, c);
             }
 
             // P^T = exp2(S^T scale log2(e) - L log2(e)), 0 for a key past skv or (causally) after the query;
