@@ -39,11 +39,14 @@ def main():
         else:
             lines.append(f"- {name}: {data.get('status', 'incomplete')} {data.get('reason', '')}")
     if check and "gemm" in check:
-        bad = [r for r in check["gemm"] + check.get("attention", []) if not r.get("passed")]
+        bad = [r for r in check["gemm"] + check.get("attention", []) + check.get("attention_backward", []) if not r.get("passed")]
         for r in bad[:20]:
             shape = f"{r.get('m')}×{r.get('n')}×{r.get('k')}" if "m" in r else f"h{r.get('heads')} S{r.get('sequence')}"
-            error = r.get("rel_error", r.get("o_rel_error"))
-            lines.append(f"  - FAIL {r['kernel']} {shape}: rel. error {fmt(error, '{:.2e}')}, NaN elements {r.get('nan_elements')} {r.get('error', '')}".rstrip())
+            if "dq_rel_error" in r:
+                error = " / ".join(fmt(r.get(k), '{:.2e}') for k in ("dq_rel_error", "dk_rel_error", "dv_rel_error")) + " (dQ / dK / dV)"
+            else:
+                error = fmt(r.get("rel_error", r.get("o_rel_error")), '{:.2e}')
+            lines.append(f"  - FAIL {r['kernel']} {shape}: rel. error {error}, NaN elements {r.get('nan_elements')} {r.get('error', '')}".rstrip())
     if timing and "cublas_layout_checks" in timing:
         ok = all(r["passed"] for r in timing["cublas_layout_checks"])
         lines.append(f"- cuBLAS layout checks: {'all passed' if ok else 'FAILED (ratios withheld for those layouts)'}")

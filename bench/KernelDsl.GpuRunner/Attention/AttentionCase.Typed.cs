@@ -73,6 +73,70 @@ internal sealed class AttentionCase<TKernel, T, TE> : AttentionCase
         }
     }
 
+    public override AttentionBackwardCheck CheckBackward(CudaStream stream, int heads, int kvHeads, int sequence, int seed)
+    {
+        int d = info.HeadDim;
+        try
+        {
+            T[] q = HostData.Matrix<T, TE>(heads * sequence, d, d, 0, seed);
+            T[] k = HostData.Matrix<T, TE>(kvHeads * sequence, d, d, 0, seed + 1);
+            T[] v = HostData.Matrix<T, TE>(kvHeads * sequence, d, d, 0, seed + 2);
+            T[] dO = HostData.Matrix<T, TE>(heads * sequence, d, d, 0, seed + 4);
+            using var run = new Buffers(q, k, v, heads, sequence, d);
+            using var deviceDO = new DeviceBuffer<T>(dO.Length);
+            using var delta = new DeviceBuffer<float>(heads * sequence);
+            using var dQ = new DeviceBuffer<float>(q.Length);
+            using var dK = new DeviceBuffer<float>(k.Length);
+            using var dV = new DeviceBuffer<float>(v.Length);
+            using var dQOut = new DeviceBuffer<T>(q.Length);
+            using var dKOut = new DeviceBuffer<T>(k.Length);
+            using var dVOut = new DeviceBuffer<T>(v.Length);
+            deviceDO.CopyFrom(dO);
+            foreach (var gradient in new[] { dQOut, dKOut, dVOut })
+            {
+                gradient.Fill(TE.NaN);
+            }
+            dQ.Fill(0f);
+            dK.Fill(0f);
+            dV.Fill(0f);
+            var shard = SequenceShard.For(info.Layout, sequence, 1, 0);
+            Forward(stream, run, heads, kvHeads, sequence);
+            TKernel.LaunchBackwardDelta(stream, run.O, deviceDO, delta, heads, sequence);
+            TKernel.LaunchBackwardStep(stream, run.Q, run.K, run.V, deviceDO, run.Lse, delta, dQ, dK, dV, heads, kvHeads, sequence, sequence, shard, shard);
+            TKernel.LaunchFinalizeGradient(stream, dQ, dQOut, q.Length);
+            TKernel.LaunchFinalizeGradient(stream, dK, dKOut, k.Length);
+            TKernel.LaunchFinalizeGradient(stream, dV, dVOut, v.Length);
+            stream.Synchronize();
+            T[] Read(DeviceBuffer<T> buffer)
+            {
+                var host = new T[buffer.Length];
+                buffer.CopyTo(host);
+                return host;
+            }
+
+            var expected = ReferenceGradients(q, k, v, dO, heads, kvHeads, sequence);
+            long nans = 0;
+            double Error(T[] actual, double[] reference)
+            {
+                double diff = 0, norm = 0;
+                for (long i = 0; i < actual.Length; i++)
+                {
+                    nans += TE.IsNaN(actual[i]) ? 1 : 0;
+                    double e = TE.ToDouble(actual[i]) - reference[i];
+                    diff += double.IsFinite(e) ? e * e : double.PositiveInfinity;
+                    norm += reference[i] * reference[i];
+                }
+                return Math.Sqrt(diff / Math.Max(norm, 1e-300));
+            }
+            return new AttentionBackwardCheck(Name, heads, kvHeads, sequence, seed,
+                Error(Read(dQOut), expected.DQ), Error(Read(dKOut), expected.DK), Error(Read(dVOut), expected.DV), TE.Tolerance, nans, null);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return new AttentionBackwardCheck(Name, heads, kvHeads, sequence, seed, double.NaN, double.NaN, double.NaN, TE.Tolerance, 0, $"{e.GetType().Name}: {e.Message}");
+        }
+    }
+
     public override AttentionTiming Time(CudaStream stream, int heads, int sequence, int samples, int seed)
     {
         int d = info.HeadDim;
@@ -233,6 +297,84 @@ internal sealed class AttentionCase<TKernel, T, TE> : AttentionCase
             output[c] /= sum;
         }
         return (output, max + Math.Log(sum));
+    }
+
+    /// <summary>
+    /// The exact gradients in float64 (FlashAttention-2's backward without rounding): with P = softmax(S·scale) from the
+    /// float64 forward, O = P·V and D = rowsum(dO ∘ O): dS = P ∘ (dO·Vᵀ − D), dQ = scale·dS·K, dK = scale·dSᵀ·Q,
+    /// dV = Pᵀ·dO, dK and dV summed over the query heads of each K/V head.
+    /// </summary>
+    private (double[] DQ, double[] DK, double[] DV) ReferenceGradients(T[] q, T[] k, T[] v, T[] dO, int heads, int kvHeads, int sequence)
+    {
+        int d = info.HeadDim, group = heads / kvHeads;
+        var lse = new double[heads * sequence];
+        var rowDelta = new double[heads * sequence];
+        Parallel.For(0, heads * sequence, row =>
+        {
+            var (output, l) = Reference(q, k, v, row / sequence, heads, kvHeads, row % sequence, sequence);
+            lse[row] = l;
+            double sum = 0;
+            for (int c = 0; c < d; c++)
+            {
+                sum += output[c] * TE.ToDouble(dO[(long)row * d + c]);
+            }
+            rowDelta[row] = sum;
+        });
+        double Dot(T[] a, long aRow, T[] b, long bRow)
+        {
+            double sum = 0;
+            for (int c = 0; c < d; c++)
+            {
+                sum += TE.ToDouble(a[aRow + c]) * TE.ToDouble(b[bRow + c]);
+            }
+            return sum;
+        }
+        // P and dS of query row (h, i) and key j of its K/V head, 0 where the causal mask hides the key.
+        (double P, double DS) Entry(int h, int i, int j)
+        {
+            if (info.Causal && j > i)
+            {
+                return (0, 0);
+            }
+            long qRow = ((long)h * sequence + i) * d, kvRow = ((long)(h / group) * sequence + j) * d;
+            double p = Math.Exp(Dot(q, qRow, k, kvRow) * info.Scale - lse[h * sequence + i]);
+            return (p, p * (Dot(dO, qRow, v, kvRow) - rowDelta[h * sequence + i]));
+        }
+
+        var dQ = new double[q.Length];
+        var dK = new double[k.Length];
+        var dV = new double[v.Length];
+        Parallel.For(0, heads * sequence, row =>
+        {
+            int h = row / sequence, i = row % sequence;
+            for (int j = 0; j < sequence; j++)
+            {
+                double ds = Entry(h, i, j).DS * info.Scale;
+                long kvRow = ((long)(h / group) * sequence + j) * d;
+                for (int c = 0; c < d; c++)
+                {
+                    dQ[(long)row * d + c] += ds * TE.ToDouble(k[kvRow + c]);
+                }
+            }
+        });
+        Parallel.For(0, kvHeads * sequence, row =>
+        {
+            int kvHead = row / sequence, j = row % sequence;
+            for (int h = kvHead * group; h < (kvHead + 1) * group; h++)
+            {
+                for (int i = 0; i < sequence; i++)
+                {
+                    var (p, ds) = Entry(h, i, j);
+                    long qRow = ((long)h * sequence + i) * d;
+                    for (int c = 0; c < d; c++)
+                    {
+                        dK[(long)row * d + c] += ds * info.Scale * TE.ToDouble(q[qRow + c]);
+                        dV[(long)row * d + c] += p * TE.ToDouble(dO[qRow + c]);
+                    }
+                }
+            }
+        });
+        return (dQ, dK, dV);
     }
 
     /// <summary>The device buffers of one forward.</summary>

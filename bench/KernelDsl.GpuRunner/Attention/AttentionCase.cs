@@ -29,6 +29,12 @@ internal abstract class AttentionCase : KernelCase
 
     public abstract AttentionCheck Check(CudaStream stream, int heads, int kvHeads, int sequence, int seed);
 
+    /// <summary>
+    /// The backward pass of a one-rank ring on the GPU (after its forward: delta, one step into zeroed fp32 accumulators,
+    /// the gradients written in the element type), every element of dQ, dK and dV against float64 gradients.
+    /// </summary>
+    public abstract AttentionBackwardCheck CheckBackward(CudaStream stream, int heads, int kvHeads, int sequence, int seed);
+
     public abstract AttentionTiming Time(CudaStream stream, int heads, int sequence, int samples, int seed);
 
     /// <summary>

@@ -1,12 +1,15 @@
 using System;
 using System.Diagnostics;
+using System.Linq;
 using KernelDsl.Cuda;
 
 namespace KernelDsl.GpuRunner;
 
 /// <summary>
 /// check: every kernel on the GPU. GEMMs on ragged shapes (inputs with NaN row padding and a NaN tail, output
-/// poisoned with NaN), attention on small ragged sequences, each against a float64 reference of the rounded inputs.
+/// poisoned with NaN), attention forward and backward on small ragged sequences (gradients poisoned with NaN), each
+/// against a float64 reference of the rounded inputs. With KERNELDSL_BACKEND=emulator the same checks run on the CPU
+/// emulator (slowly; narrow them with --filter).
 /// </summary>
 internal static class CheckCommand
 {
@@ -25,9 +28,13 @@ internal static class CheckCommand
         (2, 2, 1), (2, 2, 77), (2, 1, 300), (4, 2, 513),
     ];
 
+    /// <summary>The backward's shapes: those of the forward but S = 1, where dQ = dK = 0 exactly and a relative error is undefined.</summary>
+    private static readonly (int Heads, int KvHeads, int Sequence)[] AttentionBackwardShapes = [.. AttentionShapes.Where(shape => shape.Sequence > 1)];
+
     public static int Run(Options options)
     {
-        if (!CudaDevice.IsAvailable)
+        bool emulated = BackendSelector.Default == KernelBackend.Emulator;  // KERNELDSL_BACKEND=emulator: the same checks on the CPU emulator
+        if (!CudaDevice.IsAvailable && !emulated)
         {
             Console.WriteLine($"no CUDA device: {CudaDevice.UnavailableReason}");
             using (var noDevice = Report.Open(options, "check.json"))
@@ -118,6 +125,47 @@ internal static class CheckCommand
             }
         }
         report.Writer.WriteEndArray();
+
+        report.Writer.WriteStartArray("attention_backward");
+        foreach (var attention in KernelCatalog.Matching(KernelCatalog.Attentions, options.Filter))
+        {
+            if (attention.Backward is not { } backward)
+            {
+                continue;
+            }
+            string? loadError = null;
+            bool loaded = true;
+            foreach (var (entry, shared) in backward.Entries)
+            {
+                loaded &= Load(backward, backward.Source, entry, shared, out string? error);
+                loadError ??= error;
+            }
+            if (!loaded)
+            {
+                failed++;
+                WriteBackward(report, new AttentionBackwardCheck(backward.Name, 0, 0, 0, seed, double.NaN, double.NaN, double.NaN, 0, 0, loadError));
+                continue;
+            }
+            foreach (var (heads, kvHeads, sequence) in AttentionBackwardShapes)
+            {
+                var result = attention.CheckBackward(stream, heads, kvHeads, sequence, seed + 100 * index++);
+                Console.WriteLine(
+                    $"  {(result.Passed ? "PASS" : "FAIL")}  {$"h{heads}/kv{kvHeads} S{sequence}",-16} backward rel. error dQ {Text.E(result.DqError)}, dK {Text.E(result.DkError)}, " +
+                    $"dV {Text.E(result.DvError)} (≤ {Text.E(result.Tolerance)})  NaN {result.NaNs}  seed {result.Seed}" +
+                    $"{(result.Failure is null ? "" : "  " + result.Failure)}");
+                if (result.Passed)
+                {
+                    passed++;
+                }
+                else
+                {
+                    failed++;
+                }
+                WriteBackward(report, result);
+                report.Writer.Flush();
+            }
+        }
+        report.Writer.WriteEndArray();
         report.Writer.WriteNumber("passed", passed);
         report.Writer.WriteNumber("failed", failed);
 
@@ -184,6 +232,28 @@ internal static class CheckCommand
         w.WriteNumber("seed", result.Seed);
         report.Number("o_rel_error", result.OutputError);
         report.Number("lse_rel_error", result.LseError);
+        report.Number("tolerance", result.Tolerance);
+        w.WriteNumber("nan_elements", result.NaNs);
+        w.WriteBoolean("passed", result.Passed);
+        if (result.Failure is not null)
+        {
+            w.WriteString("error", result.Failure);
+        }
+        w.WriteEndObject();
+    }
+
+    private static void WriteBackward(Report report, AttentionBackwardCheck result)
+    {
+        var w = report.Writer;
+        w.WriteStartObject();
+        w.WriteString("kernel", result.Kernel);
+        w.WriteNumber("heads", result.Heads);
+        w.WriteNumber("kv_heads", result.KvHeads);
+        w.WriteNumber("sequence", result.Sequence);
+        w.WriteNumber("seed", result.Seed);
+        report.Number("dq_rel_error", result.DqError);
+        report.Number("dk_rel_error", result.DkError);
+        report.Number("dv_rel_error", result.DvError);
         report.Number("tolerance", result.Tolerance);
         w.WriteNumber("nan_elements", result.NaNs);
         w.WriteBoolean("passed", result.Passed);
