@@ -40,6 +40,14 @@ public interface IAttentionKernel<TElement>
         ReadOnlySpan<TElement> q, ReadOnlySpan<TElement> k, ReadOnlySpan<TElement> v, ReadOnlySpan<TElement> o, ReadOnlySpan<float> lse, ReadOnlySpan<TElement> dO,
         Span<TElement> dQ, Span<TElement> dK, Span<TElement> dV);
 
+    /// <summary><c>K.BackwardStep</c>: this rank's queries against one source shard's K and V, added into fp32 accumulators, without communication.</summary>
+    static abstract void BackwardStep(int heads, int kvHeads, int sequenceLength, int ranks, int rank, int sourceRank,
+        ReadOnlySpan<TElement> q, ReadOnlySpan<TElement> k, ReadOnlySpan<TElement> v, ReadOnlySpan<TElement> dO, ReadOnlySpan<float> lse, ReadOnlySpan<float> delta,
+        Span<float> dQ, Span<float> dK, Span<float> dV);
+
+    /// <summary><c>K.BackwardDelta</c>: D = rowsum(dO ∘ O), once per rank before its <c>BackwardStep</c>s.</summary>
+    static abstract void BackwardDelta(ReadOnlySpan<TElement> o, ReadOnlySpan<TElement> dO, Span<float> delta);
+
     /// <summary><c>K.AttentionBackward</c>: the backward pass of the whole sequence on one device, no ring.</summary>
     static abstract void AttentionBackward(
         ReadOnlySpan<TElement> q, ReadOnlySpan<TElement> k, ReadOnlySpan<TElement> v, ReadOnlySpan<TElement> o, ReadOnlySpan<float> lse, ReadOnlySpan<TElement> dO,

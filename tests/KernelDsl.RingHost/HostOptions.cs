@@ -20,7 +20,7 @@ internal sealed record HostOptions
           --progress-ms MS                 MPI progress thread interval, 0 for none (default 1)
           --seed N                         input seed, the same on every rank (default 1)
           --iterations N --warmup N        timed passes (median reported) and untimed ones (default 1, 0)
-          --compute-only                   also time the same steps without communication
+          --compute-only                   also time the same steps without communication (with --backward, its steps too)
           --link-probe                     time the link alone instead: one step's K/V exchange, blocking and behind a sleep
           --backward                       after the forward pass, the backward pass (upstream gradient from the seed) and
                                            its gradients checked too; a --fail-* fault then counts the backward's exchanges

@@ -59,25 +59,39 @@ internal static class RankRun
 
         (double DQ, double DK, double DV)? gradientErrors = null;
         TimeSpan backwardTime = TimeSpan.Zero;
+        TimeSpan? backwardComputeOnly = null;
         if (options.Backward)
         {
             float[] dO = Values(new Random(options.Seed + 1), heads * length * headDim);
             var dQ = new float[localQ.Length];
             var dK = new float[localK.Length];
             var dV = new float[localV.Length];
-            Array.Fill(dQ, float.NaN);
-            Array.Fill(dK, float.NaN);
-            Array.Fill(dV, float.NaN);
-            long start = Stopwatch.GetTimestamp();
+            float[] localDO = Gather(dO, heads, shard, length, headDim);
+            var times = new List<TimeSpan>();
             try
             {
-                kernel.Backward(faulty, heads, kvHeads, length, localQ, localK, localV, o, lse, Gather(dO, heads, shard, length, headDim), dQ, dK, dV);
+                for (int pass = 0; pass < options.Warmup + options.Iterations; pass++)
+                {
+                    Array.Fill(dQ, float.NaN);
+                    Array.Fill(dK, float.NaN);
+                    Array.Fill(dV, float.NaN);
+                    long start = Stopwatch.GetTimestamp();
+                    kernel.Backward(faulty, heads, kvHeads, length, localQ, localK, localV, o, lse, localDO, dQ, dK, dV);
+                    if (pass >= options.Warmup)
+                    {
+                        times.Add(Stopwatch.GetElapsedTime(start));
+                    }
+                }
             }
             catch (Exception exception)
             {
                 return Failed(prefix, exception);
             }
-            backwardTime = Stopwatch.GetElapsedTime(start);
+            backwardTime = times.Order().ElementAt(times.Count / 2);
+            if (options.ComputeOnly)
+            {
+                backwardComputeOnly = BackwardComputeOnly(kernel, options, ranks, rank, localQ, k, v, o, lse, localDO);
+            }
             if (options.Check)
             {
                 gradientErrors = CompareGradients(kernel, options, shard, q, k, v, dO, dQ, dK, dV);
@@ -117,6 +131,10 @@ internal static class RankRun
         if (options.Backward)
         {
             line.Add(Invariant($"backwardMs={backwardTime.TotalMilliseconds:F3}"));
+            if (backwardComputeOnly is { } backwardAlone)
+            {
+                line.Add(Invariant($"backwardComputeOnlyMs={backwardAlone.TotalMilliseconds:F3} backwardRingOverCompute={backwardTime / backwardAlone:F3}"));
+            }
         }
         line.Add("steps=" + string.Join(";", median.Steps.Select(step =>
             Invariant($"{step.Compute.TotalMilliseconds:F3}/{step.Communication.TotalMilliseconds:F3}"))));
@@ -154,6 +172,44 @@ internal static class RankRun
             {
                 int source = RingSchedule.SourceRank(rank, ranks, step);
                 kernel.ForwardStep(heads, kvHeads, length, ranks, rank, source, localQ, keys[source], values[source], runningO, runningLse, null);
+            }
+            if (pass >= options.Warmup)
+            {
+                times.Add(Stopwatch.GetElapsedTime(start));
+            }
+        }
+        return times.Order().ElementAt(times.Count / 2);
+    }
+
+    /// <summary>
+    /// The median time of this rank's backward pass with every shard already local: D once, then the P
+    /// <c>BackwardStep</c>s into fp32 accumulators (dK and dV one per shard, as they would travel), without communication;
+    /// the denominator of the backward's overlap figure.
+    /// </summary>
+    private static TimeSpan BackwardComputeOnly(HostKernel kernel, HostOptions options, int ranks, int rank, float[] localQ, float[] k, float[] v, float[] o, float[] lse, float[] localDO)
+    {
+        int heads = options.Heads, kvHeads = options.KvHeads ?? heads, headDim = options.HeadDim, length = options.SequenceLength;
+        var shards = Enumerable.Range(0, ranks).Select(source => SequenceShard.For(options.Layout, length, ranks, source)).ToArray();
+        var keys = shards.Select(shard => Gather(k, kvHeads, shard, length, headDim)).ToArray();
+        var values = shards.Select(shard => Gather(v, kvHeads, shard, length, headDim)).ToArray();
+        var dK = keys.Select(shardKeys => new float[shardKeys.Length]).ToArray();
+        var dV = values.Select(shardValues => new float[shardValues.Length]).ToArray();
+        var dQ = new float[localQ.Length];
+        var delta = new float[lse.Length];
+        var times = new List<TimeSpan>();
+        for (int pass = 0; pass < options.Warmup + options.Iterations; pass++)
+        {
+            Array.Clear(dQ);
+            foreach (float[] accumulator in dK.Concat(dV))
+            {
+                Array.Clear(accumulator);
+            }
+            long start = Stopwatch.GetTimestamp();
+            kernel.BackwardDelta(o, localDO, delta);
+            for (int step = 0; step < ranks; step++)
+            {
+                int source = RingSchedule.SourceRank(rank, ranks, step);
+                kernel.BackwardStep(heads, kvHeads, length, ranks, rank, source, localQ, keys[source], values[source], localDO, lse, delta, dQ, dK[source], dV[source]);
             }
             if (pass >= options.Warmup)
             {

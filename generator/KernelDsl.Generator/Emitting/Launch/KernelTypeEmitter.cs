@@ -58,6 +58,10 @@ internal static class KernelTypeEmitter
         string gradients = $"{input} q, {input} k, {input} v, {input} o, global::System.ReadOnlySpan<float> lse, {input} dO, {output} dQ, {output} dK, {output} dV";
         w.Line($"static void {i}.Backward({Ring}.IRingCommunicator ring, int heads, int kvHeads, int sequenceLength, {gradients})");
         w.Line("    => Backward(ring, heads, kvHeads, sequenceLength, q, k, v, o, lse, dO, dQ, dK, dV);");
+        w.Line($"static void {i}.BackwardStep(int heads, int kvHeads, int sequenceLength, int ranks, int rank, int sourceRank, {input} q, {input} k, {input} v, {input} dO, global::System.ReadOnlySpan<float> lse, global::System.ReadOnlySpan<float> delta, global::System.Span<float> dQ, global::System.Span<float> dK, global::System.Span<float> dV)");
+        w.Line("    => BackwardStep(heads, kvHeads, sequenceLength, ranks, rank, sourceRank, q, k, v, dO, lse, delta, dQ, dK, dV);");
+        w.Line($"static void {i}.BackwardDelta({input} o, {input} dO, global::System.Span<float> delta)");
+        w.Line("    => BackwardDelta(o, dO, delta);");
         w.Line($"static void {i}.AttentionBackward({gradients}, int heads, int kvHeads, int sequenceLength)");
         w.Line("    => AttentionBackward(q, k, v, o, lse, dO, dQ, dK, dV, heads, kvHeads, sequenceLength);");
         w.Line($"static void {i}.LaunchStep({Cuda}.CudaStream stream, {buffer} q, {buffer} k, {buffer} v, {floats} oRun, {floats} lRun, int heads, int kvHeads, int queries, int keys, {Ring}.SequenceShard queryShard, {Ring}.SequenceShard keyShard)");
