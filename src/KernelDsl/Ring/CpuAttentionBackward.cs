@@ -25,21 +25,26 @@ namespace KernelDsl.Ring;
 /// (dQ of the block), each recomputing the P and dS it needs (the scores and dP twice) for the parallelism.
 /// </para>
 /// <para>
-/// Register tiles (256-bit vectors, W = 8 floats): a block's scores S = Q·Kᵀ and dP = dO·Vᵀ are 4 query rows × 4W keys
-/// at a time, 16 accumulators, from K and V transposed per K block ([d][4W], so a key run is four vector loads) and Q
-/// broadcast; the products with a block of P or dS (dV += Pᵀ·dO, dK += dSᵀ·Q, dQ += dS·K) run along d, four rows of
-/// the output and 4W of d at a time (2W for the last 16 of a d that is not a multiple of 32), each input row loaded
-/// once for the four. Queries and keys are padded
-/// to whole blocks (zero rows, L = −∞, keys masked), so the tiles have no edge cases.
+/// Register tiles (256-bit vectors, W = 8 floats) of 6 rows × 2W: the scores S = Q·Kᵀ and dP = dO·Vᵀ take 6 query rows
+/// × 16 keys at a time from K and V transposed per K block ([d][KBlock], so a key run is two vector loads) and Q
+/// broadcast; the products with a block of P or dS (dV += Pᵀ·dO, dK += dSᵀ·Q, dQ += dS·K) run along d, six rows of the
+/// output and 16 of d at a time, each input row loaded once for the six. Queries and keys are padded to whole blocks
+/// (zero rows, L = −∞, keys masked), so the tiles have no edge cases.
 /// </para>
 /// </remarks>
 internal static class CpuAttentionBackward
 {
-    /// <summary>Query rows of a block: 8 groups of the score tile's 4 rows.</summary>
-    private const int QBlock = 32;
+    /// <summary>
+    /// Rows of every register tile: 6 rows × 2 vectors = 12 accumulators, which with the two vectors loaded and one
+    /// broadcast are 15 registers, within AVX2's 16 (a 4 × 4 tile needs 21 and spills in its inner loop).
+    /// </summary>
+    private const int TileRows = 6;
 
-    /// <summary>Keys of a block: the score tile's four vectors.</summary>
-    private static int KBlock => 4 * Vector256<float>.Count;
+    /// <summary>Query rows of a block: 8 register tiles of rows.</summary>
+    private const int QBlock = 8 * TileRows;
+
+    /// <summary>Keys of a block: 8 register tiles of rows in the dK/dV products, three 2-vector passes of the scores.</summary>
+    private const int KBlock = 8 * TileRows;
 
     /// <summary>
     /// One step: every tensor fp32 and row-major. <paramref name="q"/>, <paramref name="dO"/>, <paramref name="dQ"/>
@@ -122,29 +127,29 @@ internal static class CpuAttentionBackward
     /// dK and dV of K block <paramref name="kb"/> of K/V head <paramref name="kvHead"/>, over every query head of its group;
     /// with <paramref name="accumulateDQ"/> also those heads' dQ into the padded accumulator (the per-K/V-head schedule).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void KeyBlock(in Shape s, PaddedStep t, in Outputs o, int kvHead, int kb, bool accumulateDQ)
     {
-        int kBlock = KBlock;
-        float* p = stackalloc float[QBlock * kBlock];
-        float* ds = stackalloc float[QBlock * kBlock];
-        float* gk = stackalloc float[kBlock * s.D];
-        float* gv = stackalloc float[kBlock * s.D];
-        new Span<float>(gk, kBlock * s.D).Clear();
-        new Span<float>(gv, kBlock * s.D).Clear();
+        float* p = stackalloc float[QBlock * KBlock];
+        float* ds = stackalloc float[QBlock * KBlock];
+        float* gk = stackalloc float[KBlock * s.D];
+        float* gv = stackalloc float[KBlock * s.D];
+        new Span<float>(gk, KBlock * s.D).Clear();
+        new Span<float>(gv, KBlock * s.D).Clear();
         for (int head = kvHead * s.Group; head < (kvHead + 1) * s.Group; head++)
         {
             for (int qb = 0; qb < s.QBlocks; qb++)
             {
-                if (!Probabilities(s, t, head, qb, kvHead, kb, p, ds))
+                if (!Probabilities(s, t, head, qb, kvHead, kb, p, ds, out var extent))
                 {
                     continue;
                 }
                 // dV[j] += Σ_i P[i, j]·dO[i]; dK[j] += scale·Σ_i dS[i, j]·Q[i]: P and dS read down a column.
-                AddTransposedProduct(p, t.DORows(head, qb), gv, kBlock, s.D);
-                AddTransposedProduct(ds, t.QRows(head, qb), gk, kBlock, s.D);
+                AddTransposedProduct(p, t.DORows(head, qb), gv, s.D, extent);
+                AddTransposedProduct(ds, t.QRows(head, qb), gk, s.D, extent);
                 if (accumulateDQ)
                 {
-                    AddProduct(ds, t.KRows(kvHead, kb), t.DQRows(head, qb), kBlock, s.D);
+                    AddProduct(ds, t.KRows(kvHead, kb), t.DQRows(head, qb), s.D, extent);
                 }
             }
         }
@@ -174,35 +179,36 @@ internal static class CpuAttentionBackward
     }
 
     /// <summary>dQ of query block <paramref name="qb"/> of <paramref name="head"/>, over every key of its K/V head.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void QueryBlock(in Shape s, PaddedStep t, in Outputs o, int head, int qb)
     {
-        int kBlock = KBlock;
         int queries = Math.Min(QBlock, s.Sq - qb * QBlock);
         int kvHead = head / s.Group;
-        float* p = stackalloc float[QBlock * kBlock];
-        float* ds = stackalloc float[QBlock * kBlock];
+        float* p = stackalloc float[QBlock * KBlock];
+        float* ds = stackalloc float[QBlock * KBlock];
         float* gq = stackalloc float[QBlock * s.D];
         new Span<float>(gq, QBlock * s.D).Clear();
         for (int kb = 0; kb < s.KBlocks; kb++)
         {
-            if (Probabilities(s, t, head, qb, kvHead, kb, p, ds))
+            if (Probabilities(s, t, head, qb, kvHead, kb, p, ds, out var extent))
             {
                 // dQ[i] += scale·Σ_j dS[i, j]·K[j].
-                AddProduct(ds, t.KRows(kvHead, kb), gq, kBlock, s.D);
+                AddProduct(ds, t.KRows(kvHead, kb), gq, s.D, extent);
             }
         }
         AddQueryRows(s, o, head, qb * QBlock, queries, gq);
     }
 
     /// <summary>
-    /// P and dS of one block into <paramref name="p"/> and <paramref name="ds"/> ([QBlock][KBlock]); false when the
-    /// mask hides the whole block (nothing written).
+    /// P and dS of one block into <paramref name="p"/> and <paramref name="ds"/> ([QBlock][KBlock]) within
+    /// <paramref name="extent"/>; false when the mask hides the whole block (nothing written).
     /// </summary>
-    private static unsafe bool Probabilities(in Shape s, PaddedStep t, int head, int qb, int kvHead, int kb, float* p, float* ds)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe bool Probabilities(in Shape s, PaddedStep t, int head, int qb, int kvHead, int kb, float* p, float* ds, out BlockExtent extent)
     {
-        int kBlock = KBlock;
-        int q0 = qb * QBlock, k0 = kb * kBlock;
-        int queries = Math.Min(QBlock, s.Sq - q0), keys = Math.Min(kBlock, s.Skv - k0);
+        int q0 = qb * QBlock, k0 = kb * KBlock;
+        int queries = Math.Min(QBlock, s.Sq - q0), keys = Math.Min(KBlock, s.Skv - k0);
+        extent = BlockExtent.Of(queries, keys);
         BlockVisibility visibility = s.Visibility(q0, queries, k0, keys);
         if (visibility == BlockVisibility.None)
         {
@@ -210,24 +216,25 @@ internal static class CpuAttentionBackward
         }
 
         // S in log₂ units, then P = 2^{S − L log₂e}; masked and padded entries −∞, so P = 0 there exactly.
-        RowsTimesTransposed(t.QRows(head, qb), t.KTransposed(kvHead, kb), p, s.D);
+        RowsTimesTransposed(t.QRows(head, qb), t.KTransposed(kvHead, kb), p, s.D, extent);
         float* lse = t.LseLog2(head, qb);
         float* dPRow = ds;
-        RowsTimesTransposed(t.DORows(head, qb), t.VTransposed(kvHead, kb), dPRow, s.D);
+        RowsTimesTransposed(t.DORows(head, qb), t.VTransposed(kvHead, kb), dPRow, s.D, extent);
         float* delta = t.Delta(head, qb);
         var scale = Vector256.Create(s.ScaleLog2);
-        for (int i = 0; i < QBlock; i++)
+        int columns = extent.KeyColumns;
+        for (int i = 0; i < extent.QueryRows; i++)
         {
-            float* pi = p + i * kBlock, dsi = ds + i * kBlock;
+            float* pi = p + i * KBlock, dsi = ds + i * KBlock;
             if (float.IsNegativeInfinity(lse[i]))
             {
-                new Span<float>(pi, kBlock).Clear();
-                new Span<float>(dsi, kBlock).Clear();
+                new Span<float>(pi, columns).Clear();
+                new Span<float>(dsi, columns).Clear();
                 continue;
             }
-            if (visibility == BlockVisibility.Partial || keys < kBlock)
+            if (visibility == BlockVisibility.Partial || keys < columns)
             {
-                for (int j = 0; j < kBlock; j++)
+                for (int j = 0; j < columns; j++)
                 {
                     if (j >= keys || (i < queries && !s.Visible(q0 + i, k0 + j)))
                     {
@@ -237,7 +244,7 @@ internal static class CpuAttentionBackward
             }
             var l = Vector256.Create(lse[i]);
             var d = Vector256.Create(delta[i]);
-            for (int j = 0; j < kBlock; j += Vector256<float>.Count)
+            for (int j = 0; j < columns; j += Vector256<float>.Count)
             {
                 var probability = CpuExp2.Exp2(Vector256.FusedMultiplyAdd(Vector256.Load(pi + j), scale, -l));
                 Vector256.Store(probability, pi + j);
@@ -248,146 +255,127 @@ internal static class CpuAttentionBackward
     }
 
     /// <summary>
-    /// out[i, :] = rows[i, :]·T for the QBlock rows (d apart) against a transposed block T ([d][KBlock]): 4 rows × 4
-    /// vectors of keys per pass, 16 accumulators, each T vector loaded once for the four rows.
+    /// out[i, j] = rows[i, :]·T[:, j] for the block's rows (d apart) and keys against a transposed block T
+    /// ([d][KBlock]): a tile of <see cref="TileRows"/> rows × 2 vectors of keys per pass, each T vector loaded once for
+    /// the six rows.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void RowsTimesTransposed(float* rows, float* transposed, float* output, int d)
+    private static unsafe void RowsTimesTransposed(float* rows, float* transposed, float* output, int d, BlockExtent extent)
     {
-        int w = Vector256<float>.Count, kBlock = 4 * w;
-        for (int i = 0; i < QBlock; i += 4)
+        int w = Vector256<float>.Count;
+        for (int i = 0; i < extent.QueryRows; i += TileRows)
         {
-            float* r0 = rows + i * d, r1 = r0 + d, r2 = r1 + d, r3 = r2 + d;
-            Vector256<float> s00 = default, s01 = default, s02 = default, s03 = default, s10 = default, s11 = default, s12 = default, s13 = default;
-            Vector256<float> s20 = default, s21 = default, s22 = default, s23 = default, s30 = default, s31 = default, s32 = default, s33 = default;
-            for (int c = 0; c < d; c++)
+            float* r0 = rows + i * d, r1 = r0 + d, r2 = r1 + d, r3 = r2 + d, r4 = r3 + d, r5 = r4 + d;
+            for (int j = 0; j < extent.KeyColumns; j += 2 * w)
             {
-                float* t = transposed + c * kBlock;
-                var t0 = Vector256.Load(t);
-                var t1 = Vector256.Load(t + w);
-                var t2 = Vector256.Load(t + 2 * w);
-                var t3 = Vector256.Load(t + 3 * w);
-                var x0 = Vector256.Create(r0[c]);
-                s00 = Vector256.FusedMultiplyAdd(x0, t0, s00); s01 = Vector256.FusedMultiplyAdd(x0, t1, s01);
-                s02 = Vector256.FusedMultiplyAdd(x0, t2, s02); s03 = Vector256.FusedMultiplyAdd(x0, t3, s03);
-                var x1 = Vector256.Create(r1[c]);
-                s10 = Vector256.FusedMultiplyAdd(x1, t0, s10); s11 = Vector256.FusedMultiplyAdd(x1, t1, s11);
-                s12 = Vector256.FusedMultiplyAdd(x1, t2, s12); s13 = Vector256.FusedMultiplyAdd(x1, t3, s13);
-                var x2 = Vector256.Create(r2[c]);
-                s20 = Vector256.FusedMultiplyAdd(x2, t0, s20); s21 = Vector256.FusedMultiplyAdd(x2, t1, s21);
-                s22 = Vector256.FusedMultiplyAdd(x2, t2, s22); s23 = Vector256.FusedMultiplyAdd(x2, t3, s23);
-                var x3 = Vector256.Create(r3[c]);
-                s30 = Vector256.FusedMultiplyAdd(x3, t0, s30); s31 = Vector256.FusedMultiplyAdd(x3, t1, s31);
-                s32 = Vector256.FusedMultiplyAdd(x3, t2, s32); s33 = Vector256.FusedMultiplyAdd(x3, t3, s33);
+                Vector256<float> a0 = default, a1 = default, b0 = default, b1 = default, c0 = default, c1 = default;
+                Vector256<float> e0 = default, e1 = default, f0 = default, f1 = default, g0 = default, g1 = default;
+                float* t = transposed + j;
+                for (int c = 0; c < d; c++, t += KBlock)
+                {
+                    var t0 = Vector256.Load(t);
+                    var t1 = Vector256.Load(t + w);
+                    var x = Vector256.Create(r0[c]);
+                    a0 = Vector256.FusedMultiplyAdd(x, t0, a0); a1 = Vector256.FusedMultiplyAdd(x, t1, a1);
+                    x = Vector256.Create(r1[c]);
+                    b0 = Vector256.FusedMultiplyAdd(x, t0, b0); b1 = Vector256.FusedMultiplyAdd(x, t1, b1);
+                    x = Vector256.Create(r2[c]);
+                    c0 = Vector256.FusedMultiplyAdd(x, t0, c0); c1 = Vector256.FusedMultiplyAdd(x, t1, c1);
+                    x = Vector256.Create(r3[c]);
+                    e0 = Vector256.FusedMultiplyAdd(x, t0, e0); e1 = Vector256.FusedMultiplyAdd(x, t1, e1);
+                    x = Vector256.Create(r4[c]);
+                    f0 = Vector256.FusedMultiplyAdd(x, t0, f0); f1 = Vector256.FusedMultiplyAdd(x, t1, f1);
+                    x = Vector256.Create(r5[c]);
+                    g0 = Vector256.FusedMultiplyAdd(x, t0, g0); g1 = Vector256.FusedMultiplyAdd(x, t1, g1);
+                }
+                float* o = output + i * KBlock + j;
+                Store2(o, a0, a1); Store2(o + KBlock, b0, b1); Store2(o + 2 * KBlock, c0, c1);
+                Store2(o + 3 * KBlock, e0, e1); Store2(o + 4 * KBlock, f0, f1); Store2(o + 5 * KBlock, g0, g1);
             }
-            float* o = output + i * kBlock;
-            Vector256.Store(s00, o); Vector256.Store(s01, o + w); Vector256.Store(s02, o + 2 * w); Vector256.Store(s03, o + 3 * w);
-            o += kBlock;
-            Vector256.Store(s10, o); Vector256.Store(s11, o + w); Vector256.Store(s12, o + 2 * w); Vector256.Store(s13, o + 3 * w);
-            o += kBlock;
-            Vector256.Store(s20, o); Vector256.Store(s21, o + w); Vector256.Store(s22, o + 2 * w); Vector256.Store(s23, o + 3 * w);
-            o += kBlock;
-            Vector256.Store(s30, o); Vector256.Store(s31, o + w); Vector256.Store(s32, o + 2 * w); Vector256.Store(s33, o + 3 * w);
         }
     }
 
     /// <summary>
-    /// out[j, :] += Σ_i m[i, j]·rows[i, :] for the <paramref name="columns"/> columns of m ([QBlock][columns]) over its
-    /// QBlock rows (rows and out d apart): four output rows and 2 vectors of d per pass, 8 accumulators.
+    /// out[j, :] += Σ_i m[i, j]·rows[i, :] for the block's key columns j of m ([QBlock][KBlock]) over its query rows i
+    /// (rows and out d apart).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void AddTransposedProduct(float* m, float* rows, float* output, int columns, int d) =>
-        AddProducts(m, 1, columns, rows, output, columns, QBlock, d);
+    private static unsafe void AddTransposedProduct(float* m, float* rows, float* output, int d, BlockExtent extent) =>
+        AddProducts(m, 1, KBlock, rows, output, extent.KeyRows, extent.QueryRows, d);
 
     /// <summary>
-    /// out[i, :] += Σ_j m[i, j]·rows[j, :] for the QBlock rows of m ([QBlock][columns]) against <paramref name="columns"/>
-    /// rows (d apart): four output rows and 2 vectors of d per pass, 8 accumulators.
+    /// out[i, :] += Σ_j m[i, j]·rows[j, :] for the block's query rows i of m ([QBlock][KBlock]) against its key rows j
+    /// (d apart).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void AddProduct(float* m, float* rows, float* output, int columns, int d) =>
-        AddProducts(m, columns, 1, rows, output, QBlock, columns, d);
+    private static unsafe void AddProduct(float* m, float* rows, float* output, int d, BlockExtent extent) =>
+        AddProducts(m, KBlock, 1, rows, output, extent.QueryRows, extent.KeyRows, d);
 
     /// <summary>
-    /// out[r, :] += Σ_x m[r·rowStep + x·innerStep]·rows[x, :] for r &lt; <paramref name="outputs"/> (a multiple of 4),
-    /// x &lt; <paramref name="inner"/>; d a multiple of 2 vectors (HeadDim is a multiple of 16), taken 4 vectors at a time
-    /// (<see cref="AddProducts4"/>) while they last.
+    /// out[r, :] += Σ_x m[r·rowStep + x·innerStep]·rows[x, :] for r &lt; <paramref name="outputs"/> (a multiple of
+    /// <see cref="TileRows"/>), x &lt; <paramref name="inner"/>: a tile of six output rows × 2 vectors of d (HeadDim is a
+    /// multiple of 16), each row vector loaded once for the six. The steps are constants where this is inlined.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe void AddProducts(float* m, int rowStep, int innerStep, float* rows, float* output, int outputs, int inner, int d)
     {
         int w = Vector256<float>.Count;
-        for (int r = 0; r < outputs; r += 4)
+        for (int r = 0; r < outputs; r += TileRows)
         {
-            int c = 0;
-            for (; c + 4 * w <= d; c += 4 * w)
+            for (int c = 0; c < d; c += 2 * w)
             {
-                AddProducts4(m + r * rowStep, rowStep, innerStep, rows + c, output + r * d + c, inner, d);
-            }
-            for (; c < d; c += 2 * w)
-            {
-                float* o0 = output + r * d + c, o1 = o0 + d, o2 = o1 + d, o3 = o2 + d;
+                float* o0 = output + r * d + c, o1 = o0 + d, o2 = o1 + d, o3 = o2 + d, o4 = o3 + d, o5 = o4 + d;
                 Vector256<float> a0 = Vector256.Load(o0), a1 = Vector256.Load(o0 + w), b0 = Vector256.Load(o1), b1 = Vector256.Load(o1 + w);
-                Vector256<float> e0 = Vector256.Load(o2), e1 = Vector256.Load(o2 + w), f0 = Vector256.Load(o3), f1 = Vector256.Load(o3 + w);
-                float* mr = m + r * rowStep;
-                for (int x = 0; x < inner; x++)
+                Vector256<float> c0 = Vector256.Load(o2), c1 = Vector256.Load(o2 + w), e0 = Vector256.Load(o3), e1 = Vector256.Load(o3 + w);
+                Vector256<float> f0 = Vector256.Load(o4), f1 = Vector256.Load(o4 + w), g0 = Vector256.Load(o5), g1 = Vector256.Load(o5 + w);
+                float* mx = m + r * rowStep, row = rows + c;
+                for (int x = 0; x < inner; x++, mx += innerStep, row += d)
                 {
-                    float* row = rows + x * d + c;
                     var x0 = Vector256.Load(row);
                     var x1 = Vector256.Load(row + w);
-                    float* mx = mr + x * innerStep;
-                    var m0 = Vector256.Create(mx[0]);
-                    a0 = Vector256.FusedMultiplyAdd(m0, x0, a0); a1 = Vector256.FusedMultiplyAdd(m0, x1, a1);
-                    var m1 = Vector256.Create(mx[rowStep]);
-                    b0 = Vector256.FusedMultiplyAdd(m1, x0, b0); b1 = Vector256.FusedMultiplyAdd(m1, x1, b1);
-                    var m2 = Vector256.Create(mx[2 * rowStep]);
-                    e0 = Vector256.FusedMultiplyAdd(m2, x0, e0); e1 = Vector256.FusedMultiplyAdd(m2, x1, e1);
-                    var m3 = Vector256.Create(mx[3 * rowStep]);
-                    f0 = Vector256.FusedMultiplyAdd(m3, x0, f0); f1 = Vector256.FusedMultiplyAdd(m3, x1, f1);
+                    var y = Vector256.Create(mx[0]);
+                    a0 = Vector256.FusedMultiplyAdd(y, x0, a0); a1 = Vector256.FusedMultiplyAdd(y, x1, a1);
+                    y = Vector256.Create(mx[rowStep]);
+                    b0 = Vector256.FusedMultiplyAdd(y, x0, b0); b1 = Vector256.FusedMultiplyAdd(y, x1, b1);
+                    y = Vector256.Create(mx[2 * rowStep]);
+                    c0 = Vector256.FusedMultiplyAdd(y, x0, c0); c1 = Vector256.FusedMultiplyAdd(y, x1, c1);
+                    y = Vector256.Create(mx[3 * rowStep]);
+                    e0 = Vector256.FusedMultiplyAdd(y, x0, e0); e1 = Vector256.FusedMultiplyAdd(y, x1, e1);
+                    y = Vector256.Create(mx[4 * rowStep]);
+                    f0 = Vector256.FusedMultiplyAdd(y, x0, f0); f1 = Vector256.FusedMultiplyAdd(y, x1, f1);
+                    y = Vector256.Create(mx[5 * rowStep]);
+                    g0 = Vector256.FusedMultiplyAdd(y, x0, g0); g1 = Vector256.FusedMultiplyAdd(y, x1, g1);
                 }
-                Vector256.Store(a0, o0); Vector256.Store(a1, o0 + w); Vector256.Store(b0, o1); Vector256.Store(b1, o1 + w);
-                Vector256.Store(e0, o2); Vector256.Store(e1, o2 + w); Vector256.Store(f0, o3); Vector256.Store(f1, o3 + w);
+                Store2(o0, a0, a1); Store2(o1, b0, b1); Store2(o2, c0, c1);
+                Store2(o3, e0, e1); Store2(o4, f0, f1); Store2(o5, g0, g1);
             }
         }
     }
 
-    /// <summary>
-    /// <see cref="AddProducts"/> for four output rows and 4 vectors of d: 16 accumulators, each row vector loaded once
-    /// for the four rows (half a load per FMA).
-    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void AddProducts4(float* m, int rowStep, int innerStep, float* rows, float* o0, int inner, int d)
+    private static unsafe void Store2(float* at, Vector256<float> x0, Vector256<float> x1)
     {
-        int w = Vector256<float>.Count;
-        float* o1 = o0 + d, o2 = o1 + d, o3 = o2 + d;
-        Vector256<float> a0 = Vector256.Load(o0), a1 = Vector256.Load(o0 + w), a2 = Vector256.Load(o0 + 2 * w), a3 = Vector256.Load(o0 + 3 * w);
-        Vector256<float> b0 = Vector256.Load(o1), b1 = Vector256.Load(o1 + w), b2 = Vector256.Load(o1 + 2 * w), b3 = Vector256.Load(o1 + 3 * w);
-        Vector256<float> e0 = Vector256.Load(o2), e1 = Vector256.Load(o2 + w), e2 = Vector256.Load(o2 + 2 * w), e3 = Vector256.Load(o2 + 3 * w);
-        Vector256<float> f0 = Vector256.Load(o3), f1 = Vector256.Load(o3 + w), f2 = Vector256.Load(o3 + 2 * w), f3 = Vector256.Load(o3 + 3 * w);
-        for (int x = 0; x < inner; x++)
+        Vector256.Store(x0, at);
+        Vector256.Store(x1, at + Vector256<float>.Count);
+    }
+
+    /// <summary>
+    /// The part of a QBlock × KBlock block the tiles cover: its query rows and keys rounded up to whole register tiles
+    /// (6 rows; the scores' 16-key passes), so a short last block costs its own size, not a whole block's. Rows and keys
+    /// past the shard are padding (L = −∞, masked keys): their P and dS are 0.
+    /// </summary>
+    /// <param name="QueryRows">Query rows, a multiple of <see cref="TileRows"/>: the scores' rows, dQ's outputs and dK/dV's inner length.</param>
+    /// <param name="KeyRows">Keys, a multiple of <see cref="TileRows"/>: dK/dV's outputs and dQ's inner length.</param>
+    /// <param name="KeyColumns">Keys whose P and dS are computed: <paramref name="KeyRows"/> rounded up to the scores' 16-key passes.</param>
+    private readonly record struct BlockExtent(int QueryRows, int KeyRows, int KeyColumns)
+    {
+        public static BlockExtent Of(int queries, int keys)
         {
-            float* row = rows + x * d;
-            var x0 = Vector256.Load(row);
-            var x1 = Vector256.Load(row + w);
-            var x2 = Vector256.Load(row + 2 * w);
-            var x3 = Vector256.Load(row + 3 * w);
-            float* mx = m + x * innerStep;
-            var m0 = Vector256.Create(mx[0]);
-            a0 = Vector256.FusedMultiplyAdd(m0, x0, a0); a1 = Vector256.FusedMultiplyAdd(m0, x1, a1);
-            a2 = Vector256.FusedMultiplyAdd(m0, x2, a2); a3 = Vector256.FusedMultiplyAdd(m0, x3, a3);
-            var m1 = Vector256.Create(mx[rowStep]);
-            b0 = Vector256.FusedMultiplyAdd(m1, x0, b0); b1 = Vector256.FusedMultiplyAdd(m1, x1, b1);
-            b2 = Vector256.FusedMultiplyAdd(m1, x2, b2); b3 = Vector256.FusedMultiplyAdd(m1, x3, b3);
-            var m2 = Vector256.Create(mx[2 * rowStep]);
-            e0 = Vector256.FusedMultiplyAdd(m2, x0, e0); e1 = Vector256.FusedMultiplyAdd(m2, x1, e1);
-            e2 = Vector256.FusedMultiplyAdd(m2, x2, e2); e3 = Vector256.FusedMultiplyAdd(m2, x3, e3);
-            var m3 = Vector256.Create(mx[3 * rowStep]);
-            f0 = Vector256.FusedMultiplyAdd(m3, x0, f0); f1 = Vector256.FusedMultiplyAdd(m3, x1, f1);
-            f2 = Vector256.FusedMultiplyAdd(m3, x2, f2); f3 = Vector256.FusedMultiplyAdd(m3, x3, f3);
+            int keyRows = RoundUp(keys, TileRows);
+            return new BlockExtent(RoundUp(queries, TileRows), keyRows, RoundUp(keyRows, 2 * Vector256<float>.Count));
         }
-        Vector256.Store(a0, o0); Vector256.Store(a1, o0 + w); Vector256.Store(a2, o0 + 2 * w); Vector256.Store(a3, o0 + 3 * w);
-        Vector256.Store(b0, o1); Vector256.Store(b1, o1 + w); Vector256.Store(b2, o1 + 2 * w); Vector256.Store(b3, o1 + 3 * w);
-        Vector256.Store(e0, o2); Vector256.Store(e1, o2 + w); Vector256.Store(e2, o2 + 2 * w); Vector256.Store(e3, o2 + 3 * w);
-        Vector256.Store(f0, o3); Vector256.Store(f1, o3 + w); Vector256.Store(f2, o3 + 2 * w); Vector256.Store(f3, o3 + 3 * w);
+
+        private static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
     }
 
     /// <summary>Sizes, scale and positions of a step.</summary>
@@ -496,17 +484,16 @@ internal static class CpuAttentionBackward
                     delta[h * rowsQ + i] = i < s.Sq ? deltaIn[h * s.Sq + i] : 0;
                 }
             }
-            int kBlock = KBlock;
-            for (int g = 0; g < s.KvHeads; g++)
+                for (int g = 0; g < s.KvHeads; g++)
             {
                 kIn.Slice(g * s.Skv * d, s.Skv * d).CopyTo(k.AsSpan(g * rowsK * d));
                 for (int j = 0; j < s.Skv; j++)
                 {
-                    long at = ((long)g * rowsK + j / kBlock * kBlock) * d + j % kBlock;
+                    long at = ((long)g * rowsK + j / KBlock * KBlock) * d + j % KBlock;
                     for (int c = 0; c < d; c++)
                     {
-                        kt[at + c * kBlock] = kIn[(g * s.Skv + j) * d + c];
-                        vt[at + c * kBlock] = vIn[(g * s.Skv + j) * d + c];
+                        kt[at + c * KBlock] = kIn[(g * s.Skv + j) * d + c];
+                        vt[at + c * KBlock] = vIn[(g * s.Skv + j) * d + c];
                     }
                 }
             }
