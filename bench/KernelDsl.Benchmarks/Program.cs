@@ -25,6 +25,10 @@ public static class Program
     public static int Main(string[] args)
     {
         CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+        if (OpenBlasCore.RerunIfGeneric(args) is int rerunExitCode)
+        {
+            return rerunExitCode;
+        }
         string mode = args.Length > 0 && args[0] is "quick" or "full" ? args[0] : "quick";
         string[] filter = args.Length > 0 && args[0] == mode ? args[1..] : args;
         BenchMode.Quick = mode == "quick";

@@ -25,6 +25,10 @@ internal static unsafe partial class OpenBlasNative
     [LibraryImport(Library, EntryPoint = "openblas_get_config")]
     public static partial byte* GetConfig();
 
+    /// <summary>The kernel family OpenBLAS chose for this CPU at load, e.g. "Zen", "SkylakeX" or the generic "Prescott".</summary>
+    [LibraryImport(Library, EntryPoint = "openblas_get_corename")]
+    public static partial byte* GetCoreName();
+
     /// <summary>C = A·B for <paramref name="shape"/>, row-major, no transposes: what the GEMM suites' peers time.</summary>
     public static void Multiply(GemmShape shape, float[] a, float[] b, float[] c)
     {
