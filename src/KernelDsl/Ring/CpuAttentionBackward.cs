@@ -25,26 +25,24 @@ namespace KernelDsl.Ring;
 /// (dQ of the block), each recomputing the P and dS it needs (the scores and dP twice) for the parallelism.
 /// </para>
 /// <para>
-/// Register tiles (256-bit vectors, W = 8 floats) of 6 rows × 2W: the scores S = Q·Kᵀ and dP = dO·Vᵀ take 6 query rows
-/// × 16 keys at a time from K and V transposed per K block ([d][KBlock], so a key run is two vector loads) and Q
-/// broadcast; the products with a block of P or dS (dV += Pᵀ·dO, dK += dSᵀ·Q, dQ += dS·K) run along d, six rows of the
-/// output and 16 of d at a time, each input row loaded once for the six. Queries and keys are padded to whole blocks
-/// (zero rows, L = −∞, keys masked), so the tiles have no edge cases.
+/// Register tiles of R rows × 16 floats (<see cref="IBackwardTiles"/>: 6 rows of two 256-bit vectors, or 12 rows of
+/// one 512-bit vector): the scores S = Q·Kᵀ and dP = dO·Vᵀ take R query rows × 16 keys at a time from K and V
+/// transposed per K block ([d][KBlock], so a key run is contiguous) and Q broadcast; the products with a block of P or
+/// dS (dV += Pᵀ·dO, dK += dSᵀ·Q, dQ += dS·K) run along d, R rows of the output and 16 of d at a time, each input row
+/// loaded once for the R. Queries and keys are padded to whole blocks (zero rows, L = −∞, keys masked), so the tiles
+/// have no edge cases.
 /// </para>
 /// </remarks>
 internal static class CpuAttentionBackward
 {
-    /// <summary>
-    /// Rows of every register tile: 6 rows × 2 vectors = 12 accumulators, which with the two vectors loaded and one
-    /// broadcast are 15 registers, within AVX2's 16 (a 4 × 4 tile needs 21 and spills in its inner loop).
-    /// </summary>
-    private const int TileRows = 6;
+    /// <summary>Floats across every register tile: the scores' keys per pass and the products' columns of d per pass.</summary>
+    public const int TileColumns = 16;
 
-    /// <summary>Query rows of a block: 8 register tiles of rows.</summary>
-    private const int QBlock = 8 * TileRows;
+    /// <summary>Query rows of a block: whole register tiles of rows for both widths (8 of 6, 4 of 12).</summary>
+    public const int QBlock = 48;
 
-    /// <summary>Keys of a block: 8 register tiles of rows in the dK/dV products, three 2-vector passes of the scores.</summary>
-    private const int KBlock = 8 * TileRows;
+    /// <summary>Keys of a block: whole register tiles of rows in the dK/dV products, three 16-key passes of the scores.</summary>
+    public const int KBlock = 48;
 
     /// <summary>
     /// One step: every tensor fp32 and row-major. <paramref name="q"/>, <paramref name="dO"/>, <paramref name="dQ"/>
@@ -57,10 +55,41 @@ internal static class CpuAttentionBackward
         ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v, ReadOnlySpan<float> dO,
         ReadOnlySpan<float> lse, ReadOnlySpan<float> delta,
         Span<float> dQ, Span<float> dK, Span<float> dV)
-        => Step(arguments, q, k, v, dO, lse, delta, dQ, dK, dV, arguments.KvHeads >= Environment.ProcessorCount ? BackwardSchedule.PerKvHead : BackwardSchedule.TwoPasses);
+        => Step(arguments, q, k, v, dO, lse, delta, dQ, dK, dV, CpuFeatures.Best,
+            arguments.KvHeads >= Environment.ProcessorCount ? BackwardSchedule.PerKvHead : BackwardSchedule.TwoPasses);
 
-    /// <summary><see cref="Step(in AttentionStepArguments, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, Span{float}, Span{float})"/> with the schedule named (tests run both).</summary>
+    /// <summary>
+    /// <see cref="Step(in AttentionStepArguments, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, Span{float}, Span{float})"/>
+    /// with the tiles' width and the schedule named (tests run each): the 512-bit tiles for
+    /// <see cref="CpuIsa.Vector512"/>, the 256-bit ones otherwise.
+    /// </summary>
     internal static void Step(
+        in AttentionStepArguments arguments,
+        ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v, ReadOnlySpan<float> dO,
+        ReadOnlySpan<float> lse, ReadOnlySpan<float> delta,
+        Span<float> dQ, Span<float> dK, Span<float> dV, CpuIsa isa, BackwardSchedule schedule)
+    {
+        if (isa == CpuIsa.Vector512)
+        {
+            CpuAttentionBackward<Vector512BackwardTiles>.Step(arguments, q, k, v, dO, lse, delta, dQ, dK, dV, schedule);
+        }
+        else
+        {
+            CpuAttentionBackward<Vector256BackwardTiles>.Step(arguments, q, k, v, dO, lse, delta, dQ, dK, dV, schedule);
+        }
+    }
+}
+
+/// <summary><see cref="CpuAttentionBackward"/> with the register tiles of one vector width.</summary>
+internal static class CpuAttentionBackward<TTiles>
+    where TTiles : struct, IBackwardTiles
+{
+    private const int QBlock = CpuAttentionBackward.QBlock;
+
+    private const int KBlock = CpuAttentionBackward.KBlock;
+
+    /// <summary>One step (see <see cref="CpuAttentionBackward"/>).</summary>
+    public static void Step(
         in AttentionStepArguments arguments,
         ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v, ReadOnlySpan<float> dO,
         ReadOnlySpan<float> lse, ReadOnlySpan<float> delta,
@@ -75,10 +104,10 @@ internal static class CpuAttentionBackward
         {
             return;
         }
-        if (s.D % (2 * Vector256<float>.Count) != 0)
+        if (s.D % CpuAttentionBackward.TileColumns != 0)
         {
             // RingAttentionOptions and KD0013 allow multiples of 16 only.
-            throw new ArgumentException($"The CPU backward pass needs d to be a multiple of {2 * Vector256<float>.Count}; it is {s.D}.");
+            throw new ArgumentException($"The CPU backward pass needs d to be a multiple of {CpuAttentionBackward.TileColumns}; it is {s.D}.");
         }
 
         var padded = new PaddedStep(s, q, k, v, dO, lse, delta);
@@ -221,7 +250,6 @@ internal static class CpuAttentionBackward
         float* dPRow = ds;
         RowsTimesTransposed(t.DORows(head, qb), t.VTransposed(kvHead, kb), dPRow, s.D, extent);
         float* delta = t.Delta(head, qb);
-        var scale = Vector256.Create(s.ScaleLog2);
         int columns = extent.KeyColumns;
         for (int i = 0; i < extent.QueryRows; i++)
         {
@@ -242,58 +270,15 @@ internal static class CpuAttentionBackward
                     }
                 }
             }
-            var l = Vector256.Create(lse[i]);
-            var d = Vector256.Create(delta[i]);
-            for (int j = 0; j < columns; j += Vector256<float>.Count)
-            {
-                var probability = CpuExp2.Exp2(Vector256.FusedMultiplyAdd(Vector256.Load(pi + j), scale, -l));
-                Vector256.Store(probability, pi + j);
-                Vector256.Store(probability * (Vector256.Load(dsi + j) - d), dsi + j);
-            }
+            TTiles.Gradients(pi, dsi, columns, s.ScaleLog2, lse[i], delta[i]);
         }
         return true;
     }
 
-    /// <summary>
-    /// out[i, j] = rows[i, :]·T[:, j] for the block's rows (d apart) and keys against a transposed block T
-    /// ([d][KBlock]): a tile of <see cref="TileRows"/> rows × 2 vectors of keys per pass, each T vector loaded once for
-    /// the six rows.
-    /// </summary>
+    /// <summary>out[i, j] = rows[i, :]·T[:, j] for the block's rows (d apart) and keys against a transposed block T ([d][KBlock]).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void RowsTimesTransposed(float* rows, float* transposed, float* output, int d, BlockExtent extent)
-    {
-        int w = Vector256<float>.Count;
-        for (int i = 0; i < extent.QueryRows; i += TileRows)
-        {
-            float* r0 = rows + i * d, r1 = r0 + d, r2 = r1 + d, r3 = r2 + d, r4 = r3 + d, r5 = r4 + d;
-            for (int j = 0; j < extent.KeyColumns; j += 2 * w)
-            {
-                Vector256<float> a0 = default, a1 = default, b0 = default, b1 = default, c0 = default, c1 = default;
-                Vector256<float> e0 = default, e1 = default, f0 = default, f1 = default, g0 = default, g1 = default;
-                float* t = transposed + j;
-                for (int c = 0; c < d; c++, t += KBlock)
-                {
-                    var t0 = Vector256.Load(t);
-                    var t1 = Vector256.Load(t + w);
-                    var x = Vector256.Create(r0[c]);
-                    a0 = Vector256.FusedMultiplyAdd(x, t0, a0); a1 = Vector256.FusedMultiplyAdd(x, t1, a1);
-                    x = Vector256.Create(r1[c]);
-                    b0 = Vector256.FusedMultiplyAdd(x, t0, b0); b1 = Vector256.FusedMultiplyAdd(x, t1, b1);
-                    x = Vector256.Create(r2[c]);
-                    c0 = Vector256.FusedMultiplyAdd(x, t0, c0); c1 = Vector256.FusedMultiplyAdd(x, t1, c1);
-                    x = Vector256.Create(r3[c]);
-                    e0 = Vector256.FusedMultiplyAdd(x, t0, e0); e1 = Vector256.FusedMultiplyAdd(x, t1, e1);
-                    x = Vector256.Create(r4[c]);
-                    f0 = Vector256.FusedMultiplyAdd(x, t0, f0); f1 = Vector256.FusedMultiplyAdd(x, t1, f1);
-                    x = Vector256.Create(r5[c]);
-                    g0 = Vector256.FusedMultiplyAdd(x, t0, g0); g1 = Vector256.FusedMultiplyAdd(x, t1, g1);
-                }
-                float* o = output + i * KBlock + j;
-                Store2(o, a0, a1); Store2(o + KBlock, b0, b1); Store2(o + 2 * KBlock, c0, c1);
-                Store2(o + 3 * KBlock, e0, e1); Store2(o + 4 * KBlock, f0, f1); Store2(o + 5 * KBlock, g0, g1);
-            }
-        }
-    }
+    private static unsafe void RowsTimesTransposed(float* rows, float* transposed, float* output, int d, BlockExtent extent) =>
+        TTiles.RowsTimesTransposed(rows, transposed, output, d, extent.QueryRows, extent.KeyColumns);
 
     /// <summary>
     /// out[j, :] += Σ_i m[i, j]·rows[i, :] for the block's key columns j of m ([QBlock][KBlock]) over its query rows i
@@ -301,7 +286,7 @@ internal static class CpuAttentionBackward
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe void AddTransposedProduct(float* m, float* rows, float* output, int d, BlockExtent extent) =>
-        AddProducts(m, 1, KBlock, rows, output, extent.KeyRows, extent.QueryRows, d);
+        TTiles.AddProducts(m, 1, KBlock, rows, output, extent.KeyRows, extent.QueryRows, d);
 
     /// <summary>
     /// out[i, :] += Σ_j m[i, j]·rows[j, :] for the block's query rows i of m ([QBlock][KBlock]) against its key rows j
@@ -309,70 +294,22 @@ internal static class CpuAttentionBackward
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe void AddProduct(float* m, float* rows, float* output, int d, BlockExtent extent) =>
-        AddProducts(m, KBlock, 1, rows, output, extent.QueryRows, extent.KeyRows, d);
-
-    /// <summary>
-    /// out[r, :] += Σ_x m[r·rowStep + x·innerStep]·rows[x, :] for r &lt; <paramref name="outputs"/> (a multiple of
-    /// <see cref="TileRows"/>), x &lt; <paramref name="inner"/>: a tile of six output rows × 2 vectors of d (HeadDim is a
-    /// multiple of 16), each row vector loaded once for the six. The steps are constants where this is inlined.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void AddProducts(float* m, int rowStep, int innerStep, float* rows, float* output, int outputs, int inner, int d)
-    {
-        int w = Vector256<float>.Count;
-        for (int r = 0; r < outputs; r += TileRows)
-        {
-            for (int c = 0; c < d; c += 2 * w)
-            {
-                float* o0 = output + r * d + c, o1 = o0 + d, o2 = o1 + d, o3 = o2 + d, o4 = o3 + d, o5 = o4 + d;
-                Vector256<float> a0 = Vector256.Load(o0), a1 = Vector256.Load(o0 + w), b0 = Vector256.Load(o1), b1 = Vector256.Load(o1 + w);
-                Vector256<float> c0 = Vector256.Load(o2), c1 = Vector256.Load(o2 + w), e0 = Vector256.Load(o3), e1 = Vector256.Load(o3 + w);
-                Vector256<float> f0 = Vector256.Load(o4), f1 = Vector256.Load(o4 + w), g0 = Vector256.Load(o5), g1 = Vector256.Load(o5 + w);
-                float* mx = m + r * rowStep, row = rows + c;
-                for (int x = 0; x < inner; x++, mx += innerStep, row += d)
-                {
-                    var x0 = Vector256.Load(row);
-                    var x1 = Vector256.Load(row + w);
-                    var y = Vector256.Create(mx[0]);
-                    a0 = Vector256.FusedMultiplyAdd(y, x0, a0); a1 = Vector256.FusedMultiplyAdd(y, x1, a1);
-                    y = Vector256.Create(mx[rowStep]);
-                    b0 = Vector256.FusedMultiplyAdd(y, x0, b0); b1 = Vector256.FusedMultiplyAdd(y, x1, b1);
-                    y = Vector256.Create(mx[2 * rowStep]);
-                    c0 = Vector256.FusedMultiplyAdd(y, x0, c0); c1 = Vector256.FusedMultiplyAdd(y, x1, c1);
-                    y = Vector256.Create(mx[3 * rowStep]);
-                    e0 = Vector256.FusedMultiplyAdd(y, x0, e0); e1 = Vector256.FusedMultiplyAdd(y, x1, e1);
-                    y = Vector256.Create(mx[4 * rowStep]);
-                    f0 = Vector256.FusedMultiplyAdd(y, x0, f0); f1 = Vector256.FusedMultiplyAdd(y, x1, f1);
-                    y = Vector256.Create(mx[5 * rowStep]);
-                    g0 = Vector256.FusedMultiplyAdd(y, x0, g0); g1 = Vector256.FusedMultiplyAdd(y, x1, g1);
-                }
-                Store2(o0, a0, a1); Store2(o1, b0, b1); Store2(o2, c0, c1);
-                Store2(o3, e0, e1); Store2(o4, f0, f1); Store2(o5, g0, g1);
-            }
-        }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void Store2(float* at, Vector256<float> x0, Vector256<float> x1)
-    {
-        Vector256.Store(x0, at);
-        Vector256.Store(x1, at + Vector256<float>.Count);
-    }
+        TTiles.AddProducts(m, KBlock, 1, rows, output, extent.QueryRows, extent.KeyRows, d);
 
     /// <summary>
     /// The part of a QBlock × KBlock block the tiles cover: its query rows and keys rounded up to whole register tiles
-    /// (6 rows; the scores' 16-key passes), so a short last block costs its own size, not a whole block's. Rows and keys
+    /// (<see cref="IBackwardTiles.TileRows"/>; the scores' 16-key passes), so a short last block costs its own size, not a whole block's. Rows and keys
     /// past the shard are padding (L = −∞, masked keys): their P and dS are 0.
     /// </summary>
-    /// <param name="QueryRows">Query rows, a multiple of <see cref="TileRows"/>: the scores' rows, dQ's outputs and dK/dV's inner length.</param>
-    /// <param name="KeyRows">Keys, a multiple of <see cref="TileRows"/>: dK/dV's outputs and dQ's inner length.</param>
+    /// <param name="QueryRows">Query rows, a multiple of the tiles' rows: the scores' rows, dQ's outputs and dK/dV's inner length.</param>
+    /// <param name="KeyRows">Keys, a multiple of the tiles' rows: dK/dV's outputs and dQ's inner length.</param>
     /// <param name="KeyColumns">Keys whose P and dS are computed: <paramref name="KeyRows"/> rounded up to the scores' 16-key passes.</param>
     private readonly record struct BlockExtent(int QueryRows, int KeyRows, int KeyColumns)
     {
         public static BlockExtent Of(int queries, int keys)
         {
-            int keyRows = RoundUp(keys, TileRows);
-            return new BlockExtent(RoundUp(queries, TileRows), keyRows, RoundUp(keyRows, 2 * Vector256<float>.Count));
+            int keyRows = RoundUp(keys, TTiles.TileRows);
+            return new BlockExtent(RoundUp(queries, TTiles.TileRows), keyRows, RoundUp(keyRows, CpuAttentionBackward.TileColumns));
         }
 
         private static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
@@ -484,7 +421,7 @@ internal static class CpuAttentionBackward
                     delta[h * rowsQ + i] = i < s.Sq ? deltaIn[h * s.Sq + i] : 0;
                 }
             }
-                for (int g = 0; g < s.KvHeads; g++)
+            for (int g = 0; g < s.KvHeads; g++)
             {
                 kIn.Slice(g * s.Skv * d, s.Skv * d).CopyTo(k.AsSpan(g * rowsK * d));
                 for (int j = 0; j < s.Skv; j++)

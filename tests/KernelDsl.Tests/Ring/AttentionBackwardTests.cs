@@ -1,6 +1,7 @@
 using System;
 using System.Globalization;
 using System.Linq;
+using KernelDsl.Cpu;
 using KernelDsl.Ring;
 using KernelDsl.Tests.Emulation;
 using Xunit;
@@ -140,13 +141,19 @@ public sealed class AttentionBackwardTests(ITestOutputHelper output)
         Assert.All(errors, error => Assert.True(error <= 1e-5, $"relative error {error}"));
     }
 
-    /// <summary>Both ways of sharing a step among threads (one K/V head per worker; two passes over blocks) give the exact gradients.</summary>
+    /// <summary>
+    /// Both ways of sharing a step among threads (one K/V head per worker; two passes over blocks) and both tile widths
+    /// give the exact gradients (the 512-bit tiles run emulated where AVX-512 is missing: slower, the same results).
+    /// </summary>
     [Theory]
-    [InlineData(nameof(BackwardSchedule.PerKvHead))]
-    [InlineData(nameof(BackwardSchedule.TwoPasses))]
-    public void Each_schedule_matches_the_float64_gradients(string scheduleName)
+    [InlineData(nameof(BackwardSchedule.PerKvHead), nameof(CpuIsa.Vector256))]
+    [InlineData(nameof(BackwardSchedule.TwoPasses), nameof(CpuIsa.Vector256))]
+    [InlineData(nameof(BackwardSchedule.PerKvHead), nameof(CpuIsa.Vector512))]
+    [InlineData(nameof(BackwardSchedule.TwoPasses), nameof(CpuIsa.Vector512))]
+    public void Each_schedule_and_tile_width_matches_the_float64_gradients(string scheduleName, string isaName)
     {
         var schedule = Enum.Parse<BackwardSchedule>(scheduleName);
+        var isa = Enum.Parse<CpuIsa>(isaName);
         const int heads = 4, kvHeads = 2, s = 83, d = 48;
         var random = new Random(8);
         float[] q = Values(random, heads * s * d, 1f), k = Values(random, kvHeads * s * d, 1f), v = Values(random, kvHeads * s * d, 1f), dO = Values(random, heads * s * d, 1f);
@@ -160,13 +167,13 @@ public sealed class AttentionBackwardTests(ITestOutputHelper output)
         var shard = SequenceShard.For(RingLayout.Contiguous, s, 1, 0);
         var arguments = new AttentionStepArguments(heads, kvHeads, d, (float)scale, causal: true, shard, shard, stateIsInitial: false);
         float[] dQ = new float[q.Length], dK = new float[k.Length], dV = new float[v.Length];
-        CpuAttentionBackward.Step(arguments, q, k, v, dO, Array.ConvertAll(lse, x => (float)x), delta, dQ, dK, dV, schedule);
+        CpuAttentionBackward.Step(arguments, q, k, v, dO, Array.ConvertAll(lse, x => (float)x), delta, dQ, dK, dV, isa, schedule);
 
         var (eq, ek, ev) = AttentionBackwardReference.Gradients(
             Array.ConvertAll(q, x => (double)x), Array.ConvertAll(k, x => (double)x), Array.ConvertAll(v, x => (double)x), Array.ConvertAll(dO, x => (double)x),
             heads, kvHeads, s, d, causal: true, scale);
         double[] errors = [Relative(Array.ConvertAll(dQ, x => (double)x), eq), Relative(Array.ConvertAll(dK, x => (double)x), ek), Relative(Array.ConvertAll(dV, x => (double)x), ev)];
-        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{schedule}: {errors[0]:E2} {errors[1]:E2} {errors[2]:E2}"));
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{schedule} {isa}: {errors[0]:E2} {errors[1]:E2} {errors[2]:E2}"));
         Assert.All(errors, error => Assert.True(error <= 1e-5, $"relative error {error}"));
     }
 

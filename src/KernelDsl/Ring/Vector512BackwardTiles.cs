@@ -1,0 +1,106 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using KernelDsl.Cpu;
+
+namespace KernelDsl.Ring;
+
+/// <summary>
+/// The backward register tiles for 512-bit vectors (AVX-512: 32 zmm registers): 12 rows × 1 vector = 12 accumulators,
+/// as many FMA chains as the 256-bit tile's (enough to cover two FMA pipes' latency) with one vector load and one
+/// broadcast per step instead of two and one, so each FMA does twice the work. One vector, not two: the tile's 16
+/// floats are the unit both widths share (d is a multiple of 16, the scores run 16 keys a pass). The rows are read
+/// from four pointers three rows apart, at offsets 0, d and 2d, so the inner loops need few address registers.
+/// </summary>
+internal readonly struct Vector512BackwardTiles : IBackwardTiles
+{
+    private const int KBlock = CpuAttentionBackward.KBlock;
+
+    public static int TileRows => 12;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe void RowsTimesTransposed(float* rows, float* transposed, float* output, int d, int rowCount, int columnCount)
+    {
+        for (int i = 0; i < rowCount; i += 12)
+        {
+            for (int j = 0; j < columnCount; j += 16)
+            {
+                Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default;
+                Vector512<float> a6 = default, a7 = default, a8 = default, a9 = default, a10 = default, a11 = default;
+                float* r0 = rows + i * d, r3 = r0 + 3 * d, r6 = r3 + 3 * d, r9 = r6 + 3 * d;
+                float* t = transposed + j;
+                for (int c = 0; c < d; c++, t += KBlock, r0++, r3++, r6++, r9++)
+                {
+                    var x = Vector512.Load(t);
+                    a0 = Vector512.FusedMultiplyAdd(Vector512.Create(r0[0]), x, a0);
+                    a1 = Vector512.FusedMultiplyAdd(Vector512.Create(r0[d]), x, a1);
+                    a2 = Vector512.FusedMultiplyAdd(Vector512.Create(r0[2 * d]), x, a2);
+                    a3 = Vector512.FusedMultiplyAdd(Vector512.Create(r3[0]), x, a3);
+                    a4 = Vector512.FusedMultiplyAdd(Vector512.Create(r3[d]), x, a4);
+                    a5 = Vector512.FusedMultiplyAdd(Vector512.Create(r3[2 * d]), x, a5);
+                    a6 = Vector512.FusedMultiplyAdd(Vector512.Create(r6[0]), x, a6);
+                    a7 = Vector512.FusedMultiplyAdd(Vector512.Create(r6[d]), x, a7);
+                    a8 = Vector512.FusedMultiplyAdd(Vector512.Create(r6[2 * d]), x, a8);
+                    a9 = Vector512.FusedMultiplyAdd(Vector512.Create(r9[0]), x, a9);
+                    a10 = Vector512.FusedMultiplyAdd(Vector512.Create(r9[d]), x, a10);
+                    a11 = Vector512.FusedMultiplyAdd(Vector512.Create(r9[2 * d]), x, a11);
+                }
+                float* o = output + i * KBlock + j;
+                Vector512.Store(a0, o); Vector512.Store(a1, o + KBlock); Vector512.Store(a2, o + 2 * KBlock);
+                Vector512.Store(a3, o + 3 * KBlock); Vector512.Store(a4, o + 4 * KBlock); Vector512.Store(a5, o + 5 * KBlock);
+                Vector512.Store(a6, o + 6 * KBlock); Vector512.Store(a7, o + 7 * KBlock); Vector512.Store(a8, o + 8 * KBlock);
+                Vector512.Store(a9, o + 9 * KBlock); Vector512.Store(a10, o + 10 * KBlock); Vector512.Store(a11, o + 11 * KBlock);
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe void AddProducts(float* m, int rowStep, int innerStep, float* rows, float* output, int outputs, int inner, int d)
+    {
+        for (int r = 0; r < outputs; r += 12)
+        {
+            for (int c = 0; c < d; c += 16)
+            {
+                float* o0 = output + r * d + c, o3 = o0 + 3 * d, o6 = o3 + 3 * d, o9 = o6 + 3 * d;
+                Vector512<float> a0 = Vector512.Load(o0), a1 = Vector512.Load(o0 + d), a2 = Vector512.Load(o0 + 2 * d);
+                Vector512<float> a3 = Vector512.Load(o3), a4 = Vector512.Load(o3 + d), a5 = Vector512.Load(o3 + 2 * d);
+                Vector512<float> a6 = Vector512.Load(o6), a7 = Vector512.Load(o6 + d), a8 = Vector512.Load(o6 + 2 * d);
+                Vector512<float> a9 = Vector512.Load(o9), a10 = Vector512.Load(o9 + d), a11 = Vector512.Load(o9 + 2 * d);
+                float* mx = m + r * rowStep, row = rows + c;
+                for (int x = 0; x < inner; x++, mx += innerStep, row += d)
+                {
+                    var y = Vector512.Load(row);
+                    a0 = Vector512.FusedMultiplyAdd(Vector512.Create(mx[0]), y, a0);
+                    a1 = Vector512.FusedMultiplyAdd(Vector512.Create(mx[rowStep]), y, a1);
+                    a2 = Vector512.FusedMultiplyAdd(Vector512.Create(mx[2 * rowStep]), y, a2);
+                    a3 = Vector512.FusedMultiplyAdd(Vector512.Create(mx[3 * rowStep]), y, a3);
+                    a4 = Vector512.FusedMultiplyAdd(Vector512.Create(mx[4 * rowStep]), y, a4);
+                    a5 = Vector512.FusedMultiplyAdd(Vector512.Create(mx[5 * rowStep]), y, a5);
+                    a6 = Vector512.FusedMultiplyAdd(Vector512.Create(mx[6 * rowStep]), y, a6);
+                    a7 = Vector512.FusedMultiplyAdd(Vector512.Create(mx[7 * rowStep]), y, a7);
+                    a8 = Vector512.FusedMultiplyAdd(Vector512.Create(mx[8 * rowStep]), y, a8);
+                    a9 = Vector512.FusedMultiplyAdd(Vector512.Create(mx[9 * rowStep]), y, a9);
+                    a10 = Vector512.FusedMultiplyAdd(Vector512.Create(mx[10 * rowStep]), y, a10);
+                    a11 = Vector512.FusedMultiplyAdd(Vector512.Create(mx[11 * rowStep]), y, a11);
+                }
+                Vector512.Store(a0, o0); Vector512.Store(a1, o0 + d); Vector512.Store(a2, o0 + 2 * d);
+                Vector512.Store(a3, o3); Vector512.Store(a4, o3 + d); Vector512.Store(a5, o3 + 2 * d);
+                Vector512.Store(a6, o6); Vector512.Store(a7, o6 + d); Vector512.Store(a8, o6 + 2 * d);
+                Vector512.Store(a9, o9); Vector512.Store(a10, o9 + d); Vector512.Store(a11, o9 + 2 * d);
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe void Gradients(float* p, float* ds, int columns, float scaleLog2, float lseLog2, float delta)
+    {
+        var scale = Vector512.Create(scaleLog2);
+        var l = Vector512.Create(lseLog2);
+        var d = Vector512.Create(delta);
+        for (int j = 0; j < columns; j += 16)
+        {
+            var probability = CpuExp2.Exp2(Vector512.FusedMultiplyAdd(Vector512.Load(p + j), scale, -l));
+            Vector512.Store(probability, p + j);
+            Vector512.Store(probability * (Vector512.Load(ds + j) - d), ds + j);
+        }
+    }
+}
