@@ -21,7 +21,7 @@ internal interface IBackwardTiles
     /// <summary>
     /// out[r, :] += Σ_x m[r·rowStep + x·innerStep]·rows[x, :] for r &lt; <paramref name="outputs"/> (a multiple of
     /// <see cref="TileRows"/>) and x &lt; <paramref name="inner"/> (rows and out d apart, d a multiple of 16): a tile of
-    /// output rows × 16 of d, each row vector loaded once for the tile. The steps are constants where this is inlined.
+    /// output rows × 16 or more of d, each row vector loaded once for the tile. The steps are constants where this is inlined.
     /// </summary>
     static abstract unsafe void AddProducts(float* m, int rowStep, int innerStep, float* rows, float* output, int outputs, int inner, int d);
 

@@ -8,8 +8,9 @@ namespace KernelDsl.Ring;
 /// The backward register tiles for 512-bit vectors (AVX-512: 32 zmm registers): 12 rows × 1 vector = 12 accumulators,
 /// as many FMA chains as the 256-bit tile's (enough to cover two FMA pipes' latency) with one vector load and one
 /// broadcast per step instead of two and one, so each FMA does twice the work. One vector, not two: the tile's 16
-/// floats are the unit both widths share (d is a multiple of 16, the scores run 16 keys a pass). The rows are read
-/// from four pointers three rows apart, at offsets 0, d and 2d, so the inner loops need few address registers.
+/// floats are the unit both widths share (d is a multiple of 16, the scores run 16 keys a pass). The products take
+/// 32 of d at a time where d allows (12 × 2 vectors, 24 accumulators: half the loads per FMA), then 16. The rows are
+/// read from four pointers three rows apart, at offsets 0, d and 2d, so the inner loops need few address registers.
 /// </summary>
 internal readonly struct Vector512BackwardTiles : IBackwardTiles
 {
@@ -58,7 +59,12 @@ internal readonly struct Vector512BackwardTiles : IBackwardTiles
     {
         for (int r = 0; r < outputs; r += 12)
         {
-            for (int c = 0; c < d; c += 16)
+            int c = 0;
+            for (; c + 32 <= d; c += 32)
+            {
+                AddProductsWide(m + r * rowStep, rowStep, innerStep, rows + c, output + r * d + c, inner, d);
+            }
+            for (; c < d; c += 16)
             {
                 float* o0 = output + r * d + c, o3 = o0 + 3 * d, o6 = o3 + 3 * d, o9 = o6 + 3 * d;
                 Vector512<float> a0 = Vector512.Load(o0), a1 = Vector512.Load(o0 + d), a2 = Vector512.Load(o0 + 2 * d);
@@ -88,6 +94,53 @@ internal readonly struct Vector512BackwardTiles : IBackwardTiles
                 Vector512.Store(a9, o9); Vector512.Store(a10, o9 + d); Vector512.Store(a11, o9 + 2 * d);
             }
         }
+    }
+
+    /// <summary>
+    /// 12 output rows × 32 of d: 24 accumulators, with two vector loads and one broadcast per 24 FMAs (per 12 in the
+    /// 16-wide tile), so the loads stay well below the FMAs.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void AddProductsWide(float* mx, int rowStep, int innerStep, float* row, float* output, int inner, int d)
+    {
+        float* o0 = output, o3 = o0 + 3 * d, o6 = o3 + 3 * d, o9 = o6 + 3 * d;
+        Vector512<float> a0 = Vector512.Load(o0), b0 = Vector512.Load(o0 + 16), a1 = Vector512.Load(o0 + d), b1 = Vector512.Load(o0 + d + 16), a2 = Vector512.Load(o0 + 2 * d), b2 = Vector512.Load(o0 + 2 * d + 16);
+        Vector512<float> a3 = Vector512.Load(o3), b3 = Vector512.Load(o3 + 16), a4 = Vector512.Load(o3 + d), b4 = Vector512.Load(o3 + d + 16), a5 = Vector512.Load(o3 + 2 * d), b5 = Vector512.Load(o3 + 2 * d + 16);
+        Vector512<float> a6 = Vector512.Load(o6), b6 = Vector512.Load(o6 + 16), a7 = Vector512.Load(o6 + d), b7 = Vector512.Load(o6 + d + 16), a8 = Vector512.Load(o6 + 2 * d), b8 = Vector512.Load(o6 + 2 * d + 16);
+        Vector512<float> a9 = Vector512.Load(o9), b9 = Vector512.Load(o9 + 16), a10 = Vector512.Load(o9 + d), b10 = Vector512.Load(o9 + d + 16), a11 = Vector512.Load(o9 + 2 * d), b11 = Vector512.Load(o9 + 2 * d + 16);
+        for (int x = 0; x < inner; x++, mx += innerStep, row += d)
+        {
+            var x0 = Vector512.Load(row);
+            var x1 = Vector512.Load(row + 16);
+            var y = Vector512.Create(mx[0]);
+            a0 = Vector512.FusedMultiplyAdd(y, x0, a0); b0 = Vector512.FusedMultiplyAdd(y, x1, b0);
+            y = Vector512.Create(mx[1 * rowStep]);
+            a1 = Vector512.FusedMultiplyAdd(y, x0, a1); b1 = Vector512.FusedMultiplyAdd(y, x1, b1);
+            y = Vector512.Create(mx[2 * rowStep]);
+            a2 = Vector512.FusedMultiplyAdd(y, x0, a2); b2 = Vector512.FusedMultiplyAdd(y, x1, b2);
+            y = Vector512.Create(mx[3 * rowStep]);
+            a3 = Vector512.FusedMultiplyAdd(y, x0, a3); b3 = Vector512.FusedMultiplyAdd(y, x1, b3);
+            y = Vector512.Create(mx[4 * rowStep]);
+            a4 = Vector512.FusedMultiplyAdd(y, x0, a4); b4 = Vector512.FusedMultiplyAdd(y, x1, b4);
+            y = Vector512.Create(mx[5 * rowStep]);
+            a5 = Vector512.FusedMultiplyAdd(y, x0, a5); b5 = Vector512.FusedMultiplyAdd(y, x1, b5);
+            y = Vector512.Create(mx[6 * rowStep]);
+            a6 = Vector512.FusedMultiplyAdd(y, x0, a6); b6 = Vector512.FusedMultiplyAdd(y, x1, b6);
+            y = Vector512.Create(mx[7 * rowStep]);
+            a7 = Vector512.FusedMultiplyAdd(y, x0, a7); b7 = Vector512.FusedMultiplyAdd(y, x1, b7);
+            y = Vector512.Create(mx[8 * rowStep]);
+            a8 = Vector512.FusedMultiplyAdd(y, x0, a8); b8 = Vector512.FusedMultiplyAdd(y, x1, b8);
+            y = Vector512.Create(mx[9 * rowStep]);
+            a9 = Vector512.FusedMultiplyAdd(y, x0, a9); b9 = Vector512.FusedMultiplyAdd(y, x1, b9);
+            y = Vector512.Create(mx[10 * rowStep]);
+            a10 = Vector512.FusedMultiplyAdd(y, x0, a10); b10 = Vector512.FusedMultiplyAdd(y, x1, b10);
+            y = Vector512.Create(mx[11 * rowStep]);
+            a11 = Vector512.FusedMultiplyAdd(y, x0, a11); b11 = Vector512.FusedMultiplyAdd(y, x1, b11);
+        }
+        Vector512.Store(a0, o0); Vector512.Store(b0, o0 + 16); Vector512.Store(a1, o0 + d); Vector512.Store(b1, o0 + d + 16); Vector512.Store(a2, o0 + 2 * d); Vector512.Store(b2, o0 + 2 * d + 16);
+        Vector512.Store(a3, o3); Vector512.Store(b3, o3 + 16); Vector512.Store(a4, o3 + d); Vector512.Store(b4, o3 + d + 16); Vector512.Store(a5, o3 + 2 * d); Vector512.Store(b5, o3 + 2 * d + 16);
+        Vector512.Store(a6, o6); Vector512.Store(b6, o6 + 16); Vector512.Store(a7, o6 + d); Vector512.Store(b7, o6 + d + 16); Vector512.Store(a8, o6 + 2 * d); Vector512.Store(b8, o6 + 2 * d + 16);
+        Vector512.Store(a9, o9); Vector512.Store(b9, o9 + 16); Vector512.Store(a10, o9 + d); Vector512.Store(b10, o9 + d + 16); Vector512.Store(a11, o9 + 2 * d); Vector512.Store(b11, o9 + 2 * d + 16);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
