@@ -8,8 +8,9 @@ namespace KernelDsl.Ring;
 /// The backward register tiles for 512-bit vectors (AVX-512: 32 zmm registers): 12 rows × 1 vector = 12 accumulators,
 /// as many FMA chains as the 256-bit tile's (enough to cover two FMA pipes' latency) with one vector load and one
 /// broadcast per step instead of two and one, so each FMA does twice the work. One vector, not two: the tile's 16
-/// floats are the unit both widths share (d is a multiple of 16, the scores run 16 keys a pass). The products take
-/// 32 of d at a time where d allows (12 × 2 vectors, 24 accumulators: half the loads per FMA), then 16. The rows are
+/// floats are the unit both widths share (d is a multiple of 16, the scores run 16 keys a pass). Both take 32 at a
+/// time where they can (12 × 2 vectors, 24 accumulators: half the loads per FMA): the products 32 of d, the scores 32
+/// of a block's 48 keys, then 16. The rows are
 /// read from four pointers three rows apart, at offsets 0, d and 2d, so the inner loops need few address registers.
 /// </summary>
 internal readonly struct Vector512BackwardTiles : IBackwardTiles
@@ -23,7 +24,12 @@ internal readonly struct Vector512BackwardTiles : IBackwardTiles
     {
         for (int i = 0; i < rowCount; i += 12)
         {
-            for (int j = 0; j < columnCount; j += 16)
+            int j = 0;
+            for (; j + 32 <= columnCount; j += 32)
+            {
+                RowsTimesTransposedWide(rows + i * d, transposed + j, output + i * KBlock + j, d);
+            }
+            for (; j < columnCount; j += 16)
             {
                 Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default;
                 Vector512<float> a6 = default, a7 = default, a8 = default, a9 = default, a10 = default, a11 = default;
@@ -52,6 +58,50 @@ internal readonly struct Vector512BackwardTiles : IBackwardTiles
                 Vector512.Store(a9, o + 9 * KBlock); Vector512.Store(a10, o + 10 * KBlock); Vector512.Store(a11, o + 11 * KBlock);
             }
         }
+    }
+
+    /// <summary>12 rows × 32 keys: 24 accumulators, two Kᵀ loads and 12 broadcasts per 24 FMAs.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void RowsTimesTransposedWide(float* rows, float* t, float* o, int d)
+    {
+        Vector512<float> a0 = default, b0 = default, a1 = default, b1 = default, a2 = default, b2 = default;
+        Vector512<float> a3 = default, b3 = default, a4 = default, b4 = default, a5 = default, b5 = default;
+        Vector512<float> a6 = default, b6 = default, a7 = default, b7 = default, a8 = default, b8 = default;
+        Vector512<float> a9 = default, b9 = default, a10 = default, b10 = default, a11 = default, b11 = default;
+        float* r0 = rows, r3 = r0 + 3 * d, r6 = r3 + 3 * d, r9 = r6 + 3 * d;
+        for (int c = 0; c < d; c++, t += KBlock, r0++, r3++, r6++, r9++)
+        {
+            var x0 = Vector512.Load(t);
+            var x1 = Vector512.Load(t + 16);
+            var y = Vector512.Create(r0[0]);
+            a0 = Vector512.FusedMultiplyAdd(y, x0, a0); b0 = Vector512.FusedMultiplyAdd(y, x1, b0);
+            y = Vector512.Create(r0[d]);
+            a1 = Vector512.FusedMultiplyAdd(y, x0, a1); b1 = Vector512.FusedMultiplyAdd(y, x1, b1);
+            y = Vector512.Create(r0[2 * d]);
+            a2 = Vector512.FusedMultiplyAdd(y, x0, a2); b2 = Vector512.FusedMultiplyAdd(y, x1, b2);
+            y = Vector512.Create(r3[0]);
+            a3 = Vector512.FusedMultiplyAdd(y, x0, a3); b3 = Vector512.FusedMultiplyAdd(y, x1, b3);
+            y = Vector512.Create(r3[d]);
+            a4 = Vector512.FusedMultiplyAdd(y, x0, a4); b4 = Vector512.FusedMultiplyAdd(y, x1, b4);
+            y = Vector512.Create(r3[2 * d]);
+            a5 = Vector512.FusedMultiplyAdd(y, x0, a5); b5 = Vector512.FusedMultiplyAdd(y, x1, b5);
+            y = Vector512.Create(r6[0]);
+            a6 = Vector512.FusedMultiplyAdd(y, x0, a6); b6 = Vector512.FusedMultiplyAdd(y, x1, b6);
+            y = Vector512.Create(r6[d]);
+            a7 = Vector512.FusedMultiplyAdd(y, x0, a7); b7 = Vector512.FusedMultiplyAdd(y, x1, b7);
+            y = Vector512.Create(r6[2 * d]);
+            a8 = Vector512.FusedMultiplyAdd(y, x0, a8); b8 = Vector512.FusedMultiplyAdd(y, x1, b8);
+            y = Vector512.Create(r9[0]);
+            a9 = Vector512.FusedMultiplyAdd(y, x0, a9); b9 = Vector512.FusedMultiplyAdd(y, x1, b9);
+            y = Vector512.Create(r9[d]);
+            a10 = Vector512.FusedMultiplyAdd(y, x0, a10); b10 = Vector512.FusedMultiplyAdd(y, x1, b10);
+            y = Vector512.Create(r9[2 * d]);
+            a11 = Vector512.FusedMultiplyAdd(y, x0, a11); b11 = Vector512.FusedMultiplyAdd(y, x1, b11);
+        }
+        Vector512.Store(a0, o); Vector512.Store(b0, o + 16); Vector512.Store(a1, o + 1 * KBlock); Vector512.Store(b1, o + 1 * KBlock + 16); Vector512.Store(a2, o + 2 * KBlock); Vector512.Store(b2, o + 2 * KBlock + 16);
+        Vector512.Store(a3, o + 3 * KBlock); Vector512.Store(b3, o + 3 * KBlock + 16); Vector512.Store(a4, o + 4 * KBlock); Vector512.Store(b4, o + 4 * KBlock + 16); Vector512.Store(a5, o + 5 * KBlock); Vector512.Store(b5, o + 5 * KBlock + 16);
+        Vector512.Store(a6, o + 6 * KBlock); Vector512.Store(b6, o + 6 * KBlock + 16); Vector512.Store(a7, o + 7 * KBlock); Vector512.Store(b7, o + 7 * KBlock + 16); Vector512.Store(a8, o + 8 * KBlock); Vector512.Store(b8, o + 8 * KBlock + 16);
+        Vector512.Store(a9, o + 9 * KBlock); Vector512.Store(b9, o + 9 * KBlock + 16); Vector512.Store(a10, o + 10 * KBlock); Vector512.Store(b10, o + 10 * KBlock + 16); Vector512.Store(a11, o + 11 * KBlock); Vector512.Store(b11, o + 11 * KBlock + 16);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
