@@ -5,13 +5,13 @@ using KernelDsl.Cpu;
 namespace KernelDsl.Ring;
 
 /// <summary>
-/// The backward register tiles for 512-bit vectors (AVX-512: 32 zmm registers): 12 rows × 1 vector = 12 accumulators,
-/// as many FMA chains as the 256-bit tile's (enough to cover two FMA pipes' latency) with one vector load and one
-/// broadcast per step instead of two and one, so each FMA does twice the work. One vector, not two: the tile's 16
-/// floats are the unit both widths share (d is a multiple of 16, the scores run 16 keys a pass). Both take 32 at a
-/// time where they can (12 × 2 vectors, 24 accumulators: half the loads per FMA): the products 32 of d, the scores 32
-/// of a block's 48 keys, then 16. The rows are
-/// read from four pointers three rows apart, at offsets 0, d and 2d, so the inner loops need few address registers.
+/// The backward register tiles for 512-bit vectors (AVX-512: 32 zmm registers), 12 rows each. The unit both widths
+/// share is 16 floats (d is a multiple of 16; a block's 48 keys are three 16-key runs), here one vector: 12 × 1 = 12
+/// accumulators, as many FMA chains as the 256-bit tile's (enough to cover two FMA pipes' latency), each FMA doing
+/// twice the work. Where 32 floats are left (the products' columns of d, the scores' first 32 keys of a block) the
+/// tile is 12 × 2 = 24 accumulators, 27 registers live: two vector loads and 12 broadcasts per 24 FMAs, half the
+/// 12 × 1 tile's loads per FMA. The rows are read from four pointers three rows apart, at offsets 0, d and 2d, so the
+/// inner loops need few address registers.
 /// </summary>
 internal readonly struct Vector512BackwardTiles : IBackwardTiles
 {
