@@ -96,7 +96,9 @@ internal static class CpuAttentionBackward<TTiles>
         Span<float> dQ, Span<float> dK, Span<float> dV, BackwardSchedule schedule)
     {
         var s = new Shape(arguments);
-        if (q.Length != (long)s.Heads * s.Sq * s.D || k.Length != (long)s.KvHeads * s.Skv * s.D)
+        long qLength = (long)s.Heads * s.Sq * s.D, kLength = (long)s.KvHeads * s.Skv * s.D, rows = (long)s.Heads * s.Sq;
+        if (q.Length != qLength || dO.Length != qLength || dQ.Length != qLength || lse.Length != rows || delta.Length != rows ||
+            k.Length != kLength || v.Length != kLength || dK.Length != kLength || dV.Length != kLength)
         {
             throw new ArgumentException("The tensors do not match the step's shape.");
         }
@@ -110,12 +112,12 @@ internal static class CpuAttentionBackward<TTiles>
             throw new ArgumentException($"The CPU backward pass needs d to be a multiple of {CpuAttentionBackward.TileColumns}; it is {s.D}.");
         }
 
-        var padded = new PaddedStep(s, q, k, v, dO, lse, delta);
-        try
+        unsafe
         {
-            unsafe
+            fixed (float* pq = q, pk = k, pv = v, pdo = dO, plse = lse, pdelta = delta, pdq = dQ, pdk = dK, pdv = dV)
             {
-                fixed (float* pdq = dQ, pdk = dK, pdv = dV)
+                var padded = new PaddedStep(s, new Inputs(pq, pk, pv, pdo, plse, pdelta));
+                try
                 {
                     var outputs = new Outputs(pdq, pdk, pdv);
                     if (schedule == BackwardSchedule.PerKvHead)
@@ -128,11 +130,11 @@ internal static class CpuAttentionBackward<TTiles>
                         Parallel.For(0, s.Heads * s.QBlocks, item => QueryBlock(s, padded, outputs, item / s.QBlocks, item % s.QBlocks));
                     }
                 }
+                finally
+                {
+                    padded.Dispose();
+                }
             }
-        }
-        finally
-        {
-            padded.Dispose();
         }
     }
 
@@ -365,6 +367,12 @@ internal static class CpuAttentionBackward<TTiles>
         public bool Visible(int query, int key) => RingMask.IsVisible(queries.GlobalPosition(query), keys.GlobalPosition(key), causal);
     }
 
+    /// <summary>The step's inputs, pinned while it runs (shapes as in <see cref="CpuAttentionBackward.Step(in AttentionStepArguments, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, Span{float}, Span{float})"/>).</summary>
+    private readonly unsafe struct Inputs(float* q, float* k, float* v, float* dO, float* lse, float* delta)
+    {
+        public readonly float* Q = q, K = k, V = v, DO = dO, Lse = lse, Delta = delta;
+    }
+
     /// <summary>The step's outputs, pinned while it runs.</summary>
     private readonly unsafe struct Outputs(float* dQ, float* dK, float* dV)
     {
@@ -384,7 +392,8 @@ internal static class CpuAttentionBackward<TTiles>
         private readonly float* pq, pdo, plse, pdelta, pk, pkt, pvt, pdq;
         private readonly int d, rowsQ, rowsK;
 
-        public PaddedStep(in Shape s, ReadOnlySpan<float> qIn, ReadOnlySpan<float> kIn, ReadOnlySpan<float> vIn, ReadOnlySpan<float> dOIn, ReadOnlySpan<float> lseIn, ReadOnlySpan<float> deltaIn)
+        /// <summary>Pads every head's rows on the workers: a query head or a K/V head each, all of it written, padding zeroed.</summary>
+        public PaddedStep(in Shape s, Inputs inputs)
         {
             d = s.D;
             rowsQ = s.QBlocks * QBlock;
@@ -396,7 +405,6 @@ internal static class CpuAttentionBackward<TTiles>
             for (int a = 0; a < lengths.Length; a++)
             {
                 arrays[a] = ArrayPool<float>.Shared.Rent(lengths[a]);
-                Array.Clear(arrays[a], 0, lengths[a]);
                 pins[a] = GCHandle.Alloc(arrays[a], GCHandleType.Pinned);
                 addresses[a] = (float*)pins[a].AddrOfPinnedObject();
             }
@@ -408,30 +416,61 @@ internal static class CpuAttentionBackward<TTiles>
             pkt = addresses[5];
             pvt = addresses[6];
             pdq = addresses[7];
-            float[] q = arrays[0], dO = arrays[1], lse = arrays[2], delta = arrays[3], k = arrays[4], kt = arrays[5], vt = arrays[6];
 
-            float log2e = MathF.Log2(MathF.E);
-            for (int h = 0; h < s.Heads; h++)
+            var shape = s;
+            Parallel.For(0, s.Heads + s.KvHeads, item =>
             {
-                qIn.Slice(h * s.Sq * d, s.Sq * d).CopyTo(q.AsSpan(h * rowsQ * d));
-                dOIn.Slice(h * s.Sq * d, s.Sq * d).CopyTo(dO.AsSpan(h * rowsQ * d));
-                for (int i = 0; i < rowsQ; i++)
+                if (item < shape.Heads)
                 {
-                    lse[h * rowsQ + i] = i < s.Sq ? lseIn[h * s.Sq + i] * log2e : float.NegativeInfinity;
-                    delta[h * rowsQ + i] = i < s.Sq ? deltaIn[h * s.Sq + i] : 0;
+                    PadQueryHead(shape, inputs, item);
                 }
-            }
-            for (int g = 0; g < s.KvHeads; g++)
-            {
-                kIn.Slice(g * s.Skv * d, s.Skv * d).CopyTo(k.AsSpan(g * rowsK * d));
-                for (int j = 0; j < s.Skv; j++)
+                else
                 {
-                    long at = ((long)g * rowsK + j / KBlock * KBlock) * d + j % KBlock;
-                    for (int c = 0; c < d; c++)
-                    {
-                        kt[at + c * KBlock] = kIn[(g * s.Skv + j) * d + c];
-                        vt[at + c * KBlock] = vIn[(g * s.Skv + j) * d + c];
-                    }
+                    PadKvHead(shape, inputs, item - shape.Heads);
+                }
+            });
+        }
+
+        /// <summary>Q and dO rows of <paramref name="head"/> with zero rows past Sq, L·log₂e and D (−∞ and 0 past Sq), a zero dQ accumulator.</summary>
+        private void PadQueryHead(in Shape s, in Inputs inputs, int head)
+        {
+            long source = (long)head * s.Sq, target = (long)head * rowsQ;
+            int values = s.Sq * d, padding = (rowsQ - s.Sq) * d;
+            new ReadOnlySpan<float>(inputs.Q + source * d, values).CopyTo(new Span<float>(pq + target * d, values));
+            new ReadOnlySpan<float>(inputs.DO + source * d, values).CopyTo(new Span<float>(pdo + target * d, values));
+            new Span<float>(pq + target * d + values, padding).Clear();
+            new Span<float>(pdo + target * d + values, padding).Clear();
+            new Span<float>(pdq + target * d, rowsQ * d).Clear();
+            float log2e = MathF.Log2(MathF.E);
+            for (int i = 0; i < rowsQ; i++)
+            {
+                plse[target + i] = i < s.Sq ? inputs.Lse[source + i] * log2e : float.NegativeInfinity;
+                pdelta[target + i] = i < s.Sq ? inputs.Delta[source + i] : 0;
+            }
+        }
+
+        /// <summary>K rows of <paramref name="kvHead"/> with zero rows past Skv; Kᵀ and Vᵀ per K block with zero columns past Skv.</summary>
+        private void PadKvHead(in Shape s, in Inputs inputs, int kvHead)
+        {
+            long source = (long)kvHead * s.Skv * d, target = (long)kvHead * rowsK * d;
+            int values = s.Skv * d, padding = (rowsK - s.Skv) * d;
+            new ReadOnlySpan<float>(inputs.K + source, values).CopyTo(new Span<float>(pk + target, values));
+            new Span<float>(pk + target + values, padding).Clear();
+            if (padding > 0)
+            {
+                // The last block's columns past Skv: clear the block, then fill the columns inside Skv.
+                long lastBlock = target + (long)(s.KBlocks - 1) * KBlock * d;
+                new Span<float>(pkt + lastBlock, KBlock * d).Clear();
+                new Span<float>(pvt + lastBlock, KBlock * d).Clear();
+            }
+            for (int j = 0; j < s.Skv; j++)
+            {
+                float* kRow = inputs.K + source + (long)j * d, vRow = inputs.V + source + (long)j * d;
+                long at = target + (long)(j / KBlock * KBlock) * d + j % KBlock;
+                for (int c = 0; c < d; c++)
+                {
+                    pkt[at + c * KBlock] = kRow[c];
+                    pvt[at + c * KBlock] = vRow[c];
                 }
             }
         }
