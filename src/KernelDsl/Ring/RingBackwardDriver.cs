@@ -161,6 +161,28 @@ public static class RingBackwardDriver
         var shard = SequenceShard.For(RingLayout.Contiguous, options.SequenceLength, 1, 0);
         var shape = new BackwardShape(options, shard.LocalLength, shard.LocalLength);
         shape.Check(q, k, v, o, lse, dO, dQ, dK, dV);
+        if (typeof(TElement) == typeof(float))
+        {
+            // fp32 tensors need no widening and the gradients no rounding: the step reads the inputs in place and adds
+            // into the outputs, zeroed first.
+            float[] delta = Rent(shape.Rows);
+            try
+            {
+                BackwardDelta(o, dO, shape.HeadDim, delta.AsSpan(0, shape.Rows));
+                Span<float> dQf = MemoryMarshal.Cast<TElement, float>(dQ), dKf = MemoryMarshal.Cast<TElement, float>(dK), dVf = MemoryMarshal.Cast<TElement, float>(dV);
+                dQf.Clear();
+                dKf.Clear();
+                dVf.Clear();
+                CpuAttentionBackward.Step(StepArguments(options, shard, shard),
+                    MemoryMarshal.Cast<TElement, float>(q), MemoryMarshal.Cast<TElement, float>(k), MemoryMarshal.Cast<TElement, float>(v),
+                    MemoryMarshal.Cast<TElement, float>(dO), lse, delta.AsSpan(0, shape.Rows), dQf, dKf, dVf);
+            }
+            finally
+            {
+                ArrayPool<float>.Shared.Return(delta);
+            }
+            return;
+        }
         using var local = LocalTensors.Create(shape, q, o, lse, dO, shape.KvLength);
         float[] grads = ArrayPool<float>.Shared.Rent(2 * shape.KvLength);
         try
@@ -283,13 +305,23 @@ public static class RingBackwardDriver
         {
             return;
         }
-        var kf = kScratch.AsSpan(0, k.Length);
-        var vf = vScratch.AsSpan(0, v.Length);
-        CpuConvert.ToSingle(k, kf);
-        CpuConvert.ToSingle(v, vf);
-        var arguments = new AttentionStepArguments(
-            options.Heads, options.ResolvedKvHeads, options.HeadDim, options.ResolvedScale, options.Causal, queries, keys, stateIsInitial: false);
-        CpuAttentionBackward.Step(arguments, q, kf, vf, dO, lse, delta, dQ, dK, dV);
+        CpuAttentionBackward.Step(StepArguments(options, queries, keys), q, Widened(k, kScratch), Widened(v, vScratch), dO, lse, delta, dQ, dK, dV);
+    }
+
+    private static AttentionStepArguments StepArguments(RingAttentionOptions options, SequenceShard queries, SequenceShard keys) => new(
+        options.Heads, options.ResolvedKvHeads, options.HeadDim, options.ResolvedScale, options.Causal, queries, keys, stateIsInitial: false);
+
+    /// <summary>The values as floats: fp32 tensors in place, 16-bit ones widened into <paramref name="scratch"/>.</summary>
+    private static ReadOnlySpan<float> Widened<TElement>(ReadOnlySpan<TElement> values, float[] scratch)
+        where TElement : unmanaged
+    {
+        if (typeof(TElement) == typeof(float))
+        {
+            return MemoryMarshal.Cast<TElement, float>(values);
+        }
+        var widened = scratch.AsSpan(0, values.Length);
+        CpuConvert.ToSingle(values, widened);
+        return widened;
     }
 
     /// <summary>Writes an fp32 gradient accumulator out in the element type (round to nearest even), once, at the end.</summary>
