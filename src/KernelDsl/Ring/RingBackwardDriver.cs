@@ -2,6 +2,7 @@ using System;
 using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using KernelDsl.Cpu;
 
 namespace KernelDsl.Ring;
@@ -216,10 +217,18 @@ public static class RingBackwardDriver
         {
             throw new ArgumentException($"o and dO must both hold delta.Length × {headDim} values; they hold {o.Length} and {dO.Length}.", nameof(dO));
         }
+        ref readonly TElement o0 = ref MemoryMarshal.GetReference(o), dO0 = ref MemoryMarshal.GetReference(dO);
+        int vectorEnd = headDim - headDim % Vector256<float>.Count;
         for (int row = 0; row < delta.Length; row++)
         {
-            float sum = 0;
-            for (int c = 0; c < headDim; c++)
+            nuint first = (nuint)row * (nuint)headDim;
+            var sums = Vector256<float>.Zero;
+            for (int c = 0; c < vectorEnd; c += Vector256<float>.Count)
+            {
+                sums += CpuConvert.LoadVector256(in o0, first + (nuint)c) * CpuConvert.LoadVector256(in dO0, first + (nuint)c);
+            }
+            float sum = Vector256.Sum(sums);
+            for (int c = vectorEnd; c < headDim; c++)
             {
                 sum += CpuConvert.ToSingle(o[row * headDim + c]) * CpuConvert.ToSingle(dO[row * headDim + c]);
             }
