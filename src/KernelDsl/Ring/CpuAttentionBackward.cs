@@ -192,20 +192,23 @@ internal static class CpuAttentionBackward<TTiles>
     {
         int keys = Math.Min(KBlock, s.Skv - kb * KBlock);
         long first = ((long)kvHead * s.Skv + kb * KBlock) * s.D;
-        for (int e = 0; e < keys * s.D; e++)
-        {
-            o.DK[first + e] += s.Scale * gk[e];
-            o.DV[first + e] += gv[e];
-        }
+        AddScaled(o.DK + first, gk, s.Scale, keys * s.D);
+        AddScaled(o.DV + first, gv, 1, keys * s.D);
     }
 
     /// <summary>Adds accumulated dQ rows (times the scale) of <paramref name="head"/> from local row <paramref name="row0"/> into the output.</summary>
     private static unsafe void AddQueryRows(in Shape s, in Outputs o, int head, int row0, int rows, float* gq)
     {
-        long first = ((long)head * s.Sq + row0) * s.D;
-        for (int e = 0; e < rows * s.D; e++)
+        AddScaled(o.DQ + ((long)head * s.Sq + row0) * s.D, gq, s.Scale, rows * s.D);
+    }
+
+    /// <summary>target[e] += scale·source[e] for a count that is a multiple of 16 (whole rows of d).</summary>
+    private static unsafe void AddScaled(float* target, float* source, float scale, int count)
+    {
+        var factor = Vector256.Create(scale);
+        for (int e = 0; e < count; e += Vector256<float>.Count)
         {
-            o.DQ[first + e] += s.Scale * gq[e];
+            Vector256.Store(Vector256.FusedMultiplyAdd(Vector256.Load(source + e), factor, Vector256.Load(target + e)), target + e);
         }
     }
 
@@ -262,16 +265,17 @@ internal static class CpuAttentionBackward<TTiles>
                 new Span<float>(dsi, columns).Clear();
                 continue;
             }
-            if (visibility == BlockVisibility.Partial || keys < columns)
+            if (visibility == BlockVisibility.Partial)
             {
-                for (int j = 0; j < columns; j++)
+                for (int j = 0; j < keys && i < queries; j++)
                 {
-                    if (j >= keys || (i < queries && !s.Visible(q0 + i, k0 + j)))
+                    if (!s.Visible(q0 + i, k0 + j))
                     {
                         pi[j] = float.NegativeInfinity;
                     }
                 }
             }
+            new Span<float>(pi + keys, columns - keys).Fill(float.NegativeInfinity);
             TTiles.Gradients(pi, dsi, columns, s.ScaleLog2, lse[i], delta[i]);
         }
         return true;
