@@ -740,7 +740,7 @@ extern "C" __global__ void __launch_bounds__(THREADS, 1) kd_attn_bwd_step_RingAt
     int q_start0, int q_len0, int q_stride0, int q_start1, int q_stride1,
     int kv_start0, int kv_len0, int kv_stride0, int kv_start1, int kv_stride1)
 {
-    extern __shared__ __align__(16) unsigned char shared_bytes[];  // Ks, Vs, Q_STAGES x (Qs, dOs), Q_STAGES x (Ls, Ds), dSt
+    extern __shared__ __align__(16) unsigned char shared_bytes[];  // Ks, Vs, Q_STAGES x (Qs, dOs), Q_STAGES x (Ls, Ds), dSt, then the warp math's own buffers (SIMT: Pt)
     in_t* const Ks = reinterpret_cast<in_t*>(shared_bytes);
     in_t* const Vs = Ks + KV_TILE;
     in_t* const q_stages = Vs + KV_TILE;                                        // stage s: Qs at s * 2 * Q_TILE, dOs after it
