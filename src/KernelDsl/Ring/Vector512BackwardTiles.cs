@@ -8,10 +8,11 @@ namespace KernelDsl.Ring;
 /// The backward register tiles for 512-bit vectors (AVX-512: 32 zmm registers), 12 rows each. The unit both widths
 /// share is 16 floats (d is a multiple of 16; a block's 48 keys are three 16-key runs), here one vector: 12 × 1 = 12
 /// accumulators, as many FMA chains as the 256-bit tile's (enough to cover two FMA pipes' latency), each FMA doing
-/// twice the work. Where 32 floats are left (the products' columns of d, the scores' first 32 keys of a block) the
+/// twice the work. Where 32 floats are left (the products' columns of d, the first 32 keys of a short last block) the
 /// tile is 12 × 2 = 24 accumulators, 27 registers live: two vector loads and 12 broadcasts per 24 FMAs, half the
-/// 12 × 1 tile's loads per FMA. The rows are read from four pointers three rows apart, at offsets 0, d and 2d, so the
-/// inner loops need few address registers.
+/// 12 × 1 tile's loads per FMA. The scores of a whole block take 6 rows × its 48 keys (18 accumulators, 22 registers):
+/// three loads and 6 broadcasts per 18 FMAs, fewer loads per FMA than 12 × 2 followed by 12 × 1 (27 per 36). The rows
+/// are read from pointers three rows apart, at offsets 0, d and 2d, so the inner loops need few address registers.
 /// </summary>
 internal readonly struct Vector512BackwardTiles : IBackwardTiles
 {
@@ -22,6 +23,14 @@ internal readonly struct Vector512BackwardTiles : IBackwardTiles
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static unsafe void RowsTimesTransposed(float* rows, float* transposed, float* output, int d, int rowCount, int columnCount)
     {
+        if (columnCount == KBlock)
+        {
+            for (int i = 0; i < rowCount; i += 6)
+            {
+                RowsTimesTransposedBlock(rows + i * d, transposed, output + i * KBlock, d);
+            }
+            return;
+        }
         for (int i = 0; i < rowCount; i += 12)
         {
             int j = 0;
@@ -58,6 +67,44 @@ internal readonly struct Vector512BackwardTiles : IBackwardTiles
                 Vector512.Store(a9, o + 9 * KBlock); Vector512.Store(a10, o + 10 * KBlock); Vector512.Store(a11, o + 11 * KBlock);
             }
         }
+    }
+
+    /// <summary>6 rows × a whole block's 48 keys: 18 accumulators, three Kᵀ loads and 6 broadcasts per 18 FMAs.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void RowsTimesTransposedBlock(float* rows, float* t, float* o, int d)
+    {
+        Vector512<float> a0 = default, b0 = default, c0 = default, a1 = default, b1 = default, c1 = default;
+        Vector512<float> a2 = default, b2 = default, c2 = default, a3 = default, b3 = default, c3 = default;
+        Vector512<float> a4 = default, b4 = default, c4 = default, a5 = default, b5 = default, c5 = default;
+        float* r0 = rows, r3 = r0 + 3 * d;
+        for (int c = 0; c < d; c++, t += KBlock, r0++, r3++)
+        {
+            var x0 = Vector512.Load(t);
+            var x1 = Vector512.Load(t + 16);
+            var x2 = Vector512.Load(t + 32);
+            var y = Vector512.Create(r0[0]);
+            a0 = Vector512.FusedMultiplyAdd(y, x0, a0); b0 = Vector512.FusedMultiplyAdd(y, x1, b0); c0 = Vector512.FusedMultiplyAdd(y, x2, c0);
+            y = Vector512.Create(r0[d]);
+            a1 = Vector512.FusedMultiplyAdd(y, x0, a1); b1 = Vector512.FusedMultiplyAdd(y, x1, b1); c1 = Vector512.FusedMultiplyAdd(y, x2, c1);
+            y = Vector512.Create(r0[2 * d]);
+            a2 = Vector512.FusedMultiplyAdd(y, x0, a2); b2 = Vector512.FusedMultiplyAdd(y, x1, b2); c2 = Vector512.FusedMultiplyAdd(y, x2, c2);
+            y = Vector512.Create(r3[0]);
+            a3 = Vector512.FusedMultiplyAdd(y, x0, a3); b3 = Vector512.FusedMultiplyAdd(y, x1, b3); c3 = Vector512.FusedMultiplyAdd(y, x2, c3);
+            y = Vector512.Create(r3[d]);
+            a4 = Vector512.FusedMultiplyAdd(y, x0, a4); b4 = Vector512.FusedMultiplyAdd(y, x1, b4); c4 = Vector512.FusedMultiplyAdd(y, x2, c4);
+            y = Vector512.Create(r3[2 * d]);
+            a5 = Vector512.FusedMultiplyAdd(y, x0, a5); b5 = Vector512.FusedMultiplyAdd(y, x1, b5); c5 = Vector512.FusedMultiplyAdd(y, x2, c5);
+        }
+        Store3(o, a0, b0, c0); Store3(o + KBlock, a1, b1, c1); Store3(o + 2 * KBlock, a2, b2, c2);
+        Store3(o + 3 * KBlock, a3, b3, c3); Store3(o + 4 * KBlock, a4, b4, c4); Store3(o + 5 * KBlock, a5, b5, c5);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Store3(float* o, Vector512<float> a, Vector512<float> b, Vector512<float> c)
+    {
+        Vector512.Store(a, o);
+        Vector512.Store(b, o + 16);
+        Vector512.Store(c, o + 32);
     }
 
     /// <summary>12 rows × 32 keys: 24 accumulators, two Kᵀ loads and 12 broadcasts per 24 FMAs.</summary>
