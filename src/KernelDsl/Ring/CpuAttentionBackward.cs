@@ -26,7 +26,7 @@ namespace KernelDsl.Ring;
 /// </para>
 /// <para>
 /// Register tiles of R rows × 16 floats (<see cref="IBackwardTiles"/>: 6 rows of two 256-bit vectors, or 12 rows of
-/// one 512-bit vector, two where 32 floats are left): the scores S = Q·Kᵀ and dP = dO·Vᵀ take R query rows × 16 keys at a time from K and V
+/// one 512-bit vector, two where 32 floats are left, 6 rows × a whole block's 48 keys for its scores): the scores S = Q·Kᵀ and dP = dO·Vᵀ take R query rows × 16 keys at a time from K and V
 /// transposed per K block ([d][KBlock], so a key run is contiguous) and Q broadcast; the products with a block of P or
 /// dS (dV += Pᵀ·dO, dK += dSᵀ·Q, dQ += dS·K) run along d, R rows of the output and 16 of d at a time, each input row
 /// loaded once for the R. Queries and keys are padded to whole blocks (zero rows, L = −∞, keys masked), so the tiles
