@@ -80,13 +80,16 @@ public sealed class MpiRingTests(ITestOutputHelper output)
         }
     }
 
-    [Fact]
-    public void A_rank_that_dies_in_the_backward_pass_fails_every_other_rank_within_the_timeout()
+    [Theory]
+    [InlineData("exit")]
+    [InlineData("hang")]
+    public void A_rank_that_dies_or_goes_silent_in_the_backward_pass_fails_every_other_rank_within_the_timeout(string mode)
     {
-        // Rank 2 exits when the backward pass reaches the exchange of its step 2 (past the handshake and two steps); the
-        // others must each raise a broken ring one timeout later, not hang or report gradients.
+        // Rank 2 exits, or stops answering, when the backward pass reaches the exchange of its step 2 (past the
+        // handshake and two steps); the others must each raise a broken ring one timeout later, not hang or report
+        // gradients.
         const int timeoutSeconds = 5;
-        var job = MpiJob.Run(4, ["--backward", "--timeout", Invariant(timeoutSeconds), "--fail-rank", "2", "--fail-step", "2", "--fail-mode", "exit"], JobLimit, keepGoing: true);
+        var job = MpiJob.Run(4, ["--backward", "--timeout", Invariant(timeoutSeconds), "--fail-rank", "2", "--fail-step", "2", "--fail-mode", mode], JobLimit, keepGoing: true);
         output.WriteLine(job.ToString());
 
         Assert.True(job.Ranks[2].ExitCode == 3 && job.Ranks[2].Result == "fault", $"rank 2 should have failed on purpose:\n{job}");
@@ -95,7 +98,9 @@ public sealed class MpiRingTests(ITestOutputHelper output)
             Assert.True(rank.ExitCode == 2 && rank.Result == "failed", $"rank {rank.Rank} should have failed with a broken ring:\n{job}");
             Assert.Equal("RingCommunicationException", rank.Field("error"));
         }
-        Assert.True(job.Elapsed < TimeSpan.FromSeconds(timeoutSeconds + 25), $"the job took {job.Elapsed.TotalSeconds:F1} s");
+        // The silent rank exits after two timeouts, once the survivors have given up.
+        var budget = TimeSpan.FromSeconds((mode == "hang" ? 2 * timeoutSeconds : timeoutSeconds) + 25);
+        Assert.True(job.Elapsed < budget, $"the job took {job.Elapsed.TotalSeconds:F1} s, over {budget.TotalSeconds} s");
     }
 
     [Theory]
