@@ -161,8 +161,8 @@ internal static class CpuAttentionBackward<TTiles>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void KeyBlock(in Shape s, PaddedStep t, in Outputs o, int kvHead, int kb, bool accumulateDQ)
     {
-        float* scratch = stackalloc float[2 * QBlock * KBlock + 2 * KBlock * s.D + AlignmentFloats];
-        float* p = Aligned(scratch), ds = p + QBlock * KBlock, gk = ds + QBlock * KBlock, gv = gk + KBlock * s.D;
+        float* scratch = stackalloc float[2 * QBlock * KBlock + 2 * KBlock * s.D + CacheLine.Floats];
+        float* p = CacheLine.Aligned(scratch), ds = p + QBlock * KBlock, gk = ds + QBlock * KBlock, gv = gk + KBlock * s.D;
         new Span<float>(gk, KBlock * s.D).Clear();
         new Span<float>(gv, KBlock * s.D).Clear();
         for (int head = kvHead * s.Group; head < (kvHead + 1) * s.Group; head++)
@@ -184,14 +184,6 @@ internal static class CpuAttentionBackward<TTiles>
         }
         AddKeyBlock(s, o, kvHead, kb, gk, gv);
     }
-
-    /// <summary>
-    /// Floats of slack for <see cref="Aligned(float*)"/>: the buffers start on a 64-byte line, and every row in them (d
-    /// or <see cref="KBlock"/> floats, multiples of 16) does too, so no 512-bit load straddles two cache lines.
-    /// </summary>
-    private const int AlignmentFloats = 16;
-
-    private static unsafe float* Aligned(float* buffer) => (float*)(((nuint)buffer + 63) & ~(nuint)63);
 
     /// <summary>Adds a K block's accumulated dK (times the scale) and dV into the outputs' rows inside Skv.</summary>
     private static unsafe void AddKeyBlock(in Shape s, in Outputs o, int kvHead, int kb, float* gk, float* gv)
@@ -224,8 +216,8 @@ internal static class CpuAttentionBackward<TTiles>
     {
         int queries = Math.Min(QBlock, s.Sq - qb * QBlock);
         int kvHead = head / s.Group;
-        float* scratch = stackalloc float[2 * QBlock * KBlock + QBlock * s.D + AlignmentFloats];
-        float* p = Aligned(scratch), ds = p + QBlock * KBlock, gq = ds + QBlock * KBlock;
+        float* scratch = stackalloc float[2 * QBlock * KBlock + QBlock * s.D + CacheLine.Floats];
+        float* p = CacheLine.Aligned(scratch), ds = p + QBlock * KBlock, gq = ds + QBlock * KBlock;
         new Span<float>(gq, QBlock * s.D).Clear();
         for (int kb = 0; kb < s.KBlocks; kb++)
         {
@@ -389,7 +381,7 @@ internal static class CpuAttentionBackward<TTiles>
     }
 
     /// <summary>
-    /// The step's inputs padded to whole blocks (pooled arrays, pinned while the step runs): Q, dO
+    /// The step's inputs padded to whole blocks (pooled arrays, pinned while the step runs, each from its first cache line): Q, dO
     /// [heads][QBlocks·QBlock][d] with zero rows past Sq; L·log₂e (−∞ past Sq) and D per query row; K
     /// [kvHeads][KBlocks·KBlock][d] with zero rows past Skv; Kᵀ and Vᵀ per K block, [kvHeads][KBlocks][d][KBlock]; and a
     /// zeroed dQ accumulator shaped like Q.
@@ -413,9 +405,9 @@ internal static class CpuAttentionBackward<TTiles>
             var addresses = new float*[lengths.Length];
             for (int a = 0; a < lengths.Length; a++)
             {
-                arrays[a] = ArrayPool<float>.Shared.Rent(lengths[a] + AlignmentFloats);
+                arrays[a] = ArrayPool<float>.Shared.Rent(lengths[a] + CacheLine.Floats);
                 pins[a] = GCHandle.Alloc(arrays[a], GCHandleType.Pinned);
-                addresses[a] = Aligned((float*)pins[a].AddrOfPinnedObject());
+                addresses[a] = CacheLine.Aligned((float*)pins[a].AddrOfPinnedObject());
             }
             pq = addresses[0];
             pdo = addresses[1];

@@ -1,6 +1,7 @@
 using System;
 using System.Buffers;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Threading.Tasks;
 using KernelDsl.Cpu;
@@ -62,6 +63,10 @@ internal sealed class CpuAttentionStep<TTiles, TScores, TElement>
     private readonly Rows[] keyTiles;
     private readonly float[] packedKeys;
     private readonly float[]? packedValues;
+    // The packed tiles start at the first cache line of their pooled arrays (pinned while the step runs), so the
+    // tiles' vector loads of keys and values do not straddle two lines.
+    private readonly GCHandle keysPin, valuesPin;
+    private readonly int keysStart, valuesStart;
 
     private CpuAttentionStep(in AttentionStepArguments arguments, PinnedAttentionTensors<TElement> tensors)
     {
@@ -74,8 +79,15 @@ internal sealed class CpuAttentionStep<TTiles, TScores, TElement>
         this.tensors = tensors;
         queryRuns = Cut(arguments.QueryShard, TaskRows);
         keyTiles = Cut(arguments.KeyShard, TTiles.KvRows);
-        packedKeys = ArrayPool<float>.Shared.Rent(kvHeads * keyTiles.Length * HeadDim * TTiles.KvRows);
-        packedValues = WidensValues ? ArrayPool<float>.Shared.Rent(kvHeads * keyTiles.Length * TTiles.KvRows * HeadDim) : null;
+        packedKeys = ArrayPool<float>.Shared.Rent(kvHeads * keyTiles.Length * HeadDim * TTiles.KvRows + CacheLine.Floats);
+        keysPin = GCHandle.Alloc(packedKeys, GCHandleType.Pinned);
+        keysStart = CacheLine.FirstAligned(packedKeys);
+        packedValues = WidensValues ? ArrayPool<float>.Shared.Rent(kvHeads * keyTiles.Length * TTiles.KvRows * HeadDim + CacheLine.Floats) : null;
+        if (packedValues is not null)
+        {
+            valuesPin = GCHandle.Alloc(packedValues, GCHandleType.Pinned);
+            valuesStart = CacheLine.FirstAligned(packedValues);
+        }
     }
 
     /// <summary>The step: the partial attention of every local query over this K/V shard, merged into the running state.</summary>
@@ -127,9 +139,11 @@ internal sealed class CpuAttentionStep<TTiles, TScores, TElement>
         }
         finally
         {
+            step.keysPin.Free();
             ArrayPool<float>.Shared.Return(step.packedKeys);
             if (step.packedValues is not null)
             {
+                step.valuesPin.Free();
                 ArrayPool<float>.Shared.Return(step.packedValues);
             }
         }
@@ -176,10 +190,11 @@ internal sealed class CpuAttentionStep<TTiles, TScores, TElement>
         int rows = tile.Positions.Length, kvRows = TTiles.KvRows;
         int source = (kvHead * keyLength + tile.Start) * HeadDim;
         int packed = (kvHead * keyTiles.Length + t) * HeadDim * kvRows;
+        int packedKeysAt = keysStart + packed, packedValuesAt = valuesStart + packed;
         ref TElement keys = ref tensors.K[source];
         for (int c = 0; c < HeadDim; c++)
         {
-            ref float to = ref packedKeys[packed + c * kvRows];
+            ref float to = ref packedKeys[packedKeysAt + c * kvRows];
             for (int j = 0; j < rows; j++)
             {
                 Unsafe.Add(ref to, j) = CpuConvert.ToSingle(Unsafe.Add(ref keys, j * HeadDim + c));
@@ -191,7 +206,7 @@ internal sealed class CpuAttentionStep<TTiles, TScores, TElement>
         }
         if (packedValues is not null)
         {
-            CpuConvert.Widen(in tensors.V[source], ref packedValues[packed], rows * HeadDim);
+            CpuConvert.Widen(in tensors.V[source], ref packedValues[packedValuesAt], rows * HeadDim);
         }
     }
 
@@ -215,7 +230,7 @@ internal sealed class CpuAttentionStep<TTiles, TScores, TElement>
         CpuConvert.Widen(in tensors.Q[firstRow * HeadDim], ref w.Queries[0], rows * HeadDim);
         Scale(w.Queries.AsSpan(0, rows * HeadDim), TScores.ScaleLog2);
         Array.Clear(w.Queries, rows * HeadDim, (padded - rows) * HeadDim);
-        Array.Clear(w.Output, 0, padded * HeadDim);
+        w.Output[..(padded * HeadDim)].Clear();
         Array.Fill(w.Max, float.NegativeInfinity, 0, padded);
         Array.Clear(w.Sum, 0, padded);
 
@@ -227,10 +242,10 @@ internal sealed class CpuAttentionStep<TTiles, TScores, TElement>
             {
                 continue;  // every key lies after every query of the run
             }
-            ref float keys = ref packedKeys[(kvHead * keyTiles.Length + t) * HeadDim * TTiles.KvRows];
+            ref float keys = ref packedKeys[keysStart + (kvHead * keyTiles.Length + t) * HeadDim * TTiles.KvRows];
             ref float values = ref packedValues is null
                 ? ref Unsafe.As<TElement, float>(ref tensors.V[(kvHead * keyLength + tile.Start) * HeadDim])
-                : ref packedValues[(kvHead * keyTiles.Length + t) * TTiles.KvRows * HeadDim];
+                : ref packedValues[valuesStart + (kvHead * keyTiles.Length + t) * TTiles.KvRows * HeadDim];
             for (int first = 0; first < rows; first += TTiles.QRows)
             {
                 var queries = run.Positions.Slice(first, Math.Min(TTiles.QRows, rows - first));
@@ -254,7 +269,7 @@ internal sealed class CpuAttentionStep<TTiles, TScores, TElement>
                 continue;
             }
             var destination = tensors.O.Slice((firstRow + r) * HeadDim, HeadDim);
-            w.Output.AsSpan(r * HeadDim, HeadDim).CopyTo(destination);
+            w.Output.Slice(r * HeadDim, HeadDim).CopyTo(destination);
             Scale(destination, 1f / sum);
             tensors.Lse[firstRow + r] = (w.Max[r] + MathF.Log2(sum)) * Ln2;
         }
@@ -360,7 +375,10 @@ internal sealed class CpuAttentionStep<TTiles, TScores, TElement>
         private static Workspace? cached;
 
         public readonly float[] Queries = new float[TaskRows * HeadDim];
-        public readonly float[] Output = new float[TaskRows * HeadDim];
+        /// <summary>The running O of the task's rows, on whole cache lines (pinned, so its rows' vector loads never straddle two).</summary>
+        private readonly float[] output = GC.AllocateArray<float>(TaskRows * HeadDim + CacheLine.Floats, pinned: true);
+
+        public Span<float> Output => output.AsSpan(CacheLine.FirstAligned(output), TaskRows * HeadDim);
         public readonly float[] Max = new float[TaskRows];
         public readonly float[] Sum = new float[TaskRows];
         public readonly float[] Scores = new float[TTiles.QRows * TTiles.KvRows];
