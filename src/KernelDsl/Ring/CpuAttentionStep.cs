@@ -13,7 +13,7 @@ namespace KernelDsl.Ring;
 /// the head dimension and scale of <typeparamref name="TScores"/>:
 /// <list type="number">
 /// <item><description>Q, K, V and the output state are pinned and read in place (<see cref="PinnedAttentionTensors{TElement}"/>: worker threads cannot hold spans).</description></item>
-/// <item><description>Each K/V tile of KvRows keys is packed once, in parallel over (K/V head, tile): K as fp32 Kᵀ, V widened to fp32 (fp32 V is read in place).</description></item>
+/// <item><description>Each K/V tile of KvRows keys is packed once, in parallel over (K/V head, tile): K as fp32 Kᵀ, V as fp32 rows (widened where 16-bit), both from a cache line, whatever the caller's arrays' alignment.</description></item>
 /// <item><description>
 /// In parallel over (head, <see cref="TaskRows"/> query rows), query head h reading K/V head h / (heads / kvHeads): for
 /// each tile the rows can see, for each block of QRows rows, S = Q·Kᵀ, the mask (none on a fully visible block), the
@@ -50,8 +50,6 @@ internal sealed class CpuAttentionStep<TTiles, TScores, TElement>
 
     private static int HeadDim => TScores.HeadDim;
 
-    private static bool WidensValues => typeof(TElement) != typeof(float);
-
     private readonly int heads;
     private readonly int kvHeads;
     private readonly int group;
@@ -62,7 +60,7 @@ internal sealed class CpuAttentionStep<TTiles, TScores, TElement>
     private readonly Rows[] queryRuns;
     private readonly Rows[] keyTiles;
     private readonly float[] packedKeys;
-    private readonly float[]? packedValues;
+    private readonly float[] packedValues;
     // The packed tiles start at the first cache line of their pooled arrays (pinned while the step runs), so the
     // tiles' vector loads of keys and values do not straddle two lines.
     private readonly GCHandle keysPin, valuesPin;
@@ -82,12 +80,9 @@ internal sealed class CpuAttentionStep<TTiles, TScores, TElement>
         packedKeys = ArrayPool<float>.Shared.Rent(kvHeads * keyTiles.Length * HeadDim * TTiles.KvRows + CacheLine.Floats);
         keysPin = GCHandle.Alloc(packedKeys, GCHandleType.Pinned);
         keysStart = CacheLine.FirstAligned(packedKeys);
-        packedValues = WidensValues ? ArrayPool<float>.Shared.Rent(kvHeads * keyTiles.Length * TTiles.KvRows * HeadDim + CacheLine.Floats) : null;
-        if (packedValues is not null)
-        {
-            valuesPin = GCHandle.Alloc(packedValues, GCHandleType.Pinned);
-            valuesStart = CacheLine.FirstAligned(packedValues);
-        }
+        packedValues = ArrayPool<float>.Shared.Rent(kvHeads * keyTiles.Length * TTiles.KvRows * HeadDim + CacheLine.Floats);
+        valuesPin = GCHandle.Alloc(packedValues, GCHandleType.Pinned);
+        valuesStart = CacheLine.FirstAligned(packedValues);
     }
 
     /// <summary>The step: the partial attention of every local query over this K/V shard, merged into the running state.</summary>
@@ -141,11 +136,8 @@ internal sealed class CpuAttentionStep<TTiles, TScores, TElement>
         {
             step.keysPin.Free();
             ArrayPool<float>.Shared.Return(step.packedKeys);
-            if (step.packedValues is not null)
-            {
-                step.valuesPin.Free();
-                ArrayPool<float>.Shared.Return(step.packedValues);
-            }
+            step.valuesPin.Free();
+            ArrayPool<float>.Shared.Return(step.packedValues);
         }
     }
 
@@ -181,7 +173,8 @@ internal sealed class CpuAttentionStep<TTiles, TScores, TElement>
     /// <summary>
     /// Pack task: tile t of one K/V head. K as fp32 Kᵀ, packed[c·KvRows + j] = k[j·HeadDim + c] and 0 for the rows past
     /// the tile's keys, so each head dimension's keys are one contiguous run of vectors, which S = Q·Kᵀ loads while it
-    /// broadcasts q; V widened to fp32 when it is not.
+    /// broadcasts q; V rows copied (widened where 16-bit) so that every row starts on a cache line (an fp32 V read in
+    /// place, from wherever the caller's array starts, made P·V's row loads straddle two lines).
     /// </summary>
     private void PackTile(int index)
     {
@@ -204,10 +197,7 @@ internal sealed class CpuAttentionStep<TTiles, TScores, TElement>
                 Unsafe.Add(ref to, j) = 0f;
             }
         }
-        if (packedValues is not null)
-        {
-            CpuConvert.Widen(in tensors.V[source], ref packedValues[packedValuesAt], rows * HeadDim);
-        }
+        CpuConvert.Widen(in tensors.V[source], ref packedValues[packedValuesAt], rows * HeadDim);
     }
 
     /// <summary>
@@ -243,9 +233,7 @@ internal sealed class CpuAttentionStep<TTiles, TScores, TElement>
                 continue;  // every key lies after every query of the run
             }
             ref float keys = ref packedKeys[keysStart + (kvHead * keyTiles.Length + t) * HeadDim * TTiles.KvRows];
-            ref float values = ref packedValues is null
-                ? ref Unsafe.As<TElement, float>(ref tensors.V[(kvHead * keyLength + tile.Start) * HeadDim])
-                : ref packedValues[valuesStart + (kvHead * keyTiles.Length + t) * TTiles.KvRows * HeadDim];
+            ref float values = ref packedValues[valuesStart + (kvHead * keyTiles.Length + t) * TTiles.KvRows * HeadDim];
             for (int first = 0; first < rows; first += TTiles.QRows)
             {
                 var queries = run.Positions.Slice(first, Math.Min(TTiles.QRows, rows - first));
