@@ -190,24 +190,14 @@ internal static class CpuAttentionBackward<TTiles>
     {
         int keys = Math.Min(KBlock, s.Skv - kb * KBlock);
         long first = ((long)kvHead * s.Skv + kb * KBlock) * s.D;
-        AddScaled(o.DK + first, gk, s.Scale, keys * s.D);
-        AddScaled(o.DV + first, gv, 1, keys * s.D);
+        CpuScaledAdd.Add(new Span<float>(o.DK + first, keys * s.D), new ReadOnlySpan<float>(gk, keys * s.D), s.Scale);
+        CpuScaledAdd.Add(new Span<float>(o.DV + first, keys * s.D), new ReadOnlySpan<float>(gv, keys * s.D), 1);
     }
 
     /// <summary>Adds accumulated dQ rows (times the scale) of <paramref name="head"/> from local row <paramref name="row0"/> into the output.</summary>
     private static unsafe void AddQueryRows(in Shape s, in Outputs o, int head, int row0, int rows, float* gq)
     {
-        AddScaled(o.DQ + ((long)head * s.Sq + row0) * s.D, gq, s.Scale, rows * s.D);
-    }
-
-    /// <summary>target[e] += scale·source[e] for a count that is a multiple of 16 (whole rows of d).</summary>
-    private static unsafe void AddScaled(float* target, float* source, float scale, int count)
-    {
-        var factor = Vector256.Create(scale);
-        for (int e = 0; e < count; e += Vector256<float>.Count)
-        {
-            Vector256.Store(Vector256.FusedMultiplyAdd(Vector256.Load(source + e), factor, Vector256.Load(target + e)), target + e);
-        }
+        CpuScaledAdd.Add(new Span<float>(o.DQ + ((long)head * s.Sq + row0) * s.D, rows * s.D), new ReadOnlySpan<float>(gq, rows * s.D), s.Scale);
     }
 
     /// <summary>dQ of query block <paramref name="qb"/> of <paramref name="head"/>, over every key of its K/V head.</summary>
@@ -262,9 +252,9 @@ internal static class CpuAttentionBackward<TTiles>
                 new Span<float>(dsi, columns).Clear();
                 continue;
             }
-            if (visibility == BlockVisibility.Partial)
+            if (visibility == BlockVisibility.Partial && i < queries)
             {
-                for (int j = 0; j < keys && i < queries; j++)
+                for (int j = 0; j < keys; j++)
                 {
                     if (!s.Visible(q0 + i, k0 + j))
                     {

@@ -366,7 +366,11 @@ internal sealed class CpuAttentionStep<TTiles, TScores, TElement>
         /// <summary>The running O of the task's rows, on whole cache lines (pinned, so its rows' vector loads never straddle two).</summary>
         private readonly float[] output = GC.AllocateArray<float>(TaskRows * HeadDim + CacheLine.Floats, pinned: true);
 
-        public Span<float> Output => output.AsSpan(CacheLine.FirstAligned(output), TaskRows * HeadDim);
+        private readonly int outputStart;
+
+        public Workspace() => outputStart = CacheLine.FirstAligned(output);
+
+        public Span<float> Output => output.AsSpan(outputStart, TaskRows * HeadDim);
         public readonly float[] Max = new float[TaskRows];
         public readonly float[] Sum = new float[TaskRows];
         public readonly float[] Scores = new float[TTiles.QRows * TTiles.KvRows];

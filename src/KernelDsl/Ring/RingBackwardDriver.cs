@@ -106,7 +106,7 @@ public static class RingBackwardDriver
                 var accumulator = Accumulator(incoming, receivedKv, 2 * kvLength);
                 if (accumulated)
                 {
-                    AddInto(accumulator, mine);
+                    CpuScaledAdd.Add(accumulator, mine, 1);
                 }
                 else
                 {
@@ -343,15 +343,6 @@ public static class RingBackwardDriver
     }
 
     private static float[] Rent(int length) => ArrayPool<float>.Shared.Rent(Math.Max(length, 1));
-
-    /// <summary>accumulator += contribution, element by element.</summary>
-    private static void AddInto(Span<float> accumulator, ReadOnlySpan<float> contribution)
-    {
-        for (int i = 0; i < accumulator.Length; i++)
-        {
-            accumulator[i] += contribution[i];
-        }
-    }
 
     /// <summary>The lengths a rank's tensors must have.</summary>
     private readonly struct BackwardShape(RingAttentionOptions options, int queryRows, int keyRows)
